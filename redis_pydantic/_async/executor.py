@@ -1,0 +1,155 @@
+"""Sending operations to Redis: directly, in MULTI/EXEC, or queued in an ambient pipeline."""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any
+
+import redis.exceptions
+
+from redis_pydantic._ops import Command, Op, Stale
+from redis_pydantic._scripts import ScriptCall
+from redis_pydantic.errors import PipelineError, map_exceptions
+
+#: The pipeline() batch of the current task (asyncio) or thread (blocking face).
+current_batch: contextvars.ContextVar[Batch | None] = contextvars.ContextVar(
+    "redis_pydantic_async_batch", default=None
+)
+
+
+async def execute(client: Any, command: Command) -> Any:
+    """Send one command; scripts go by EVALSHA and are loaded with EVAL when the server lacks them."""
+    if isinstance(command, ScriptCall):
+        try:
+            return await client.execute_command(*command.evalsha_args())
+        except redis.exceptions.NoScriptError:
+            return await client.execute_command(*command.eval_args())
+    return await client.execute_command(*command)
+
+
+def queue(pipe: Any, command: Command) -> None:
+    # Inside MULTI a missing script would abort the transaction, so scripts go by EVAL there.
+    pipe.execute_command(*(command.eval_args() if isinstance(command, ScriptCall) else command))
+
+
+async def transaction(client: Any, commands: list[Command]) -> list[Any]:
+    """Run ``commands`` in one MULTI/EXEC round trip and return their replies.
+
+    A command that Redis refuses inside EXEC is raised (the others have run: Redis does not roll
+    back), so callers never apply local changes for a failed transaction.
+    """
+    async with client.pipeline(transaction=True) as pipe:
+        for command in commands:
+            queue(pipe, command)
+        replies = await pipe.execute(raise_on_error=False)
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise reply
+    return list(replies)
+
+
+async def run(op: Op) -> Any:
+    """Send ``op`` (or queue it in the current pipeline) and apply its replies locally."""
+    if not op.commands:
+        return None
+    root = op.root
+    batch = current_batch.get()
+    if batch is not None:
+        batch.add(op)
+        return None
+    client = op.cls._rp_client()  # type: ignore[attr-defined]
+    create = root._rp_create_command() if root is not None else None
+    key = root.key if root is not None else None
+    with map_exceptions(client, key):
+        if create is not None:
+            replies = (await transaction(client, [create, *op.commands]))[1:]
+        elif len(op.commands) == 1:
+            replies = [await execute(client, op.commands[0])]
+        else:
+            replies = await transaction(client, op.commands)
+    if root is not None:
+        root._rp_mark_stored()
+    try:
+        return op.apply(replies)
+    except Stale as stale:
+        # Redis made the change, but the local value was out of date: read the field again.
+        if op.reload is not None:
+            await run(op.reload())
+        return stale.args[0] if stale.args else None
+
+
+async def read(cls: type, key: str, command: Command) -> Any:
+    """Send a read command straight to Redis, even inside a pipeline."""
+    client = cls._rp_client()  # type: ignore[attr-defined]
+    with map_exceptions(client, key):
+        return await execute(client, command)
+
+
+class Batch:
+    """The operations queued by ``pipeline()``, sent as one MULTI/EXEC when the block ends."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.ops: list[Op] = []
+        self.created: set[int] = set()
+        self.commands: list[Command] = []
+        self.slices: list[tuple[Op, int, int]] = []
+
+    def add(self, op: Op) -> None:
+        if op.returns_value:
+            raise PipelineError(f"{op.what} is not supported inside pipeline(): it needs a reply from Redis")
+        client = op.cls._rp_client()  # type: ignore[attr-defined]
+        if client is not self.client:
+            raise PipelineError("all models used inside one pipeline() must use the same Redis client")
+        root = op.root
+        if root is not None and id(root) not in self.created:
+            create = root._rp_create_command()
+            if create is not None:
+                self.commands.append(create)
+            self.created.add(id(root))
+        start = len(self.commands)
+        self.commands.extend(op.commands)
+        self.slices.append((op, start, len(self.commands)))
+        self.ops.append(op)
+
+    async def execute(self) -> None:
+        if not self.commands:
+            return
+        key = self.ops[0].root.key if self.ops and self.ops[0].root is not None else None
+        with map_exceptions(self.client, key):
+            async with self.client.pipeline(transaction=True) as pipe:
+                for command in self.commands:
+                    queue(pipe, command)
+                replies = await pipe.execute(raise_on_error=False)
+        failures = [(i, self.commands[i], r) for i, r in enumerate(replies) if isinstance(r, Exception)]
+        roots = {id(op.root): op.root for op in self.ops if op.root is not None}
+        if failures:
+            for root in roots.values():
+                await _reload_quietly(root)
+            listed = "; ".join(f"#{i} {_describe(c)}: {r}" for i, c, r in failures)
+            raise PipelineError(
+                f"{len(failures)} of {len(self.commands)} pipelined commands failed ({listed}). "
+                "Redis applied the others; the models involved were reloaded.",
+                failures,
+            )
+        for root in roots.values():
+            root._rp_mark_stored()
+        for op, start, end in self.slices:
+            try:
+                op.apply(list(replies[start:end]))
+            except Stale:
+                if op.reload is not None:
+                    await run(op.reload())
+
+
+def _describe(command: Command) -> str:
+    if isinstance(command, ScriptCall):
+        return f"script {command.script.name}"
+    return " ".join(str(part) for part in command[:3])
+
+
+async def _reload_quietly(root: Any) -> None:
+    try:
+        await root.load()
+    except Exception:  # noqa: BLE001 - best effort: the document may have been deleted
+        pass

@@ -1,0 +1,297 @@
+"""``BaseRedisModel``: a pydantic model stored as one RedisJSON document."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from typing_extensions import Self
+
+from redis_pydantic import _ops, _paths, _schema
+from redis_pydantic._async import connection
+from redis_pydantic._async.executor import Batch, current_batch, read, run
+from redis_pydantic._async.fields import unloaded_value, wrap_value
+from redis_pydantic.errors import KeyNotFoundError, WrongModelKeyError
+
+_NEW = 0  # never saved or loaded by this instance: the first field op creates the document
+_STORED = 1  # saved or loaded: field ops require the document to exist
+
+_nested_classes: dict[type, type[BaseModel]] = {}
+
+
+def _nested_class(original: type[BaseModel]) -> type[BaseModel]:
+    return _schema.make_nested_class(original, RedisModelMixin, _nested_classes, _prepare)
+
+
+def _prepare(cls: type[BaseModel]) -> None:
+    _schema.prepare_model_class(cls, _nested_class, wrap_value, unloaded_value)
+
+
+class RedisModelMixin:
+    """Operations shared by stored models and by the models nested inside them."""
+
+    __slots__ = ()
+    _rp_root: Any
+    _rp_path: tuple[str, ...]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)  # type: ignore[misc]
+        if cls.__dict__.get("__rp_prepare__", True):
+            _prepare(cls)  # type: ignore[arg-type]
+
+    def _rp_bind(self, parent: Any, name: str) -> None:
+        """Attach this nested model to the document of ``parent`` under the field ``name``."""
+        root, path = _ops.locate(parent)
+        object.__setattr__(self, "_rp_root", root)
+        object.__setattr__(self, "_rp_path", (*path, name))
+
+    def _rp_location(self) -> tuple[Any, tuple[str, ...]]:
+        root, path = _ops.locate(self)
+        if root is self and not isinstance(self, BaseRedisModel):
+            raise RuntimeError(
+                f"this {type(self).__name__} is not attached to a stored model; reach it through "
+                "the model's attribute (user.profile), not from a list, dict or copy"
+            )
+        return root, path
+
+    async def load(self) -> Self:
+        """Read this model (or nested model) from Redis into this instance, in one round trip."""
+        root, path = self._rp_location()
+        cls = type(self)
+
+        def apply(replies: list[Any]) -> Self:
+            raw = _ops.unwrap_json(replies[0], root.key)
+            if raw is None:
+                raise KeyNotFoundError(root.key, f"the document at {root.key!r} has no {_paths.json_path_for(path)}")
+            _ops.replace_fields(self, cls.model_validate_json(raw))  # type: ignore[attr-defined]
+            return self
+
+        reply = await read(type(root), root.key, ("JSON.GET", root.key, _paths.json_path_for(path)))
+        apply([reply])
+        root._rp_mark_stored()
+        return self
+
+    async def aupdate(self, **fields: Any) -> None:
+        """Set several fields in one atomic round trip (JSON.MSET), then locally."""
+        await run(_ops.set_fields(self, fields))
+
+    async def duplicate(self) -> Self:
+        raise RuntimeError("Can only duplicate from top level model")
+
+    async def duplicate_many(self, n: int) -> list[Self]:
+        raise RuntimeError("Can only duplicate from top level model")
+
+
+class BaseRedisModel(RedisModelMixin, BaseModel):
+    """A pydantic model stored in Redis as a JSON document at ``"<prefix>:<pk>"``.
+
+    Example::
+
+        class User(BaseRedisModel):
+            name: str
+            tags: list[str] = []
+
+        user = User(name="Ada")
+        await user.save()
+        await user.tags.aappend("admin")      # JSON.ARRAPPEND, then the local list
+        same = await User.get(user.key)
+
+    Options go in an inner ``Meta`` class: ``redis`` (the client), ``key_prefix`` (default: the
+    class name). A subclass inherits the options its own ``Meta`` does not set, except
+    ``key_prefix``.
+    """
+
+    __slots__ = ("_rp_root", "_rp_path", "_rp_pk", "_rp_state")
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64", revalidate_instances="always")
+
+    class Meta:
+        redis: Any = None
+        key_prefix: str | None = None
+
+    # -- class set-up --------------------------------------------------------------------------
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        own = cls.__dict__.get("Meta")
+        parent = next(base for base in cls.__mro__[1:] if "Meta" in base.__dict__)
+        inherited = {k: v for k, v in vars(parent.__dict__["Meta"]).items() if not k.startswith("__")}
+        inherited.pop("key_prefix", None)
+        if own is not None:
+            inherited.update({k: v for k, v in vars(own).items() if not k.startswith("__")})
+        inherited.setdefault("key_prefix", None)
+        if not inherited["key_prefix"]:
+            inherited["key_prefix"] = cls.__name__
+        # Each class gets its own Meta, so changing one class's options never changes another's.
+        cls.Meta = type("Meta", (), inherited)  # type: ignore[assignment]
+        super().__pydantic_init_subclass__(**kwargs)
+
+    @classmethod
+    def _rp_client(cls) -> Any:
+        return connection.client_for(cls)
+
+    # -- construction --------------------------------------------------------------------------
+    def __init__(self, /, **data: Any) -> None:
+        pk = data.pop("pk", None)
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            if not all(e["type"] == "missing" and len(e["loc"]) == 1 for e in exc.errors()):
+                raise
+            # A partial instance: required fields that were not given stay unloaded.
+            self._rp_init_partial(data)
+        if pk is not None:
+            self.pk = pk
+
+    def _rp_init_partial(self, data: dict[str, Any]) -> None:
+        specs = _schema.field_specs(type(self))
+        fields = type(self).__pydantic_fields__
+        by_alias = {info.alias: name for name, info in fields.items() if info.alias}
+        values: dict[str, Any] = {}
+        for given, value in data.items():
+            name = by_alias.get(given, given)
+            if name in specs:
+                values[name] = specs[name].load_python(value)
+        partial = type(self).model_construct(_fields_set=set(values), **values)
+        object.__setattr__(self, "__dict__", partial.__dict__)
+        object.__setattr__(self, "__pydantic_fields_set__", partial.__pydantic_fields_set__)
+        object.__setattr__(self, "__pydantic_extra__", partial.__pydantic_extra__)
+        object.__setattr__(self, "__pydantic_private__", partial.__pydantic_private__)
+
+    # -- identity ------------------------------------------------------------------------------
+    @property
+    def pk(self) -> str:
+        """This model's primary key: a new random hex id unless set."""
+        try:
+            return self._rp_pk  # type: ignore[no-any-return]
+        except AttributeError:
+            pk = _paths.new_pk()
+            object.__setattr__(self, "_rp_pk", pk)
+            return pk
+
+    @pk.setter
+    def pk(self, value: str) -> None:
+        if not isinstance(value, str) or not value:
+            raise TypeError(f"pk must be a non-empty str, not {value!r}")
+        object.__setattr__(self, "_rp_pk", value)
+
+    @property
+    def key(self) -> str:
+        """The Redis key of this model: ``"<key_prefix>:<pk>"``."""
+        return f"{type(self).Meta.key_prefix}:{self.pk}"  # type: ignore[attr-defined]
+
+    @classmethod
+    def _rp_pk_of(cls, key: str) -> str:
+        prefix = cls.Meta.key_prefix + ":"  # type: ignore[attr-defined]
+        if not isinstance(key, str) or not key.startswith(prefix) or len(key) == len(prefix):
+            raise WrongModelKeyError(f"{key!r} is not a key of {cls.__name__} (expected '{prefix}<pk>')")
+        return key[len(prefix) :]
+
+    # -- state ---------------------------------------------------------------------------------
+    def _rp_mark_stored(self) -> None:
+        object.__setattr__(self, "_rp_state", _STORED)
+
+    def _rp_missing_required(self) -> list[str]:
+        d = self.__dict__
+        return [name for name, info in type(self).__pydantic_fields__.items() if name not in d and info.is_required()]
+
+    def _rp_check_complete(self) -> None:
+        missing = self._rp_missing_required()
+        if missing:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [{"type": "missing", "loc": (name,), "input": self.__dict__} for name in missing],
+            )
+
+    def _rp_create_command(self) -> tuple[Any, ...] | None:
+        """For a never-saved instance: the JSON.SET ... NX that creates its document first."""
+        if getattr(self, "_rp_state", _NEW) != _NEW or getattr(self, "_rp_root", None) is not None:
+            return None
+        if self._rp_missing_required():
+            return None
+        return ("JSON.SET", self.key, "$", _ops.document_json(self), "NX")
+
+    # -- documents -----------------------------------------------------------------------------
+    def redis_dump(self) -> dict[str, Any]:
+        """The JSON-compatible dict that :meth:`save` stores (bytes as base64 text)."""
+        return self.model_dump(mode="json")
+
+    async def save(self) -> Self:
+        """Write the whole document in one JSON.SET. Unloaded required fields raise ValidationError."""
+        if getattr(self, "_rp_root", None) is not None:
+            root, path = self._rp_location()
+            payload = self.__pydantic_serializer__.to_json(self)
+            await run(_ops.Op(root, [("JSON.SET", root.key, _paths.json_path_for(path), payload)], lambda r: None))
+            return self
+        self._rp_check_complete()
+        payload = _ops.document_json(self)
+
+        def apply(replies: list[Any]) -> None:
+            self._rp_mark_stored()
+
+        op = _ops.Op(self, [("JSON.SET", self.key, "$", payload)], apply, what="save")
+        object.__setattr__(self, "_rp_state", _STORED)  # the SET itself creates the document
+        try:
+            await run(op)
+        except BaseException:
+            object.__setattr__(self, "_rp_state", _NEW)
+            raise
+        return self
+
+    @classmethod
+    async def get(cls, key: str) -> Self:
+        """Read the model stored at ``key`` in one round trip. KeyNotFoundError when it is missing."""
+        pk = cls._rp_pk_of(key)
+        reply = await read(cls, key, ("JSON.GET", key, "$"))
+        raw = _ops.unwrap_json(reply, key)
+        if raw is None:
+            raise KeyNotFoundError(key)
+        model = cls.model_validate_json(raw)
+        object.__setattr__(model, "_rp_pk", pk)
+        object.__setattr__(model, "_rp_state", _STORED)
+        return model
+
+    async def delete(self, key: str | None = None) -> bool:
+        """Delete this model's document (or the document at ``key``, of this class). True if it existed."""
+        if key is None:
+            key = self.key
+        else:
+            type(self)._rp_pk_of(key)
+        return await type(self)._rp_delete(key, self)
+
+    @classmethod
+    async def try_delete(cls, key: str) -> bool:
+        """Delete the document at ``key``; True if it existed, False otherwise."""
+        cls._rp_pk_of(key)
+        return await cls._rp_delete(key, None)
+
+    @classmethod
+    async def _rp_delete(cls, key: str, model: Any) -> bool:
+        op = _ops.Op(model, [("DEL", key)], lambda replies: bool(replies[0]), what="delete", cls=cls)
+        if model is not None:
+            object.__setattr__(model, "_rp_state", _STORED)
+        result = await run(op)
+        return bool(result)
+
+    # -- coordination (see lock.py / pipeline) ----------------------------------------------------
+    @asynccontextmanager
+    async def pipeline(self) -> AsyncIterator[Self]:
+        """Queue every write made inside the block and send them as one MULTI/EXEC at the end.
+
+        A pipeline opened inside another joins it. If the block raises, nothing is sent.
+        """
+        outer = current_batch.get()
+        if outer is not None:
+            yield self
+            return
+        root, _ = _ops.locate(self)
+        if getattr(root, "_rp_state", _NEW) == _STORED:
+            await self.load()
+        batch = Batch(type(root)._rp_client())
+        token = current_batch.set(batch)
+        try:
+            yield self
+        finally:
+            current_batch.reset(token)
+        await batch.execute()

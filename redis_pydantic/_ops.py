@@ -1,0 +1,410 @@
+"""Redis operations as data: the commands to send and what to do with the replies.
+
+Each builder validates its input first, so bad input raises before anything is queued, and
+returns an :class:`Op`. A face's executor sends ``Op.commands`` (directly, in MULTI, or queued in
+an ambient pipeline) and then calls ``Op.apply(replies)``, which updates local state and returns
+the operation's result. Local state therefore changes only after Redis accepted the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from redis_pydantic import _paths
+from redis_pydantic._schema import FieldSpec, field_specs
+from redis_pydantic._scripts import DICT_OPS, LIST_INSERT, LIST_POP, ScriptCall
+from redis_pydantic.errors import FieldValidationError, KeyNotFoundError, RedisCommandError
+
+Command = tuple[Any, ...] | ScriptCall
+Apply = Callable[[list[Any]], Any]
+
+
+class Stale(Exception):
+    """Raised by ``apply`` when the reply shows that the local value was out of date."""
+
+
+class Op:
+    """One library operation: commands for Redis and the local effect of their replies."""
+
+    __slots__ = ("root", "cls", "commands", "apply", "returns_value", "reload", "what")
+
+    def __init__(
+        self,
+        root: Any,
+        commands: list[Command],
+        apply: Apply,
+        *,
+        returns_value: bool = False,
+        reload: Callable[[], Op] | None = None,
+        what: str = "",
+        cls: type | None = None,
+    ) -> None:
+        self.root = root
+        self.cls = cls if cls is not None else type(root)
+        self.commands = commands
+        self.apply = apply
+        self.returns_value = returns_value
+        self.reload = reload
+        self.what = what
+
+
+# --------------------------------------------------------------------------- reply helpers
+
+
+def text(reply: Any) -> str:
+    """A reply as str, whether the client decodes responses or not."""
+    if isinstance(reply, bytes):
+        return reply.decode()
+    return str(reply)
+
+
+def unwrap_json(reply: Any, key: str) -> str | bytes | None:
+    """The JSON text of the single match of a ``$`` path in a JSON.GET reply.
+
+    ``None`` when the path matched nothing. RedisJSON answers ``[<value>]``, so the brackets are
+    cut off without decoding the value twice.
+    """
+    if reply is None:
+        raise KeyNotFoundError(key)
+    if len(reply) <= 2:  # "[]"
+        return None
+    return reply[1:-1]
+
+
+def first(reply: Any) -> Any:
+    """The first element of a ``$``-path reply list."""
+    if isinstance(reply, list):
+        return reply[0] if reply else None
+    return reply
+
+
+def locate(model: Any) -> tuple[Any, tuple[str, ...]]:
+    """The top-level stored model and the path of ``model`` inside its document."""
+    root = getattr(model, "_rp_root", None)
+    if root is None:
+        return model, ()
+    return root, model._rp_path
+
+
+# --------------------------------------------------------------------------- whole documents
+
+
+def document_json(model: Any) -> bytes:
+    return model.__pydantic_serializer__.to_json(model)
+
+
+def replace_fields(target: BaseModel, loaded: BaseModel) -> None:
+    """Make ``target`` hold the field values of ``loaded``, in place."""
+    target.__dict__.clear()
+    target.__dict__.update(loaded.__dict__)
+    object.__setattr__(target, "__pydantic_fields_set__", set(loaded.__pydantic_fields_set__))
+    object.__setattr__(target, "__pydantic_extra__", loaded.__pydantic_extra__)
+
+
+# --------------------------------------------------------------------------- field ops
+
+
+class Field:
+    """Where one field lives: its owner instance, name, spec, root model and JSON path."""
+
+    __slots__ = ("owner", "spec", "root", "parts", "path")
+
+    def __init__(self, owner: Any, spec: FieldSpec) -> None:
+        self.owner = owner
+        self.spec = spec
+        root, parts = locate(owner)
+        self.root = root
+        self.parts = (*parts, spec.name)
+        self.path = _paths.json_path_for(self.parts)
+
+    @property
+    def key(self) -> str:
+        return self.root.key
+
+    def local(self) -> Any:
+        return self.owner.__dict__.get(self.spec.name)
+
+    def store_local(self, value: Any) -> None:
+        """Put a value into the owner, keeping list/dict identity so held references stay live."""
+        d = self.owner.__dict__
+        current = d.get(self.spec.name)
+        if isinstance(current, BaseModel) and type(current) is type(value):
+            replace_fields(current, value)
+        elif type(current) is not type(value) and isinstance(current, list) and isinstance(value, list):
+            list.__setitem__(current, slice(None), value)
+        elif type(current) is not type(value) and isinstance(current, dict) and isinstance(value, dict):
+            dict.clear(current)
+            dict.update(current, value)
+        else:
+            d[self.spec.name] = value
+        self.owner.__pydantic_fields_set__.add(self.spec.name)
+
+
+def set_field(f: Field, value: Any) -> Op:
+    validated = f.spec.validate(value)
+    payload = f.spec.dump_json(validated)
+
+    def apply(replies: list[Any]) -> None:
+        if replies[0] is None:
+            raise RedisCommandError(f"{f.path} cannot be written in the document at {f.key!r}")
+        f.store_local(validated)
+
+    return Op(f.root, [("JSON.SET", f.key, f.path, payload)], apply, what=f"set {f.spec.qualname}")
+
+
+def load_field(f: Field) -> Op:
+    def apply(replies: list[Any]) -> Any:
+        raw = unwrap_json(replies[0], f.key)
+        if raw is None:
+            info = type(f.owner).__pydantic_fields__[f.spec.name]
+            if info.is_required():
+                raise KeyNotFoundError(f.key, f"the document at {f.key!r} has no field {f.path}")
+            value = info.get_default(call_default_factory=True)
+        else:
+            value = f.spec.load_json(raw)
+        f.store_local(value)
+        return value
+
+    return Op(f.root, [("JSON.GET", f.key, f.path)], apply, what=f"load {f.spec.qualname}")
+
+
+def increase(f: Field, amount: Any) -> Op:
+    if f.spec.kind == "int":
+        if type(amount) is not int:
+            raise FieldValidationError(f.spec.qualname, _type_error("int", amount))
+    elif not isinstance(amount, int | float) or isinstance(amount, bool):
+        raise FieldValidationError(f.spec.qualname, _type_error("float", amount))
+
+    def apply(replies: list[Any]) -> Any:
+        new = first(replies[0])
+        if new is None:
+            raise RedisCommandError(f"{f.path} is not a number in the document at {f.key!r}")
+        if isinstance(new, bytes | str):
+            new = f.spec.load_json(new)
+        value = f.spec.load_python(new)
+        f.store_local(value)
+        return value
+
+    return Op(f.root, [("JSON.NUMINCRBY", f.key, f.path, amount)], apply, returns_value=True, what="aincrease")
+
+
+def _type_error(expected: str, value: Any) -> ValidationError:
+    return ValidationError.from_exception_data(
+        "aincrease",
+        [{"type": f"{expected}_type", "loc": ("amount",), "input": value}],
+    )
+
+
+# -- lists ---------------------------------------------------------------------------------
+
+
+def _check_length(f: Field, lst: list[Any], expected_before: int, replies: list[Any]) -> None:
+    new_len = first(replies[-1])
+    if new_len is None:
+        raise RedisCommandError(f"{f.path} is not a list in the document at {f.key!r}")
+    if new_len != expected_before:
+        raise Stale
+
+
+def list_extend(f: Field, lst: list[Any], items: Iterable[Any], what: str = "aextend") -> Op:
+    validated = [f.spec.validate_item(x) for x in items]
+    payloads = [f.spec.dump_item_json(x) for x in validated]
+
+    def apply(replies: list[Any]) -> None:
+        _check_length(f, lst, len(lst) + len(validated), replies)
+        list.extend(lst, validated)
+
+    return Op(
+        f.root,
+        [("JSON.ARRAPPEND", f.key, f.path, *payloads)],
+        apply,
+        reload=lambda: load_field(f),
+        what=what,
+    )
+
+
+def list_insert(f: Field, lst: list[Any], index: int, item: Any) -> Op:
+    if not isinstance(index, int) or isinstance(index, bool):
+        raise TypeError(f"list indices must be integers, not {type(index).__name__}")
+    validated = f.spec.validate_item(item)
+    payload = f.spec.dump_item_json(validated)
+    command: Command
+    if index == 0:
+        command = ("JSON.ARRINSERT", f.key, f.path, 0, payload)
+    else:
+        command = ScriptCall(LIST_INSERT, (f.key,), (f.path, index, payload))
+
+    def apply(replies: list[Any]) -> None:
+        _check_length(f, lst, len(lst) + 1, replies)
+        list.insert(lst, index, validated)
+
+    return Op(f.root, [command], apply, reload=lambda: load_field(f), what="ainsert")
+
+
+def list_pop(f: Field, lst: list[Any], index: int) -> Op:
+    if not isinstance(index, int) or isinstance(index, bool):
+        raise TypeError(f"list indices must be integers, not {type(index).__name__}")
+    command: Command
+    if index in (0, -1):
+        command = ("JSON.ARRPOP", f.key, f.path, index)
+    else:
+        command = ScriptCall(LIST_POP, (f.key,), (f.path, index))
+
+    def apply(replies: list[Any]) -> Any:
+        reply = replies[-1]
+        if isinstance(command, ScriptCall):
+            if reply[0] == 0:
+                raise IndexError(text(reply[1]))
+            raw = reply[1]
+        else:
+            raw = first(reply)
+            if raw is None:
+                if reply == []:
+                    raise RedisCommandError(f"{f.path} is not a list in the document at {f.key!r}")
+                raise IndexError("pop from empty list")
+        item = f.spec.load_item_json(raw)
+        try:
+            local_ok = lst[index] == item
+        except IndexError:
+            local_ok = False
+        if not local_ok:
+            raise Stale(item)
+        list.pop(lst, index)
+        return item
+
+    return Op(
+        f.root, [command], apply, returns_value=True, reload=lambda: load_field(f), what="apop"
+    )
+
+
+def clear_container(f: Field, container: list[Any] | dict[Any, Any]) -> Op:
+    empty = b"[]" if isinstance(container, list) else b"{}"
+
+    def apply(replies: list[Any]) -> None:
+        if replies[0] is None:
+            raise RedisCommandError(f"{f.path} cannot be written in the document at {f.key!r}")
+        container.clear()
+        f.owner.__pydantic_fields_set__.add(f.spec.name)
+
+    return Op(f.root, [("JSON.SET", f.key, f.path, empty)], apply, what="aclear")
+
+
+# -- dicts ---------------------------------------------------------------------------------
+
+
+def _check_key(f: Field, key: Any) -> str:
+    if not isinstance(key, str):
+        raise FieldValidationError(
+            f"{f.spec.qualname}[key]",
+            ValidationError.from_exception_data("dict key", [{"type": "string_type", "loc": ("key",), "input": key}]),
+        )
+    return key
+
+
+def dict_update(f: Field, d: dict[str, Any], items: Mapping[str, Any], what: str = "aupdate") -> Op:
+    validated = {_check_key(f, k): f.spec.validate_item(v) for k, v in items.items()}
+    payloads = {k: f.spec.dump_item_json(v) for k, v in validated.items()}
+    command: Command
+    if len(payloads) == 1 and _paths.is_path_safe_key(next(iter(payloads))):
+        (k, payload), *_ = payloads.items()
+        command = ("JSON.SET", f.key, _paths.item_path_for(f.parts, k), payload)
+    elif all(_paths.is_path_safe_key(k) for k in payloads):
+        args: list[Any] = ["JSON.MSET"]
+        for k, payload in payloads.items():
+            args += [f.key, _paths.item_path_for(f.parts, k), payload]
+        command = tuple(args)
+    else:
+        flat: list[Any] = ["set", f.path]
+        for k, payload in payloads.items():
+            flat += [k, payload]
+        command = ScriptCall(DICT_OPS, (f.key,), tuple(flat))
+
+    def apply(replies: list[Any]) -> None:
+        if replies[-1] is None:
+            raise RedisCommandError(f"{f.path} is not a dict in the document at {f.key!r}")
+        dict.update(d, validated)
+        f.owner.__pydantic_fields_set__.add(f.spec.name)
+
+    return Op(f.root, [command] if payloads else [], apply, what=what)
+
+
+_MISSING = object()
+
+
+def dict_pop(f: Field, d: dict[str, Any], key: Any, default: Any = _MISSING) -> Op:
+    key = _check_key(f, key)
+
+    def apply(replies: list[Any]) -> Any:
+        reply = replies[-1]
+        if reply[0] == 0:
+            if default is _MISSING:
+                raise KeyError(key)
+            d.pop(key, None)
+            return default
+        value = f.spec.load_item_json(reply[1])
+        d.pop(key, None)
+        return value
+
+    return Op(
+        f.root,
+        [ScriptCall(DICT_OPS, (f.key,), ("pop", f.path, key))],
+        apply,
+        returns_value=True,
+        what="apop",
+    )
+
+
+def dict_del(f: Field, d: dict[str, Any], key: Any) -> Op:
+    key = _check_key(f, key)
+
+    def apply(replies: list[Any]) -> None:
+        if replies[-1][0] == 0:
+            raise KeyError(key)
+        d.pop(key, None)
+
+    return Op(f.root, [ScriptCall(DICT_OPS, (f.key,), ("pop", f.path, key))], apply, what="adel_item")
+
+
+def dict_popitem(f: Field, d: dict[str, Any]) -> Op:
+    def apply(replies: list[Any]) -> tuple[str, Any]:
+        reply = replies[-1]
+        if reply[0] == 0:
+            raise KeyError("popitem(): dictionary is empty")
+        key = text(reply[1])
+        value = f.spec.load_item_json(reply[2])
+        d.pop(key, None)
+        return key, value
+
+    return Op(
+        f.root,
+        [ScriptCall(DICT_OPS, (f.key,), ("popitem", f.path))],
+        apply,
+        returns_value=True,
+        what="apopitem",
+    )
+
+
+# --------------------------------------------------------------------------- model-level
+
+
+def set_fields(model: Any, values: Mapping[str, Any], what: str = "aupdate") -> Op:
+    """Set several fields of ``model`` in one JSON.MSET (atomic in RedisJSON)."""
+    specs = field_specs(type(model))
+    unknown = [n for n in values if n not in specs]
+    if unknown:
+        raise AttributeError(f"{type(model).__name__} has no field(s) {', '.join(map(repr, unknown))}")
+    fields = {name: Field(model, specs[name]) for name in values}
+    validated = {name: fields[name].spec.validate(v) for name, v in values.items()}
+    root = locate(model)[0]
+    args: list[Any] = ["JSON.MSET"]
+    for name, value in validated.items():
+        args += [root.key, fields[name].path, fields[name].spec.dump_json(value)]
+
+    def apply(replies: list[Any]) -> None:
+        for name, value in validated.items():
+            fields[name].store_local(value)
+
+    return Op(root, [tuple(args)] if validated else [], apply, what=what)

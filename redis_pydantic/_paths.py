@@ -1,0 +1,70 @@
+"""JSON paths and Redis keys: the single place where they are built.
+
+Model fields are Python identifiers and appear in paths as ``.name``. Dict keys can be any
+string. RedisJSON's path parser takes a bracketed key verbatim between quotes and does not
+unescape backslash sequences, so a key is written inside whichever quote character it does not
+contain. A key that holds a backslash or both quote characters cannot be written in a path at
+all: :func:`is_path_safe_key` reports that, and the callers then use a Lua script that edits the
+object without a path to the key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+PathPart = str | int
+
+ROOT = "$"
+
+
+def is_path_safe_key(key: str) -> bool:
+    """Whether ``key`` can be addressed as ``$..["key"]`` on RedisJSON."""
+    return "\\" not in key and not ('"' in key and "'" in key)
+
+
+def key_segment(key: str) -> str:
+    """The bracketed path segment for the dict key ``key`` (which must be path safe)."""
+    if '"' in key:
+        return "['" + key + "']"
+    return '["' + key + '"]'
+
+
+def json_path_for(parts: Iterable[PathPart]) -> str:
+    """The RedisJSON path of a field: ``("profile", "skills")`` -> ``$.profile.skills``.
+
+    Parts are field names (ASCII identifiers are written as ``.name``, anything else is
+    bracketed) or list indexes (ints).
+    """
+    out = [ROOT]
+    for part in parts:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif part.isidentifier() and part.isascii():
+            out.append("." + part)
+        else:
+            out.append(key_segment(part))
+    return "".join(out)
+
+
+def item_path_for(parts: Iterable[PathPart], key: str) -> str:
+    """The path of ``key`` inside the dict field at ``parts``; ``key`` must be path safe."""
+    return json_path_for(parts) + key_segment(key)
+
+
+def new_pk() -> str:
+    """A new random primary key."""
+    return uuid.uuid4().hex
+
+
+def key_for(prefix: str, pk: str) -> str:
+    """The Redis key of the model with ``prefix`` and ``pk``."""
+    return f"{prefix}:{pk}"
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """Split ``"Prefix:pk"`` into ``("Prefix", "pk")``. Raises ValueError without a colon."""
+    prefix, sep, pk = key.rpartition(":")
+    if not sep or not pk:
+        raise ValueError(f"{key!r} is not a model key of the form '<prefix>:<pk>'")
+    return prefix, pk

@@ -1,0 +1,210 @@
+"""Lua scripts for the operations that need several steps inside Redis.
+
+They run with EVALSHA (falling back to EVAL when the server has not cached them yet), so each
+operation stays one round trip and is atomic. The scripts receive JSON text and return JSON
+text: values are never decoded inside Lua, so numbers keep their exact form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+
+class Script:
+    """A Lua script and its SHA1, as EVALSHA wants it."""
+
+    __slots__ = ("name", "source", "sha")
+
+    def __init__(self, name: str, source: str) -> None:
+        self.name = name
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()
+
+    def __repr__(self) -> str:
+        return f"Script({self.name!r})"
+
+
+class ScriptCall:
+    """One queued call of a script: ``EVALSHA sha len(keys) *keys *args``."""
+
+    __slots__ = ("script", "keys", "args")
+
+    def __init__(self, script: Script, keys: tuple[str, ...], args: tuple[object, ...]) -> None:
+        self.script = script
+        self.keys = keys
+        self.args = args
+
+    def evalsha_args(self) -> tuple[object, ...]:
+        return ("EVALSHA", self.script.sha, len(self.keys), *self.keys, *self.args)
+
+    def eval_args(self) -> tuple[object, ...]:
+        return ("EVAL", self.script.source, len(self.keys), *self.keys, *self.args)
+
+
+# Shared Lua helpers. RedisJSON cannot address an object member whose name holds a backslash
+# or both quote characters, so such members are edited by splicing the object's JSON text.
+_LUA_COMMON = r"""
+local DOC = KEYS[1]
+local function need_doc()
+  if redis.call('EXISTS', DOC) == 0 then
+    return redis.error_reply("ERR redis-pydantic: the document doesn't exist")
+  end
+end
+local function safe(k)
+  return string.find(k, '\\', 1, true) == nil
+     and not (string.find(k, '"', 1, true) and string.find(k, "'", 1, true))
+end
+local function member_path(path, k)
+  if string.find(k, '"', 1, true) then return path .. "['" .. k .. "']" end
+  return path .. '["' .. k .. '"]'
+end
+local function ws(s, i)
+  local _, e = string.find(s, '^[ \t\r\n]*', i)
+  return e + 1
+end
+local function str_end(s, i)
+  local j = i + 1
+  while true do
+    local k = string.find(s, '["\\]', j)
+    if string.sub(s, k, k) == '\\' then j = k + 2 else return k end
+  end
+end
+local function value_end(s, i)
+  local c = string.sub(s, i, i)
+  if c == '"' then return str_end(s, i) end
+  if c == '{' or c == '[' then
+    local depth, j = 0, i
+    while true do
+      local k = string.find(s, '["{}%[%]]', j)
+      local ch = string.sub(s, k, k)
+      if ch == '"' then j = str_end(s, k) + 1
+      elseif ch == '{' or ch == '[' then depth = depth + 1; j = k + 1
+      else
+        depth = depth - 1
+        if depth == 0 then return k end
+        j = k + 1
+      end
+    end
+  end
+  return string.find(s, '[,}%] \t\r\n]', i) - 1
+end
+-- members of the object at `path` as a list of {name, name_json, value_json}
+local function members(path)
+  local s = redis.call('JSON.GET', DOC, path)
+  if not s or s == '[]' then return nil end
+  local i = ws(s, string.find(s, '{', 1, true) + 1)
+  local out = {}
+  if string.sub(s, i, i) == '}' then return out end
+  while true do
+    local ke = str_end(s, i)
+    local ktext = string.sub(s, i, ke)
+    i = ws(s, ws(s, ke + 1) + 1)
+    local ve = value_end(s, i)
+    out[#out + 1] = {cjson.decode(ktext), ktext, string.sub(s, i, ve)}
+    i = ws(s, ve + 1)
+    if string.sub(s, i, i) == '}' then return out end
+    i = ws(s, i + 1)
+  end
+end
+local function store(path, ms)
+  local parts = {}
+  for _, m in ipairs(ms) do parts[#parts + 1] = m[2] .. ':' .. m[3] end
+  redis.call('JSON.SET', DOC, path, '{' .. table.concat(parts, ',') .. '}')
+end
+-- remove member k of the object at path; returns its JSON text or nil
+local function take(path, k)
+  if safe(k) then
+    local p = member_path(path, k)
+    local v = redis.call('JSON.GET', DOC, p)
+    if not v or v == '[]' then return nil end
+    redis.call('JSON.DEL', DOC, p)
+    return string.sub(v, 2, -2)
+  end
+  local ms = members(path)
+  if not ms then return nil end
+  for i, m in ipairs(ms) do
+    if m[1] == k then
+      table.remove(ms, i)
+      store(path, ms)
+      return m[3]
+    end
+  end
+  return nil
+end
+"""
+
+#: ARGV: op, dict path, then op arguments. Returns per op (see the Python callers).
+DICT_OPS = Script(
+    "dict_ops",
+    _LUA_COMMON
+    + r"""
+local op, path = ARGV[1], ARGV[2]
+local err = need_doc()
+if err then return err end
+if redis.call('JSON.TYPE', DOC, path)[1] ~= 'object' then
+  return redis.error_reply('ERR redis-pydantic: Path ' .. path .. ' is not an object in the stored document')
+end
+if op == 'set' then
+  local hard = {}
+  for i = 3, #ARGV, 2 do
+    local k, v = ARGV[i], ARGV[i + 1]
+    if safe(k) then redis.call('JSON.SET', DOC, member_path(path, k), v)
+    else hard[k] = v end
+  end
+  if next(hard) then
+    local ms = members(path)
+    for _, m in ipairs(ms) do
+      if hard[m[1]] then m[3] = hard[m[1]]; hard[m[1]] = nil end
+    end
+    for i = 3, #ARGV, 2 do
+      local k = ARGV[i]
+      if hard[k] then ms[#ms + 1] = {k, cjson.encode(k), hard[k]}; hard[k] = nil end
+    end
+    store(path, ms)
+  end
+  return 1
+elseif op == 'pop' then
+  local v = take(path, ARGV[3])
+  if v == nil then return {0} end
+  return {1, v}
+elseif op == 'popitem' then
+  local keys = redis.call('JSON.OBJKEYS', DOC, path)[1]
+  if #keys == 0 then return {0} end
+  local k = keys[#keys]
+  return {1, k, take(path, k)}
+end
+return redis.error_reply('ERR redis-pydantic: unknown dict op ' .. tostring(op))
+""",
+)
+
+#: ARGV: list path, index. Pops like Python's list.pop: IndexError text for a bad index.
+LIST_POP = Script(
+    "list_pop",
+    r"""
+local DOC, path, index = KEYS[1], ARGV[1], tonumber(ARGV[2])
+if redis.call('EXISTS', DOC) == 0 then
+  return redis.error_reply("ERR redis-pydantic: the document doesn't exist")
+end
+local n = redis.call('JSON.ARRLEN', DOC, path)[1]
+if not n then return redis.error_reply('ERR redis-pydantic: Path ' .. path .. ' is not a list') end
+if n == 0 then return {0, 'pop from empty list'} end
+if index < -n or index >= n then return {0, 'pop index out of range'} end
+return {1, redis.call('JSON.ARRPOP', DOC, path, index)[1]}
+""",
+)
+
+#: ARGV: list path, index, item JSON. Inserts like Python's list.insert (clamps the index).
+LIST_INSERT = Script(
+    "list_insert",
+    r"""
+local DOC, path, index = KEYS[1], ARGV[1], tonumber(ARGV[2])
+if redis.call('EXISTS', DOC) == 0 then
+  return redis.error_reply("ERR redis-pydantic: the document doesn't exist")
+end
+local n = redis.call('JSON.ARRLEN', DOC, path)[1]
+if not n then return redis.error_reply('ERR redis-pydantic: Path ' .. path .. ' is not a list') end
+if index < 0 then index = math.max(n + index, 0) end
+if index >= n then return redis.call('JSON.ARRAPPEND', DOC, path, ARGV[3])[1] end
+return redis.call('JSON.ARRINSERT', DOC, path, index, ARGV[3])[1]
+""",
+)

@@ -1,0 +1,42 @@
+"""The blocking face: the same API as :mod:`redis_pydantic`, without ``await``::
+
+    from redis_pydantic.sync import BaseRedisModel
+
+    class User(BaseRedisModel):
+        name: str
+
+    user = User(name="Ada")
+    user.save()
+"""
+
+from redis_pydantic._sync.model import BaseRedisModel
+from redis_pydantic.errors import (
+    FieldNotLoadedError,
+    FieldValidationError,
+    KeyNotFoundError,
+    LockLostError,
+    LockTimeoutError,
+    PipelineError,
+    RedisCommandError,
+    RedisConnectionError,
+    RedisJSONNotAvailableError,
+    RedisPydanticError,
+    UnsupportedFieldTypeError,
+    WrongModelKeyError,
+)
+
+__all__ = [
+    "BaseRedisModel",
+    "FieldNotLoadedError",
+    "FieldValidationError",
+    "KeyNotFoundError",
+    "LockLostError",
+    "LockTimeoutError",
+    "PipelineError",
+    "RedisCommandError",
+    "RedisConnectionError",
+    "RedisJSONNotAvailableError",
+    "RedisPydanticError",
+    "UnsupportedFieldTypeError",
+    "WrongModelKeyError",
+]

