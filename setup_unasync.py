@@ -43,10 +43,7 @@ REPLACEMENTS: dict[str, str] = {
 }
 
 ROOT = Path(__file__).resolve().parent
-HEADER = (
-    "# This file is generated from {source} by setup_unasync.py."
-    " Do not edit it by hand.\n"
-)
+HEADER = "# This file is generated from {source} by setup_unasync.py. Do not edit it by hand.\n"
 
 
 @dataclass(frozen=True)
@@ -67,9 +64,7 @@ def python_files(folder: Path) -> list[Path]:
     """Return the ``.py`` files under ``folder``, sorted, skipping ``__pycache__``."""
     if not folder.is_dir():
         return []
-    return sorted(
-        p for p in folder.rglob("*.py") if p.is_file() and "__pycache__" not in p.parts
-    )
+    return sorted(p for p in folder.rglob("*.py") if p.is_file() and "__pycache__" not in p.parts)
 
 
 def rel(path: Path) -> str:
@@ -145,11 +140,7 @@ def generate(out_root: Path, *, fmt: bool) -> dict[str, str]:
 
 def committed() -> dict[str, str]:
     """Return the generated files currently in the repository."""
-    return {
-        rel(p): p.read_text(encoding="utf-8")
-        for tree in TREES
-        for p in python_files(ROOT / tree.target)
-    }
+    return {rel(p): p.read_text(encoding="utf-8") for tree in TREES for p in python_files(ROOT / tree.target)}
 
 
 def unasync_names(tokens: list[tokenize_rt.Token]) -> list[tokenize_rt.Token]:
@@ -216,8 +207,7 @@ def untranslatable(path: Path) -> list[str]:
             is_async_comp = isinstance(inner, ast.comprehension) and inner.is_async
             if isinstance(inner, ast.Await) or is_async_comp:
                 problems.append(
-                    f"{rel(path)}:{node.lineno}: await/async inside an f-string "
-                    "(unasync leaves it in place)"
+                    f"{rel(path)}:{node.lineno}: await/async inside an f-string (unasync leaves it in place)"
                 )
                 break
     return problems
@@ -289,11 +279,7 @@ def compare(expected: dict[str, str], actual: dict[str, str]) -> list[str]:
             )
             lines = list(diff)
             shown = "\n".join(f"    {line}" for line in lines[:30])
-            more = (
-                f"\n    ... {len(lines) - 30} more diff lines"
-                if len(lines) > 30
-                else ""
-            )
+            more = f"\n    ... {len(lines) - 30} more diff lines" if len(lines) > 30 else ""
             problems.append(f"stale or hand-edited: {name}\n{shown}{more}")
     return problems
 

@@ -30,6 +30,7 @@ SyncLock = redis.lock.Lock
 async_sleep = asyncio.sleep
 sync_sleep = time.sleep
 
+
 #: What a default client is cached per: the running event loop, or the whole process.
 class _Process:
     """Weak-referenceable stand-in for 'the whole process'."""

@@ -188,7 +188,9 @@ def increase(f: Field, amount: Any) -> Op:
         f.store_local(value)
         return value
 
-    return Op(f.root, [("JSON.NUMINCRBY", f.key, f.path, amount)], apply, returns_value=True, what="aincrease")
+    return Op(
+        f.root, [("JSON.NUMINCRBY", f.key, f.path, amount)], apply, returns_value=True, what="aincrease"
+    )
 
 
 def _type_error(expected: str, value: Any) -> ValidationError:
@@ -275,9 +277,7 @@ def list_pop(f: Field, lst: list[Any], index: int) -> Op:
         list.pop(lst, index)
         return item
 
-    return Op(
-        f.root, [command], apply, returns_value=True, reload=lambda: load_field(f), what="apop"
-    )
+    return Op(f.root, [command], apply, returns_value=True, reload=lambda: load_field(f), what="apop")
 
 
 def clear_container(f: Field, container: list[Any] | dict[Any, Any]) -> Op:
@@ -299,7 +299,9 @@ def _check_key(f: Field, key: Any) -> str:
     if not isinstance(key, str):
         raise FieldValidationError(
             f"{f.spec.qualname}[key]",
-            ValidationError.from_exception_data("dict key", [{"type": "string_type", "loc": ("key",), "input": key}]),
+            ValidationError.from_exception_data(
+                "dict key", [{"type": "string_type", "loc": ("key",), "input": key}]
+            ),
         )
     return key
 

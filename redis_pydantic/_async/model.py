@@ -65,7 +65,9 @@ class RedisModelMixin:
         def apply(replies: list[Any]) -> Self:
             raw = _ops.unwrap_json(replies[0], root.key)
             if raw is None:
-                raise KeyNotFoundError(root.key, f"the document at {root.key!r} has no {_paths.json_path_for(path)}")
+                raise KeyNotFoundError(
+                    root.key, f"the document at {root.key!r} has no {_paths.json_path_for(path)}"
+                )
             _ops.replace_fields(self, cls.model_validate_json(raw))  # type: ignore[attr-defined]
             return self
 
@@ -194,7 +196,11 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
 
     def _rp_missing_required(self) -> list[str]:
         d = self.__dict__
-        return [name for name, info in type(self).__pydantic_fields__.items() if name not in d and info.is_required()]
+        return [
+            name
+            for name, info in type(self).__pydantic_fields__.items()
+            if name not in d and info.is_required()
+        ]
 
     def _rp_check_complete(self) -> None:
         missing = self._rp_missing_required()
@@ -222,7 +228,9 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
         if getattr(self, "_rp_root", None) is not None:
             root, path = self._rp_location()
             payload = self.__pydantic_serializer__.to_json(self)
-            await run(_ops.Op(root, [("JSON.SET", root.key, _paths.json_path_for(path), payload)], lambda r: None))
+            await run(
+                _ops.Op(root, [("JSON.SET", root.key, _paths.json_path_for(path), payload)], lambda r: None)
+            )
             return self
         self._rp_check_complete()
         payload = _ops.document_json(self)

@@ -30,9 +30,7 @@ def execute(client: Any, command: Command) -> Any:
 
 def queue(pipe: Any, command: Command) -> None:
     # Inside MULTI a missing script would abort the transaction, so scripts go by EVAL there.
-    pipe.execute_command(
-        *(command.eval_args() if isinstance(command, ScriptCall) else command)
-    )
+    pipe.execute_command(*(command.eval_args() if isinstance(command, ScriptCall) else command))
 
 
 def transaction(client: Any, commands: list[Command]) -> list[Any]:
@@ -100,14 +98,10 @@ class Batch:
 
     def add(self, op: Op) -> None:
         if op.returns_value:
-            raise PipelineError(
-                f"{op.what} is not supported inside pipeline(): it needs a reply from Redis"
-            )
+            raise PipelineError(f"{op.what} is not supported inside pipeline(): it needs a reply from Redis")
         client = op.cls._rp_client()  # type: ignore[attr-defined]
         if client is not self.client:
-            raise PipelineError(
-                "all models used inside one pipeline() must use the same Redis client"
-            )
+            raise PipelineError("all models used inside one pipeline() must use the same Redis client")
         root = op.root
         if root is not None and id(root) not in self.created:
             create = root._rp_create_command()
@@ -122,19 +116,13 @@ class Batch:
     def execute(self) -> None:
         if not self.commands:
             return
-        key = (
-            self.ops[0].root.key if self.ops and self.ops[0].root is not None else None
-        )
+        key = self.ops[0].root.key if self.ops and self.ops[0].root is not None else None
         with map_exceptions(self.client, key):
             with self.client.pipeline(transaction=True) as pipe:
                 for command in self.commands:
                     queue(pipe, command)
                 replies = pipe.execute(raise_on_error=False)
-        failures = [
-            (i, self.commands[i], r)
-            for i, r in enumerate(replies)
-            if isinstance(r, Exception)
-        ]
+        failures = [(i, self.commands[i], r) for i, r in enumerate(replies) if isinstance(r, Exception)]
         roots = {id(op.root): op.root for op in self.ops if op.root is not None}
         if failures:
             for root in roots.values():

