@@ -40,6 +40,8 @@ REPLACEMENTS: dict[str, str] = {
     "async_sleep": "sync_sleep",
     "async_loop_key": "sync_loop_key",
     "aclose": "close",
+    "AbstractAsyncContextManager": "AbstractContextManager",
+    "AsyncLeaseKeeper": "SyncLeaseKeeper",
 }
 
 ROOT = Path(__file__).resolve().parent

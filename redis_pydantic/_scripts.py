@@ -208,3 +208,25 @@ if index >= n then return redis.call('JSON.ARRAPPEND', DOC, path, ARGV[3])[1] en
 return redis.call('JSON.ARRINSERT', DOC, path, index, ARGV[3])[1]
 """,
 )
+
+#: KEYS: lock key, document key. ARGV: lock token, then path/JSON pairs. Writes the pairs and
+#: releases the lock only while the caller still owns it; returns 0 (nothing done) otherwise.
+SAVE_AND_RELEASE = Script(
+    "save_and_release",
+    r"""
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if #ARGV > 1 then
+  if redis.call('EXISTS', KEYS[2]) == 0 then
+    redis.call('DEL', KEYS[1])
+    return redis.error_reply("ERR redis-pydantic: the document doesn't exist")
+  end
+  local args = {}
+  for i = 2, #ARGV, 2 do
+    args[#args + 1] = KEYS[2]; args[#args + 1] = ARGV[i]; args[#args + 1] = ARGV[i + 1]
+  end
+  redis.call('JSON.MSET', unpack(args))
+end
+redis.call('DEL', KEYS[1])
+return 1
+""",
+)

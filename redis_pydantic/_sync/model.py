@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -14,6 +14,7 @@ from redis_pydantic import _ops, _paths, _schema
 from redis_pydantic._sync import connection
 from redis_pydantic._sync.executor import Batch, current_batch, read, run
 from redis_pydantic._sync.fields import unloaded_value, wrap_value
+from redis_pydantic._sync.lock import DEFAULT_BLOCKING_TIMEOUT, DEFAULT_TIMEOUT, model_lock
 from redis_pydantic.errors import KeyNotFoundError, WrongModelKeyError
 
 _NEW = 0  # never saved or loaded by this instance: the first field op creates the document
@@ -281,7 +282,51 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
         result = run(op)
         return bool(result)
 
-    # -- coordination (see lock.py / pipeline) ----------------------------------------------------
+    # -- coordination ----------------------------------------------------------------------------
+    def lock(
+        self,
+        action: str = "default",
+        *,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        blocking_timeout: float | None = DEFAULT_BLOCKING_TIMEOUT,
+        extend: bool = True,
+    ) -> AbstractContextManager[Self]:
+        """Hold the Redis lock ``"<key>/<action>"`` while the block runs.
+
+        On entry the model is reloaded from Redis. On normal exit the fields that changed are
+        written (one JSON.MSET) and the lock released, in one atomic script that does nothing if
+        the lock is no longer ours (then :class:`LockLostError` is raised). If the block raises,
+        nothing is written. The lease (``timeout`` seconds) is renewed while the block runs
+        unless ``extend=False``; waiting longer than ``blocking_timeout`` raises
+        :class:`LockTimeoutError`.
+        """
+        return model_lock(self, action, timeout, blocking_timeout, extend)
+
+    def duplicate(self) -> Self:
+        """Store a copy of this model under a new pk (one JSON.SET) and return it."""
+        return (self.duplicate_many(1))[0]
+
+    def duplicate_many(self, n: int) -> list[Self]:
+        """Store ``n`` copies of this model under new pks in one round trip (JSON.MSET)."""
+        if getattr(self, "_rp_root", None) is not None:
+            raise RuntimeError("Can only duplicate from top level model")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"n must be a non-negative int, not {n!r}")
+        self._rp_check_complete()
+        payload = _ops.document_json(self)
+        cls = type(self)
+        copies = [cls.model_validate_json(payload) for _ in range(n)]
+        args: list[Any] = ["JSON.MSET"]
+        for copy in copies:
+            args += [copy.key, "$", payload]
+
+        def apply(replies: list[Any]) -> None:
+            for copy in copies:
+                copy._rp_mark_stored()
+
+        run(_ops.Op(None, [tuple(args)] if copies else [], apply, what="duplicate", cls=cls))
+        return copies
+
     @contextmanager
     def pipeline(self) -> Iterator[Self]:
         """Queue every write made inside the block and send them as one MULTI/EXEC at the end.

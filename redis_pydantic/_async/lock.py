@@ -1,0 +1,78 @@
+"""``model.lock()``: read-modify-write of a stored model under a Redis lock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis.exceptions
+
+from redis_pydantic import _ops, _paths
+from redis_pydantic._async.executor import execute
+from redis_pydantic._compat import AsyncLock
+from redis_pydantic._lease import AsyncLeaseKeeper
+from redis_pydantic._schema import field_specs
+from redis_pydantic._scripts import SAVE_AND_RELEASE, ScriptCall
+from redis_pydantic.errors import LockLostError, LockTimeoutError, map_exceptions
+
+#: Lease of a lock in seconds; it is renewed every third of it while the body runs.
+DEFAULT_TIMEOUT = 10.0
+#: How long ``lock()`` waits for another holder, in seconds, before LockTimeoutError.
+DEFAULT_BLOCKING_TIMEOUT = 10.0
+
+
+def _field_payloads(model: Any) -> dict[str, bytes]:
+    specs = field_specs(type(model))
+    d = model.__dict__
+    return {name: spec.dump_json(d[name]) for name, spec in specs.items() if name in d}
+
+
+@asynccontextmanager
+async def model_lock(
+    model: Any,
+    action: str,
+    timeout: float | None,
+    blocking_timeout: float | None,
+    extend: bool,
+) -> AsyncIterator[Any]:
+    root, path = _ops.locate(model)
+    client = type(root)._rp_client()
+    lock_key = f"{root.key}/{action}"
+    lock = AsyncLock(client, lock_key, timeout=timeout, blocking_timeout=blocking_timeout, thread_local=False)
+    with map_exceptions(client, root.key):
+        acquired = await lock.acquire()
+    if not acquired:
+        raise LockTimeoutError(f"could not acquire {lock_key!r} within {blocking_timeout} seconds")
+    keeper = None
+    try:
+        await model.load()
+        before = _field_payloads(model)
+        if extend and timeout:
+            keeper = AsyncLeaseKeeper(lock, timeout / 3)
+            keeper.start()
+        yield model
+    except BaseException:
+        if keeper is not None:
+            await keeper.stop()
+        try:
+            await lock.release()
+        except redis.exceptions.LockError:
+            pass  # the lease already ran out; the body's exception is what matters
+        raise
+    if keeper is not None:
+        await keeper.stop()
+    after = _field_payloads(model)
+    changed: list[Any] = []
+    for name, payload in after.items():
+        if before.get(name) != payload:
+            changed += [_paths.json_path_for((*path, name)), payload]
+    token = lock.local.token
+    with map_exceptions(client, root.key):
+        done = await execute(client, ScriptCall(SAVE_AND_RELEASE, (lock_key, root.key), (token, *changed)))
+    if not done:
+        reason = f" ({keeper.lost})" if keeper is not None and keeper.lost else ""
+        raise LockLostError(
+            f"the lock {lock_key!r} expired or was taken over before the block ended{reason}; "
+            "its changes were not saved"
+        )
