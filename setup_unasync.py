@@ -34,7 +34,6 @@ import unasync
 REPLACEMENTS: dict[str, str] = {
     "_async": "_sync",
     "AsyncRedis": "SyncRedis",
-    "AsyncPipeline": "SyncPipeline",
     "AsyncLock": "SyncLock",
     "AsyncFakeRedis": "SyncFakeRedis",
     "async_sleep": "sync_sleep",

@@ -13,16 +13,11 @@ from typing import Any
 
 import redis
 import redis.asyncio
-import redis.asyncio.client
 import redis.asyncio.lock
-import redis.client
 import redis.lock
 
 AsyncRedis = redis.asyncio.Redis
 SyncRedis = redis.Redis
-
-AsyncPipeline = redis.asyncio.client.Pipeline
-SyncPipeline = redis.client.Pipeline
 
 AsyncLock = redis.asyncio.lock.Lock
 SyncLock = redis.lock.Lock

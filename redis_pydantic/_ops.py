@@ -8,6 +8,8 @@ the operation's result. Local state therefore changes only after Redis accepted 
 
 from __future__ import annotations
 
+import json
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -74,6 +76,40 @@ def unwrap_json(reply: Any, key: str) -> str | bytes | None:
     return reply[1:-1]
 
 
+_FAKE_CLIENTS: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def is_fakeredis(client: Any) -> bool:
+    """Whether ``client`` talks to an in-process fakeredis server (cached per client)."""
+    try:
+        return _FAKE_CLIENTS[client]
+    except (KeyError, TypeError):
+        pass
+    pool = getattr(client, "connection_pool", None)
+    fake = type(client).__module__.startswith("fakeredis") or (
+        pool is not None and pool.connection_class.__module__.startswith("fakeredis")
+    )
+    try:
+        _FAKE_CLIENTS[client] = fake
+    except TypeError:
+        pass
+    return fake
+
+
+def fakeredis_get(reply: Any, path: Any) -> Any:
+    """Turn fakeredis's answer to ``JSON.GET key path path`` into real RedisJSON's ``[value]``.
+
+    fakeredis drops the outer brackets when a single ``$`` path matches one array, which makes
+    an empty list look like a missing path; asking for the path twice gets the unambiguous
+    ``{path: [matches]}`` form.
+    """
+    if reply is None:
+        return None
+    matches = json.loads(reply)[path if isinstance(path, str) else path.decode()]
+    out = json.dumps(matches, separators=(",", ":"), ensure_ascii=False)
+    return out.encode() if isinstance(reply, bytes) else out
+
+
 def first(reply: Any) -> Any:
     """The first element of a ``$``-path reply list."""
     if isinstance(reply, list):
@@ -116,6 +152,13 @@ class Field:
         self.owner = owner
         self.spec = spec
         root, parts = locate(owner)
+        if root is owner and not hasattr(type(owner), "_rp_create_command"):
+            # A nested model that is not bound to a stored model: an item of a list or dict, or
+            # a copy. It has no document to write to.
+            raise RuntimeError(
+                f"this {type(owner).__name__} is not attached to a stored model; reach it through "
+                "the model's attribute (user.profile), not from a list, dict or copy"
+            )
         self.root = root
         self.parts = (*parts, spec.name)
         self.path = _paths.json_path_for(self.parts)
@@ -221,7 +264,8 @@ def list_extend(f: Field, lst: list[Any], items: Iterable[Any], what: str = "aex
 
     return Op(
         f.root,
-        [("JSON.ARRAPPEND", f.key, f.path, *payloads)],
+        # Appending nothing is a no-op, as for list.extend([]); JSON.ARRAPPEND needs a value.
+        [("JSON.ARRAPPEND", f.key, f.path, *payloads)] if payloads else [],
         apply,
         reload=lambda: load_field(f),
         what=what,
@@ -249,24 +293,15 @@ def list_insert(f: Field, lst: list[Any], index: int, item: Any) -> Op:
 def list_pop(f: Field, lst: list[Any], index: int) -> Op:
     if not isinstance(index, int) or isinstance(index, bool):
         raise TypeError(f"list indices must be integers, not {type(index).__name__}")
-    command: Command
-    if index in (0, -1):
-        command = ("JSON.ARRPOP", f.key, f.path, index)
-    else:
-        command = ScriptCall(LIST_POP, (f.key,), (f.path, index))
+    # Always the script: JSON.ARRPOP answers [nil] both for an empty list and for a path that
+    # holds no list, so it cannot tell IndexError from a refused command.
+    command = ScriptCall(LIST_POP, (f.key,), (f.path, index))
 
     def apply(replies: list[Any]) -> Any:
         reply = replies[-1]
-        if isinstance(command, ScriptCall):
-            if reply[0] == 0:
-                raise IndexError(text(reply[1]))
-            raw = reply[1]
-        else:
-            raw = first(reply)
-            if raw is None:
-                if reply == []:
-                    raise RedisCommandError(f"{f.path} is not a list in the document at {f.key!r}")
-                raise IndexError("pop from empty list")
+        if reply[0] == 0:
+            raise IndexError(text(reply[1]))
+        raw = reply[1]
         item = f.spec.load_item_json(raw)
         try:
             local_ok = lst[index] == item
@@ -313,12 +348,9 @@ def dict_update(f: Field, d: dict[str, Any], items: Mapping[str, Any], what: str
     if len(payloads) == 1 and _paths.is_path_safe_key(next(iter(payloads))):
         (k, payload), *_ = payloads.items()
         command = ("JSON.SET", f.key, _paths.item_path_for(f.parts, k), payload)
-    elif all(_paths.is_path_safe_key(k) for k in payloads):
-        args: list[Any] = ["JSON.MSET"]
-        for k, payload in payloads.items():
-            args += [f.key, _paths.item_path_for(f.parts, k), payload]
-        command = tuple(args)
     else:
+        # Not JSON.MSET: it answers OK and writes nothing when the path no longer holds an object,
+        # which would leave the local dict ahead of Redis. The script checks and refuses.
         flat: list[Any] = ["set", f.path]
         for k, payload in payloads.items():
             flat += [k, payload]

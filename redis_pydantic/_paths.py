@@ -3,9 +3,9 @@
 Model fields are Python identifiers and appear in paths as ``.name``. Dict keys can be any
 string. RedisJSON's path parser takes a bracketed key verbatim between quotes and does not
 unescape backslash sequences, so a key is written inside whichever quote character it does not
-contain. A key that holds a backslash or both quote characters cannot be written in a path at
-all: :func:`is_path_safe_key` reports that, and the callers then use a Lua script that edits the
-object without a path to the key.
+contain. A key that holds a backslash or both quote characters, or starts with a space, cannot
+be written in a path at all: :func:`is_path_safe_key` reports that, and the callers then use a
+Lua script that edits the object without a path to the key.
 """
 
 from __future__ import annotations
@@ -19,8 +19,12 @@ ROOT = "$"
 
 
 def is_path_safe_key(key: str) -> bool:
-    """Whether ``key`` can be addressed as ``$..["key"]`` on RedisJSON."""
-    return "\\" not in key and not ('"' in key and "'" in key)
+    """Whether ``key`` can be addressed as ``$..["key"]`` on RedisJSON.
+
+    The path parser drops spaces that open a bracketed key (``[" a"]`` addresses ``"a"``), so a
+    key starting with a space is not path safe either.
+    """
+    return "\\" not in key and not ('"' in key and "'" in key) and not key.startswith(" ")
 
 
 def key_segment(key: str) -> str:

@@ -262,7 +262,9 @@ class FieldDescriptor:
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         if instance is None:
-            return self
+            # Like pydantic, which keeps no field attributes on the class: a subclass's field
+            # collection (getattr(cls, name)) must not take this descriptor for a default value.
+            raise AttributeError(f"{self.spec.qualname} is a field of instances, not of the class")
         try:
             value = instance.__dict__[self.name]
         except KeyError:
@@ -301,6 +303,21 @@ def prepare_model_class(
     install_descriptors(cls, wrap, unloaded)
 
 
+def _original(model: Any) -> Any:
+    return getattr(type(model), "__rp_original__", type(model))
+
+
+def _nested_eq(self: BaseModel, other: object) -> bool:
+    """Equality of a nested model with an instance of the user's own class (or its Redis twin)."""
+    if isinstance(other, BaseModel) and _original(self) is _original(other):
+        return (
+            self.__dict__ == other.__dict__
+            and self.__pydantic_private__ == other.__pydantic_private__
+            and self.__pydantic_extra__ == other.__pydantic_extra__
+        )
+    return NotImplemented  # type: ignore[no-any-return]
+
+
 def make_nested_class(
     original: type[BaseModel],
     mixin: type,
@@ -320,6 +337,9 @@ def make_nested_class(
         "model_config": {**original.model_config, **NESTED_CONFIG},
         "__rp_prepare__": False,
     }
+    namespace["__rp_original__"] = original
+    namespace["__eq__"] = _nested_eq
+    namespace["__hash__"] = original.__hash__
     cls = typing.cast(type[BaseModel], type(original.__name__, (original, mixin), namespace))
     cache[original] = cls
     prepare(cls)

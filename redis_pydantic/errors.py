@@ -160,20 +160,37 @@ def is_unknown_json_command(exc: BaseException) -> bool:
     return "unknown command" in text and "json." in text
 
 
+def translate(exc: BaseException, client: Any, key: str | None = None) -> BaseException:
+    """The library's exception for an exception raised by redis-py (or the socket below it)."""
+    import redis.exceptions as rex
+
+    if isinstance(exc, RedisPydanticError):
+        return exc
+    if isinstance(exc, rex.ResponseError):
+        if is_unknown_json_command(exc):
+            return RedisJSONNotAvailableError(str(exc))
+        if key is not None and is_missing_document_error(exc):
+            return KeyNotFoundError(key)
+        return RedisCommandError(str(exc))
+    if isinstance(exc, rex.ConnectionError | rex.TimeoutError | OSError):
+        return RedisConnectionError(f"cannot reach Redis at {describe_client(client)}: {mask_url(str(exc))}")
+    return RedisCommandError(str(exc))
+
+
+#: What :func:`translate` turns into library errors.
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    import redis.exceptions as rex
+
+    return (rex.RedisError, OSError)
+
+
+TRANSPORT_ERRORS = _transport_errors()
+
+
 @contextlib.contextmanager
 def map_exceptions(client: Any, key: str | None = None) -> Iterator[None]:
     """Translate redis-py's exceptions raised inside the block into the library's own."""
-    import redis.exceptions as rex
-
     try:
         yield
-    except rex.ResponseError as exc:
-        if is_unknown_json_command(exc):
-            raise RedisJSONNotAvailableError(str(exc)) from exc
-        if key is not None and is_missing_document_error(exc):
-            raise KeyNotFoundError(key) from exc
-        raise RedisCommandError(str(exc)) from exc
-    except (rex.ConnectionError, rex.TimeoutError, OSError) as exc:
-        raise RedisConnectionError(
-            f"cannot reach Redis at {describe_client(client)}: {mask_url(str(exc))}"
-        ) from exc
+    except TRANSPORT_ERRORS as exc:
+        raise translate(exc, client, key) from exc

@@ -1,12 +1,14 @@
 """The blocking face: the same API as :mod:`redis_pydantic`, without ``await``::
 
-from redis_pydantic.sync import BaseRedisModel
+    from redis_pydantic.sync import BaseRedisModel
 
-class User(BaseRedisModel):
-    name: str
+    class User(BaseRedisModel):
+        name: str
 
-user = User(name="Ada")
-user.save()
+    user = User(name="Ada")
+    user.save()
+
+It exports the same names as :mod:`redis_pydantic`, errors included.
 """
 
 from redis_pydantic._sync.model import BaseRedisModel

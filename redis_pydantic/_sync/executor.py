@@ -7,10 +7,18 @@ import contextvars
 from typing import Any
 
 import redis.exceptions
+from pydantic import ValidationError
 
-from redis_pydantic._ops import Command, Op, Stale
+from redis_pydantic._ops import Command, Op, Stale, fakeredis_get, is_fakeredis
 from redis_pydantic._scripts import ScriptCall
-from redis_pydantic.errors import PipelineError, map_exceptions
+from redis_pydantic.errors import (
+    TRANSPORT_ERRORS,
+    PipelineError,
+    RedisCommandError,
+    RedisPydanticError,
+    map_exceptions,
+    translate,
+)
 
 #: The pipeline() batch of the current task (asyncio) or thread (blocking face).
 current_batch: contextvars.ContextVar[Batch | None] = contextvars.ContextVar(
@@ -25,6 +33,8 @@ def execute(client: Any, command: Command) -> Any:
             return client.execute_command(*command.evalsha_args())
         except redis.exceptions.NoScriptError:
             return client.execute_command(*command.eval_args())
+    if command[0] == "JSON.GET" and len(command) == 3 and command[2] != "$" and is_fakeredis(client):
+        return fakeredis_get(client.execute_command(*command, command[2]), command[2])
     return client.execute_command(*command)
 
 
@@ -49,25 +59,30 @@ def transaction(client: Any, commands: list[Command]) -> list[Any]:
     return list(replies)
 
 
-def run(op: Op) -> Any:
-    """Send ``op`` (or queue it in the current pipeline) and apply its replies locally."""
+def run(op: Op, *, direct: bool = False) -> Any:
+    """Send ``op`` (or queue it in the current pipeline) and apply its replies locally.
+
+    ``direct`` sends it now even inside a pipeline: reads must answer inside the block.
+    """
     if not op.commands:
         return None
     root = op.root
-    batch = current_batch.get()
-    if batch is not None:
+    batch = None if direct else current_batch.get()
+    if batch is not None and not batch.closed:
         batch.add(op)
         return None
     client = op.cls._rp_client()  # type: ignore[attr-defined]
-    create = root._rp_create_command() if root is not None else None
-    key = root.key if root is not None else None
-    with map_exceptions(client, key):
+    # Reads never create a document; a never-saved model's first write does.
+    create = root._rp_create_command() if root is not None and not direct else None
+    try:
         if create is not None:
             replies = (transaction(client, [create, *op.commands]))[1:]
         elif len(op.commands) == 1:
             replies = [execute(client, op.commands[0])]
         else:
             replies = transaction(client, op.commands)
+    except TRANSPORT_ERRORS as exc:
+        raise translate(exc, client, root.key if root is not None else None) from exc
     if root is not None:
         root._rp_mark_stored()
     try:
@@ -82,8 +97,10 @@ def run(op: Op) -> Any:
 def read(cls: type, key: str, command: Command) -> Any:
     """Send a read command straight to Redis, even inside a pipeline."""
     client = cls._rp_client()  # type: ignore[attr-defined]
-    with map_exceptions(client, key):
+    try:
         return execute(client, command)
+    except TRANSPORT_ERRORS as exc:
+        raise translate(exc, client, key) from exc
 
 
 class Batch:
@@ -91,6 +108,7 @@ class Batch:
 
     def __init__(self, client: Any) -> None:
         self.client = client
+        self.closed = False  # set when the pipeline() block ends; later writes go straight through
         self.ops: list[Op] = []
         self.created: set[int] = set()
         self.commands: list[Command] = []
@@ -124,6 +142,19 @@ class Batch:
                 replies = pipe.execute(raise_on_error=False)
         failures = [(i, self.commands[i], r) for i, r in enumerate(replies) if isinstance(r, Exception)]
         roots = {id(op.root): op.root for op in self.ops if op.root is not None}
+        if not failures:
+            for root in roots.values():
+                root._rp_mark_stored()
+            for op, start, end in self.slices:
+                try:
+                    op.apply(list(replies[start:end]))
+                except Stale:
+                    if op.reload is not None:
+                        run(op.reload())
+                except RedisCommandError as exc:
+                    # Some commands answer nil instead of an error (JSON.ARRAPPEND on a $ path
+                    # that no longer holds a list): that op failed too and was not applied.
+                    failures.append((start, self.commands[start], exc))
         if failures:
             for root in roots.values():
                 _reload_quietly(root)
@@ -133,14 +164,6 @@ class Batch:
                 "Redis applied the others; the models involved were reloaded.",
                 failures,
             )
-        for root in roots.values():
-            root._rp_mark_stored()
-        for op, start, end in self.slices:
-            try:
-                op.apply(list(replies[start:end]))
-            except Stale:
-                if op.reload is not None:
-                    run(op.reload())
 
 
 def _describe(command: Command) -> str:
@@ -152,5 +175,7 @@ def _describe(command: Command) -> str:
 def _reload_quietly(root: Any) -> None:
     try:
         root.load()
-    except Exception:  # noqa: BLE001 - best effort: the document may have been deleted
+    except (RedisPydanticError, ValidationError):
+        # Best effort: the pipeline may have deleted the document, or another client may have
+        # left it in a shape the model no longer accepts; the PipelineError is what matters.
         pass

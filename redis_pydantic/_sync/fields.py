@@ -38,8 +38,8 @@ class _Bound:
         run(_ops.set_field(self._rp_field(), value))
 
     def load(self) -> Any:
-        """Read this field from Redis, store it locally and return it."""
-        run(_ops.load_field(self._rp_field()))
+        """Read this field from Redis, store it locally and return it (at once, even in a pipeline)."""
+        run(_ops.load_field(self._rp_field()), direct=True)
         return getattr(self._rp_owner, self._rp_spec.name)
 
 
@@ -239,7 +239,7 @@ class RedisDict(_Bound, dict):  # type: ignore[type-arg]
         run(_ops.dict_update(self._rp_field(), self, {key: value}, "aset_item"))
 
     def aupdate(self, mapping: Mapping[str, Any] | None = None, /, **kwargs: Any) -> None:
-        """Set several items in one atomic command (JSON.MSET), then locally."""
+        """Set several items in one atomic command (a script that checks the path), then locally."""
         items = dict(mapping or {}, **kwargs)
         run(_ops.dict_update(self._rp_field(), self, items))
 
@@ -303,7 +303,32 @@ class UnloadedField(_Bound):
     def __eq__(self, other: object) -> bool:
         raise self._fail()
 
-    __hash__ = None  # type: ignore[assignment]
+    def __hash__(self) -> int:
+        raise self._fail()
+
+
+def _refuse(name: str) -> Any:
+    def refuse(self: UnloadedField, *args: Any) -> Any:
+        raise self._fail()
+
+    refuse.__name__ = name
+    return refuse
+
+
+# Python looks operators up on the type, past __getattr__, so each one has to refuse explicitly.
+for _name in (
+    *(f"__{op}__" for op in ("ne", "lt", "le", "gt", "ge", "neg", "pos", "abs", "invert")),
+    *(f"__{op}__" for op in ("int", "float", "complex", "index", "round", "trunc", "floor", "ceil")),
+    *(f"__{op}__" for op in ("len", "iter", "reversed", "contains", "getitem", "bytes")),
+    *(
+        f"__{r}{op}__"
+        for op in ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "divmod", "pow")
+        for r in ("", "r")
+    ),
+    *(f"__{r}{op}__" for op in ("lshift", "rshift", "and", "xor", "or") for r in ("", "r")),
+):
+    setattr(UnloadedField, _name, _refuse(_name))
+del _name
 
 
 def _bind(obj: Any, owner: Any, spec: FieldSpec) -> Any:
@@ -332,4 +357,5 @@ def wrap_value(owner: Any, spec: FieldSpec, value: Any) -> Any:
 
 
 def unloaded_value(owner: Any, spec: FieldSpec) -> UnloadedField:
+    """The placeholder a field of a partial instance reads as until it is given or loaded."""
     return UnloadedField(owner, spec)

@@ -83,9 +83,11 @@ class RedisModelMixin:
         run(_ops.set_fields(self, fields))
 
     def duplicate(self) -> Self:
+        """Only top-level models can be duplicated: a nested model raises RuntimeError."""
         raise RuntimeError("Can only duplicate from top level model")
 
     def duplicate_many(self, n: int) -> list[Self]:
+        """Only top-level models can be duplicated: a nested model raises RuntimeError."""
         raise RuntimeError("Can only duplicate from top level model")
 
 
@@ -108,10 +110,12 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
     ``key_prefix``.
     """
 
-    __slots__ = ("_rp_root", "_rp_path", "_rp_pk", "_rp_state")
+    __slots__ = ("_rp_root", "_rp_path", "_rp_pk", "_rp_state", "_rp_key")
     model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64", revalidate_instances="always")
 
     class Meta:
+        """Options of the model class: ``redis`` (its client) and ``key_prefix`` (its key prefix)."""
+
         redis: Any = None
         key_prefix: str | None = None
 
@@ -158,10 +162,44 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
             if name in specs:
                 values[name] = specs[name].load_python(value)
         partial = type(self).model_construct(_fields_set=set(values), **values)
+        for name, info in fields.items():
+            # model_construct leaves defaults unvalidated; nested models must become Redis-enabled.
+            if name not in values and info.validate_default and name in partial.__dict__:
+                partial.__dict__[name] = specs[name].load_python(partial.__dict__[name])
         object.__setattr__(self, "__dict__", partial.__dict__)
         object.__setattr__(self, "__pydantic_fields_set__", partial.__pydantic_fields_set__)
         object.__setattr__(self, "__pydantic_extra__", partial.__pydantic_extra__)
         object.__setattr__(self, "__pydantic_private__", partial.__pydantic_private__)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Set up the library's per-instance state; pydantic calls it for every new instance.
+
+        A subclass that overrides it must call ``super().model_post_init(context)``.
+        """
+        # Validated or constructed, every instance passes here, so the hot paths read plain
+        # attributes instead of probing with getattr.
+        object.__setattr__(self, "_rp_root", None)
+        object.__setattr__(self, "_rp_path", ())
+        object.__setattr__(self, "_rp_state", _NEW)
+        object.__setattr__(self, "_rp_key", None)
+
+    def __copy__(self) -> Self:
+        copy = super().__copy__()
+        for name in ("_rp_pk", "_rp_state", "_rp_key"):
+            if hasattr(self, name):
+                object.__setattr__(copy, name, getattr(self, name))
+        object.__setattr__(copy, "_rp_root", None)
+        object.__setattr__(copy, "_rp_path", ())
+        return copy
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        copy = super().__deepcopy__(memo)
+        for name in ("_rp_pk", "_rp_state", "_rp_key"):
+            if hasattr(self, name):
+                object.__setattr__(copy, name, getattr(self, name))
+        object.__setattr__(copy, "_rp_root", None)
+        object.__setattr__(copy, "_rp_path", ())
+        return copy
 
     # -- identity ------------------------------------------------------------------------------
     @property
@@ -179,11 +217,16 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
         if not isinstance(value, str) or not value:
             raise TypeError(f"pk must be a non-empty str, not {value!r}")
         object.__setattr__(self, "_rp_pk", value)
+        object.__setattr__(self, "_rp_key", None)
 
     @property
     def key(self) -> str:
         """The Redis key of this model: ``"<key_prefix>:<pk>"``."""
-        return f"{type(self).Meta.key_prefix}:{self.pk}"  # type: ignore[attr-defined]
+        key = getattr(self, "_rp_key", None)
+        if key is None:
+            key = f"{type(self).Meta.key_prefix}:{self.pk}"  # type: ignore[attr-defined]
+            object.__setattr__(self, "_rp_key", key)
+        return key
 
     @classmethod
     def _rp_pk_of(cls, key: str) -> str:
@@ -303,7 +346,7 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
         return model_lock(self, action, timeout, blocking_timeout, extend)
 
     def duplicate(self) -> Self:
-        """Store a copy of this model under a new pk (one JSON.SET) and return it."""
+        """Store a copy of this model under a new pk (one round trip) and return it."""
         return (self.duplicate_many(1))[0]
 
     def duplicate_many(self, n: int) -> list[Self]:
@@ -334,7 +377,7 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
         A pipeline opened inside another joins it. If the block raises, nothing is sent.
         """
         outer = current_batch.get()
-        if outer is not None:
+        if outer is not None and not outer.closed:
             yield self
             return
         root, _ = _ops.locate(self)
@@ -346,4 +389,6 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
             yield self
         finally:
             current_batch.reset(token)
+            # Tasks started inside the block inherit it; their later writes must not be lost.
+            batch.closed = True
         batch.execute()

@@ -10,6 +10,7 @@ import fakeredis
 import pytest
 
 from redis_pydantic._async import connection
+from redis_pydantic._ops import fakeredis_get, is_fakeredis
 from tests._twins import AsyncFakeRedis, AsyncRedis
 
 
@@ -38,7 +39,10 @@ class Stored:
 
     async def doc(self, key: str, path: str = "$") -> Any:
         """The JSON value at ``path`` of ``key`` (None when the key is missing)."""
-        raw = await self.client.execute_command("JSON.GET", key, path)
+        if path != "$" and is_fakeredis(self.client):
+            raw = fakeredis_get(await self.client.execute_command("JSON.GET", key, path, path), path)
+        else:
+            raw = await self.client.execute_command("JSON.GET", key, path)
         if raw is None:
             return None
         values = json.loads(raw)

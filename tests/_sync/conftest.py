@@ -10,6 +10,7 @@ from typing import Any
 import fakeredis
 import pytest
 
+from redis_pydantic._ops import fakeredis_get, is_fakeredis
 from redis_pydantic._sync import connection
 from tests._twins import SyncFakeRedis, SyncRedis
 
@@ -39,7 +40,10 @@ class Stored:
 
     def doc(self, key: str, path: str = "$") -> Any:
         """The JSON value at ``path`` of ``key`` (None when the key is missing)."""
-        raw = self.client.execute_command("JSON.GET", key, path)
+        if path != "$" and is_fakeredis(self.client):
+            raw = fakeredis_get(self.client.execute_command("JSON.GET", key, path, path), path)
+        else:
+            raw = self.client.execute_command("JSON.GET", key, path)
         if raw is None:
             return None
         values = json.loads(raw)

@@ -1,0 +1,838 @@
+"""Benchmark redis-pydantic against raw redis-py doing the same Redis commands.
+
+``python -m bench`` starts a throwaway ``redis-server`` with RedisJSON (``tests.redis_server``)
+unless ``--url`` names one, then for each face (asyncio, blocking) and each operation runs
+rounds of B operations on our side and on the raw side, alternating which side goes first
+each round so that drift (other load on the machine, Redis memory growth) hits both. It
+reports per-operation medians with the min-max over rounds, and the median of the paired
+per-round ratios ours/raw. The asyncio face is also measured with 100 operations in flight
+(one asyncio task per document). Memory per loaded instance is compared with a plain pydantic
+model of the same shape. Optional contenders (rapyer, redis-om) are timed in the same rounds
+when they are importable.
+
+Nothing is asserted: the exit status is 0 whatever the ratios (``--smoke`` exists to keep the
+benchmark from rotting in CI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import io
+import json
+import os
+import platform
+import pstats
+import secrets
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import redis
+import redis.asyncio
+import redis.utils
+
+from bench import models, ops
+from bench.models import PlainUser, document, have, ours_user_class
+
+CONTENDERS = ("ours", "raw", "native", "rapyer", "redis-om")
+#: How many times an op runs while its Redis commands are counted (INFO commandstats).
+DETECT_CALLS = 3
+MEMORY_BUDGET = 1.3
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass
+class Settings:
+    rounds: int = 15
+    warmup: int = 2
+    batch: int = 200
+    conc_rounds: int = 7
+    in_flight: int = 100
+    per_task: int = 20
+    memory_n: int = 2000
+    smoke: bool = False
+
+    @classmethod
+    def for_smoke(cls) -> Settings:
+        return cls(rounds=2, warmup=1, batch=4, conc_rounds=2, per_task=1, memory_n=100, smoke=True)
+
+    def batch_for(self, op: ops.Op) -> int:
+        return max(1, round(self.batch * op.weight))
+
+    def per_task_for(self, op: ops.Op) -> int:
+        return max(1, round(self.per_task * op.weight))
+
+
+# --------------------------------------------------------------------------- environment
+
+
+class Env:
+    """One face's clients, model classes, documents and loaded instances."""
+
+    def __init__(self, face: str, url: str, run_id: str, extras: bool) -> None:
+        self.face = face
+        self.is_async = face == "async"
+        self.url = url
+        self.admin = redis.Redis.from_url(url)  # untimed set-up only
+        # The client both sides use: created like the library's default client
+        # (``from_url(url)``: decode_responses=False, default pool settings).
+        if self.is_async:
+            self.client: Any = redis.asyncio.Redis.from_url(url)
+            from redis_pydantic import BaseRedisModel
+        else:
+            self.client = redis.Redis.from_url(url)
+            from redis_pydantic.sync import BaseRedisModel  # type: ignore[assignment]
+        self.ex = self.client.execute_command
+        self.prefix = f"{run_id}{face[0]}"
+        self.User = ours_user_class(BaseRedisModel, f"{self.prefix}U", self.client)
+        self.DupUser = ours_user_class(BaseRedisModel, f"{self.prefix}dup", self.client)
+        self.dup_prefix = f"{self.prefix}dup"
+        self.raw_dup_prefix = f"{self.prefix}rawdup"
+        self.users: list[Any] = []
+        self.dup_users: list[Any] = []
+        self.Rapyer: Any = None
+        self.rapyer_users: list[Any] = []
+        self.Om: Any = None
+        self.om_users: list[Any] = []
+        self.extra_clients: list[Any] = []
+        #: op name -> side -> {command: calls per op}, from INFO commandstats (incl. calls made by Lua).
+        self.sent: dict[str, dict[str, dict[str, float]]] = {}
+        if extras and self.is_async and have("rapyer"):
+            self.Rapyer = models.rapyer_user_class()
+        if extras and have("aredis_om" if self.is_async else "redis_om"):
+            factory = redis.asyncio.Redis if self.is_async else redis.Redis
+            om_client = factory.from_url(url, decode_responses=True)  # redis-om's own default
+            self.extra_clients.append(om_client)
+            self.Om = models.redis_om_user_class(face, om_client, self.prefix)
+
+    async def start_extras(self) -> None:
+        if self.Rapyer is not None:
+            import rapyer
+
+            client = redis.asyncio.Redis.from_url(self.url, decode_responses=True)  # rapyer's default
+            self.extra_clients.append(client)
+            await rapyer.init_rapyer(redis=client)
+
+    def ours_sent(self, op: ops.Op, command: str) -> bool:
+        """Whether our side of ``op`` was seen sending ``command`` (lower case)."""
+        return command in self.sent.get(op.name, {}).get("ours", {})
+
+    def command_counts(self) -> dict[str, int]:
+        stats = self.admin.info("commandstats")
+        return {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()}
+
+    def counted(self, before: dict[str, int]) -> dict[str, float]:
+        after = self.command_counts()
+        return {
+            name: (calls - before.get(name, 0)) / DETECT_CALLS
+            for name, calls in sorted(after.items())
+            if calls != before.get(name, 0) and name != "info"
+        }
+
+    # keys
+    def ours_key(self, i: int) -> str:
+        return f"{self.User.Meta.key_prefix}:d{i}"
+
+    def raw_key(self, i: int) -> str:
+        return f"{self.prefix}raw:d{i}"
+
+    def native_key(self, i: int) -> str:
+        return f"{self.prefix}nat:d{i}"
+
+    def rapyer_key(self, i: int) -> str:
+        return f"{self.Rapyer.__name__}:{self.prefix}d{i}"
+
+    def om_pk(self, i: int) -> str:
+        return f"{self.prefix}d{i}"
+
+    def unlink_matching(self, pattern: str) -> None:
+        batch: list[bytes] = []
+        for key in self.admin.scan_iter(match=pattern, count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                self.admin.unlink(*batch)
+                batch = []
+        if batch:
+            self.admin.unlink(*batch)
+
+    def write_docs(self, op: ops.Op, docs: int, n: int) -> None:
+        """Untimed: give every contender ``docs`` fresh copies of the op's starting document."""
+        op.cleanup(self)
+        d = op.doc(n)
+        payload = json.dumps(d)
+        with self.admin.pipeline(transaction=False) as pipe:
+            for i in range(docs):
+                pipe.execute_command("JSON.SET", self.ours_key(i), "$", payload)
+                pipe.execute_command("JSON.SET", self.raw_key(i), "$", payload)
+                pipe.execute_command("JSON.SET", self.native_key(i), "$", payload)
+                if self.Rapyer is not None:
+                    pipe.execute_command("JSON.SET", self.rapyer_key(i), "$", payload)
+                if self.Om is not None:
+                    om_doc = json.dumps({"pk": self.om_pk(i), **d})
+                    pipe.execute_command("JSON.SET", self.Om.make_primary_key(self.om_pk(i)), "$", om_doc)
+            pipe.execute()
+        self.dup_users = [self.DupUser(**d) for _ in range(docs)]
+
+    async def areset(self, op: ops.Op, docs: int, n: int) -> None:
+        self.write_docs(op, docs, n)
+        self.users = [await self.User.get(self.ours_key(i)) for i in range(docs)]
+        if self.Rapyer is not None:
+            self.rapyer_users = [await self.Rapyer.aget(self.rapyer_key(i)) for i in range(docs)]
+        if self.Om is not None:
+            self.om_users = [await self.Om.get(self.om_pk(i)) for i in range(docs)]
+
+    def reset(self, op: ops.Op, docs: int, n: int) -> None:
+        self.write_docs(op, docs, n)
+        self.users = [self.User.get(self.ours_key(i)) for i in range(docs)]
+        if self.Om is not None:
+            self.om_users = [self.Om.get(self.om_pk(i)) for i in range(docs)]
+
+    def thunks(self, op: ops.Op, i: int) -> dict[str, ops.Thunk]:
+        out = {"ours": op.ours(self, i), "raw": op.raw(self, i)}
+        native = op.native(self, i)
+        if native is not None:
+            out["native"] = native
+        if self.Rapyer is not None:
+            thunk = op.rapyer(self, i)
+            if thunk is not None:
+                out["rapyer"] = thunk
+        if self.Om is not None:
+            thunk = op.redis_om(self, i)
+            if thunk is not None:
+                out["redis-om"] = thunk
+        return out
+
+    def cleanup(self) -> None:
+        self.unlink_matching(f"{self.prefix}*")
+        if self.Rapyer is not None:
+            self.unlink_matching(f"{self.Rapyer.__name__}:{self.prefix}*")
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        for client in self.extra_clients:
+            await client.aclose()
+        self.admin.close()
+
+    def close(self) -> None:
+        self.client.close()
+        for client in self.extra_clients:
+            client.close()
+        self.admin.close()
+
+
+# --------------------------------------------------------------------------- timing
+
+
+@dataclass
+class Result:
+    op: ops.Op
+    face: str
+    mode: str  # "seq" (µs per op) or "c100" (ops/s)
+    samples: dict[str, list[float]] = field(default_factory=dict)
+
+
+async def detect_async(env: Env, op: ops.Op) -> None:
+    """Count the Redis commands each side sends (the raw side copies the library's choice)."""
+    env.sent[op.name] = {}
+    for side in ("ours", "raw"):
+        await env.areset(op, 1, DETECT_CALLS)
+        thunk = op.ours(env, 0) if side == "ours" else op.raw(env, 0)
+        before = env.command_counts()
+        for _ in range(DETECT_CALLS):
+            await thunk()
+        env.sent[op.name][side] = env.counted(before)
+
+
+def detect_sync(env: Env, op: ops.Op) -> None:
+    env.sent[op.name] = {}
+    for side in ("ours", "raw"):
+        env.reset(op, 1, DETECT_CALLS)
+        thunk = op.ours(env, 0) if side == "ours" else op.raw(env, 0)
+        before = env.command_counts()
+        for _ in range(DETECT_CALLS):
+            thunk()
+        env.sent[op.name][side] = env.counted(before)
+
+
+def _order(names: list[str], r: int) -> list[str]:
+    k = r % len(names)
+    return names[k:] + names[:k]
+
+
+async def seq_async(env: Env, op: ops.Op, s: Settings) -> Result:
+    res = Result(op, env.face, "seq")
+    n = s.batch_for(op)
+    for r in range(-s.warmup, s.rounds):
+        await env.areset(op, 1, n)
+        thunks = env.thunks(op, 0)
+        for name in _order(list(thunks), r):
+            thunk = thunks[name]
+            gc.collect()
+            t0 = time.perf_counter_ns()
+            for _ in range(n):
+                await thunk()
+            elapsed = time.perf_counter_ns() - t0
+            if r >= 0:
+                res.samples.setdefault(name, []).append(elapsed / n / 1000)
+    return res
+
+
+def seq_sync(env: Env, op: ops.Op, s: Settings) -> Result:
+    res = Result(op, env.face, "seq")
+    n = s.batch_for(op)
+    for r in range(-s.warmup, s.rounds):
+        env.reset(op, 1, n)
+        thunks = env.thunks(op, 0)
+        for name in _order(list(thunks), r):
+            thunk = thunks[name]
+            gc.collect()
+            t0 = time.perf_counter_ns()
+            for _ in range(n):
+                thunk()
+            elapsed = time.perf_counter_ns() - t0
+            if r >= 0:
+                res.samples.setdefault(name, []).append(elapsed / n / 1000)
+    return res
+
+
+async def _worker(thunk: ops.Thunk, n: int) -> None:
+    for _ in range(n):
+        await thunk()
+
+
+async def concurrent_async(env: Env, op: ops.Op, s: Settings) -> Result:
+    """``in_flight`` asyncio tasks, each on its own document; samples are ops/s."""
+    res = Result(op, env.face, f"c{s.in_flight}")
+    n = s.per_task_for(op)
+    for r in range(-1, s.conc_rounds):
+        await env.areset(op, s.in_flight, n)
+        per_doc = [env.thunks(op, i) for i in range(s.in_flight)]
+        for name in _order(list(per_doc[0]), r):
+            gc.collect()
+            t0 = time.perf_counter_ns()
+            await asyncio.gather(*(_worker(t[name], n) for t in per_doc))
+            elapsed = time.perf_counter_ns() - t0
+            if r >= 0:
+                res.samples.setdefault(name, []).append(s.in_flight * n / (elapsed / 1e9))
+    return res
+
+
+# --------------------------------------------------------------------------- memory
+
+
+@dataclass
+class MemoryRow:
+    face: str
+    what: str
+    ours: float
+    plain: float
+
+
+def _bytes_per(build: Callable[[], list[Any]], n: int) -> float:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        kept = build()
+        gc.collect()
+        used = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+    del kept
+    return used / n
+
+
+def _touch(instances: list[Any]) -> list[Any]:
+    for u in instances:
+        _ = (u.name, u.age, u.tags, u.metadata, u.score, u.profile.title, u.profile.skills)
+    return instances
+
+
+async def memory_async(env: Env, s: Settings) -> list[MemoryRow]:
+    n = s.memory_n
+    key = env.ours_key(0)
+    env.admin.execute_command("JSON.SET", key, "$", json.dumps(document()))
+    for _ in range(5):  # build lazy validators and caches first
+        _touch([await env.User.get(key)])
+    loaded: list[Any] = []
+
+    async def fill() -> None:
+        loaded.extend([await env.User.get(key) for _ in range(n)])
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        await fill()
+        gc.collect()
+        ours_loaded = (tracemalloc.get_traced_memory()[0] - base) / n
+        _touch(loaded)
+        gc.collect()
+        ours_touched = (tracemalloc.get_traced_memory()[0] - base) / n
+    finally:
+        tracemalloc.stop()
+    loaded.clear()
+    return _memory_rows(env, n, ours_loaded, ours_touched)
+
+
+def memory_sync(env: Env, s: Settings) -> list[MemoryRow]:
+    n = s.memory_n
+    key = env.ours_key(0)
+    env.admin.execute_command("JSON.SET", key, "$", json.dumps(document()))
+    for _ in range(5):
+        _touch([env.User.get(key)])
+    loaded: list[Any] = []
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        loaded.extend([env.User.get(key) for _ in range(n)])
+        gc.collect()
+        ours_loaded = (tracemalloc.get_traced_memory()[0] - base) / n
+        _touch(loaded)
+        gc.collect()
+        ours_touched = (tracemalloc.get_traced_memory()[0] - base) / n
+    finally:
+        tracemalloc.stop()
+    loaded.clear()
+    return _memory_rows(env, n, ours_loaded, ours_touched)
+
+
+def _memory_rows(env: Env, n: int, ours_loaded: float, ours_touched: float) -> list[MemoryRow]:
+    payload = json.dumps(document()).encode()
+    d = document()
+    PlainUser.model_validate_json(payload)
+    plain_loaded = _bytes_per(lambda: [PlainUser.model_validate_json(payload) for _ in range(n)], n)
+    env.User(**d)
+    ours_built = _bytes_per(lambda: [env.User(**d) for _ in range(n)], n)
+    plain_built = _bytes_per(lambda: [PlainUser(**d) for _ in range(n)], n)
+    return [
+        MemoryRow(env.face, "loaded (Model.get vs plain model_validate_json)", ours_loaded, plain_loaded),
+        MemoryRow(env.face, "loaded, every field read once", ours_touched, plain_loaded),
+        MemoryRow(env.face, "constructed Model(**dict)", ours_built, plain_built),
+    ]
+
+
+# --------------------------------------------------------------------------- profiling
+
+
+@contextmanager
+def _profiled(title: str, out: list[str], limit: int = 28) -> Iterator[None]:
+    prof = cProfile.Profile()
+    prof.enable()
+    try:
+        yield
+    finally:
+        prof.disable()
+        for key in ("tottime", "cumulative"):
+            buf = io.StringIO()
+            stats = pstats.Stats(prof, stream=buf).strip_dirs().sort_stats(key)
+            stats.print_stats(limit)
+            out.append(f"### {title} — sorted by {key}\n\n```\n{buf.getvalue().strip()}\n```\n")
+
+
+async def profile_async(env: Env, op: ops.Op, n: int, out: list[str]) -> None:
+    await env.areset(op, 1, n)
+    thunk = op.ours(env, 0)
+    for _ in range(min(n, 20)):
+        await thunk()
+    await env.areset(op, 1, n)
+    thunk = op.ours(env, 0)
+    with _profiled(f"async {op.name} × {n}", out):
+        for _ in range(n):
+            await thunk()
+
+
+def profile_sync(env: Env, op: ops.Op, n: int, out: list[str]) -> None:
+    env.reset(op, 1, n)
+    thunk = op.ours(env, 0)
+    for _ in range(min(n, 20)):
+        thunk()
+    env.reset(op, 1, n)
+    thunk = op.ours(env, 0)
+    with _profiled(f"sync {op.name} × {n}", out):
+        for _ in range(n):
+            thunk()
+
+
+# --------------------------------------------------------------------------- drivers
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _prime_scripts(env: Env) -> None:
+    from redis_pydantic._scripts import DICT_OPS, LIST_INSERT, LIST_POP, SAVE_AND_RELEASE
+
+    for script in (DICT_OPS, LIST_INSERT, LIST_POP, SAVE_AND_RELEASE):
+        env.admin.script_load(script.source)
+
+
+async def run_async(url: str, run_id: str, args: argparse.Namespace, s: Settings) -> dict[str, Any]:
+    env = Env("async", url, run_id, extras=not args.no_extras)
+    out: dict[str, Any] = {"face": "async", "seq": [], "conc": [], "memory": [], "profile": []}
+    try:
+        await env.start_extras()
+        _prime_scripts(env)
+        if args.profile:
+            for op in args.ops:
+                await detect_async(env, op)
+                await profile_async(env, op, args.profile_n, out["profile"])
+            return out
+        for op in args.ops:
+            _say(f"async seq  {op.name}")
+            await detect_async(env, op)
+            out["seq"].append(await seq_async(env, op, s))
+        if not args.no_concurrent:
+            for op in args.ops:
+                _say(f"async c{s.in_flight} {op.name}")
+                out["conc"].append(await concurrent_async(env, op, s))
+        if not args.no_memory:
+            _say("async memory")
+            out["memory"] = await memory_async(env, s)
+    finally:
+        out["sent"] = env.sent
+        env.cleanup()
+        await env.aclose()
+    return out
+
+
+def run_sync(url: str, run_id: str, args: argparse.Namespace, s: Settings) -> dict[str, Any]:
+    env = Env("sync", url, run_id, extras=not args.no_extras)
+    out: dict[str, Any] = {"face": "sync", "seq": [], "conc": [], "memory": [], "profile": []}
+    try:
+        _prime_scripts(env)
+        if args.profile:
+            for op in args.ops:
+                detect_sync(env, op)
+                profile_sync(env, op, args.profile_n, out["profile"])
+            return out
+        for op in args.ops:
+            _say(f"sync  seq  {op.name}")
+            detect_sync(env, op)
+            out["seq"].append(seq_sync(env, op, s))
+        if not args.no_memory:
+            _say("sync  memory")
+            out["memory"] = memory_sync(env, s)
+    finally:
+        out["sent"] = env.sent
+        env.cleanup()
+        env.close()
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _git_state() -> str:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(
+            ["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", root, "status", "--porcelain", "--", "redis_pydantic"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return head + (" + uncommitted changes in redis_pydantic/" if dirty else "")
+
+
+def machine_info(url: str, started_server: bool) -> list[str]:
+    admin = redis.Redis.from_url(url)
+    try:
+        server = admin.info("server")
+        modules = admin.execute_command("MODULE", "LIST") or []
+    finally:
+        admin.close()
+    json_version = "absent"
+    for mod in modules:
+        entry = mod if isinstance(mod, dict) else dict(zip(mod[::2], mod[1::2], strict=False))
+        name = entry.get(b"name", entry.get("name", b""))
+        name = name.decode() if isinstance(name, bytes) else str(name)
+        if name.lower() in ("rejson", "json"):
+            ver = int(entry.get(b"ver", entry.get("ver", 0)))
+            json_version = f"{ver // 10000}.{ver // 100 % 100}.{ver % 100} ({name}, ver {ver})"
+    hiredis = f"yes ({_version('hiredis')})" if redis.utils.HIREDIS_AVAILABLE else "no"
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    where = "throwaway redis-server started by the bench" if started_server else "existing server (--url)"
+    return [
+        f"- machine: nproc={affinity} ({_cpu_model()}), {platform.system()} {platform.release()}",
+        f"- python: {platform.python_implementation()} {platform.python_version()}",
+        f"- redis-server: {server.get('redis_version')} ({where}, over TCP loopback)",
+        f"- RedisJSON: {json_version}",
+        f"- hiredis: {hiredis}; redis-py {_version('redis')}; pydantic {_version('pydantic')} "
+        f"(core {_version('pydantic-core')}); redis-pydantic {_version('redis-pydantic')}",
+        f"- redis-pydantic source: git {_git_state()}",
+        f"- optional contenders: rapyer {_version('rapyer')}, redis-om {_version('redis-om')}",
+    ]
+
+
+def _us(values: list[float]) -> str:
+    return f"{statistics.median(values):.1f} ({min(values):.1f}–{max(values):.1f})"
+
+
+def _ops(values: list[float]) -> str:
+    return f"{statistics.median(values):,.0f} ({min(values):,.0f}–{max(values):,.0f})"
+
+
+def _paired(a: list[float], b: list[float], invert: bool = False) -> float:
+    """Median of the per-round ratios a/b (b/a with ``invert``, for throughputs)."""
+    pairs = [(y / x) if invert else (x / y) for x, y in zip(a, b, strict=False)]
+    return statistics.median(pairs)
+
+
+def _extras_present(results: list[Result]) -> list[str]:
+    return [c for c in CONTENDERS[2:] if any(c in r.samples for r in results)]
+
+
+_EXTRA_HEAD = {
+    "native": "plain-command raw {unit} (ours ÷ it)",
+    "rapyer": "rapyer {unit} (÷ raw)",
+    "redis-om": "redis-om {unit} (÷ raw)",
+}
+
+
+def _same_commands(sent: dict[str, dict[str, dict[str, float]]], r: Result) -> bool:
+    by_side = sent.get(r.face, {}).get(r.op.name, {})
+    return by_side.get("ours") == by_side.get("raw")
+
+
+def _op_cell(sent: dict[str, dict[str, dict[str, float]]], r: Result) -> str:
+    return r.op.name if _same_commands(sent, r) else f"{r.op.name} ≠"
+
+
+def _table(results: list[Result], sent: dict[str, Any], throughput: bool) -> list[str]:
+    extras = _extras_present(results)
+    unit = "ops/s" if throughput else "µs"
+    fmt = _ops if throughput else _us
+    head = (
+        f"| op | face | ours {unit} median (min–max) | raw {unit} median (min–max) | ratio | budget | ok? |"
+    )
+    sep = "|---|---|---|---|---|---|---|"
+    for c in extras:
+        head += f" {_EXTRA_HEAD[c].format(unit=unit)} |"
+        sep += "---|"
+    lines = [head, sep]
+    for r in results:
+        ours, raw = r.samples["ours"], r.samples["raw"]
+        ratio = _paired(ours, raw, invert=throughput)
+        ok = "yes" if ratio <= r.op.budget else "**NO**"
+        face = f"{r.face} {r.mode}" if throughput else r.face
+        line = (
+            f"| {_op_cell(sent, r)} | {face} | {fmt(ours)} | {fmt(raw)} | {ratio:.2f}× "
+            f"| ≤{r.op.budget:.2f}× | {ok} |"
+        )
+        for c in extras:
+            values = r.samples.get(c)
+            if not values:
+                line += " – |"
+                continue
+            rel = _paired(ours, values, throughput) if c == "native" else _paired(values, raw, throughput)
+            median = statistics.median(values)
+            line += f" {median:,.0f} ({rel:.2f}×) |" if throughput else f" {median:.1f} ({rel:.2f}×) |"
+        lines.append(line)
+    return lines
+
+
+def memory_table(rows: list[MemoryRow]) -> list[str]:
+    lines = [
+        "| face | instances | ours bytes/instance | plain pydantic bytes/instance | ratio | budget | ok? |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m in rows:
+        ratio = m.ours / m.plain
+        ok = "yes" if ratio <= MEMORY_BUDGET else "**NO**"
+        lines.append(
+            f"| {m.face} | {m.what} | {m.ours:,.0f} | {m.plain:,.0f} | {ratio:.2f}× | ≤{MEMORY_BUDGET}× | {ok} |"
+        )
+    return lines
+
+
+def _commands(counts: dict[str, float] | None) -> str:
+    if not counts:
+        return "?"
+    return ", ".join(f"{name}×{calls:g}" for name, calls in counts.items())
+
+
+def sent_section(results: list[Result], sent: dict[str, Any]) -> list[str]:
+    lines = [
+        "## What each op sends",
+        "",
+        "Counted with INFO commandstats over a few calls, per operation; commands run by Lua "
+        "scripts are counted too. ≠ after an op name marks rows where the two sides differ "
+        "(by design for lock and pipeline; see the op's description).",
+        "",
+    ]
+    seen: set[tuple[str, str]] = set()
+    for r in results:
+        if (r.op.name, r.face) in seen:
+            continue
+        seen.add((r.op.name, r.face))
+        by_side = sent.get(r.face, {}).get(r.op.name, {})
+        lines.append(f"- **{r.op.name}** ({r.face}): {r.op.what}")
+        lines.append(f"  - ours: {_commands(by_side.get('ours'))}")
+        same = " (same)" if _same_commands(sent, r) else ""
+        lines.append(f"  - raw: {_commands(by_side.get('raw'))}{same}")
+    lines.append("")
+    return lines
+
+
+def report(
+    args: argparse.Namespace, s: Settings, info: list[str], outs: list[dict[str, Any]], seconds: float
+) -> str:
+    seq = [r for o in outs for r in o["seq"]]
+    conc = [r for o in outs for r in o["conc"]]
+    mem = [m for o in outs for m in o["memory"]]
+    sent = {o["face"]: o["sent"] for o in outs}
+    command = "python -m bench " + shlex.join(args.argv)
+    lines = [
+        "# redis-pydantic vs raw redis-py",
+        "",
+        f"Command: `{command.strip()}` ({time.strftime('%Y-%m-%d %H:%M:%S')}, took {seconds:.0f} s)",
+        "",
+        *info,
+        f"- settings: {s.rounds} rounds × B={s.batch} ops per side (× op weight), {s.warmup} warm-up "
+        f"round(s); concurrent: {s.in_flight} asyncio tasks × {s.per_task} ops, {s.conc_rounds} rounds; "
+        f"memory: {s.memory_n} instances" + (" — SMOKE RUN, numbers are meaningless" if s.smoke else ""),
+        "",
+        "Both sides share one client per face (`Redis.from_url(url)`: decode_responses=False, default "
+        "pool) and send the same commands (see the last section). Rounds alternate which side runs "
+        "first. µs are per operation: median over rounds of each round's mean, (min–max) over rounds. "
+        "*ratio* is the median of the paired per-round ratios ours/raw (for throughput raw ops/s ÷ "
+        "ours ops/s, so >1 always means we are slower). *plain-command raw*: where the library "
+        "sends a Lua script, the same effect with the plain RedisJSON command (no checks).",
+        "",
+    ]
+    if seq:
+        lines += ["## Sequential (one operation in flight)", "", *_table(seq, sent, False), ""]
+    if conc:
+        lines += [f"## Concurrent (asyncio, {s.in_flight} in flight)", "", *_table(conc, sent, True), ""]
+    if mem:
+        lines += ["## Memory per instance (tracemalloc)", "", *memory_table(mem), ""]
+    if seq or conc or mem:
+        checks = [_paired(r.samples["ours"], r.samples["raw"]) <= r.op.budget for r in seq]
+        checks += [_paired(r.samples["ours"], r.samples["raw"], True) <= r.op.budget for r in conc]
+        checks += [m.ours / m.plain <= MEMORY_BUDGET for m in mem]
+        lines += [f"**{sum(checks)} of {len(checks)} rows within budget.**", ""]
+    if seq:
+        lines += sent_section(seq, sent)
+    profile = [p for o in outs for p in o["profile"]]
+    if profile:
+        lines += ["## Profiles (our side only)", "", *profile]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument("--smoke", action="store_true", help="tiny sizes (CI rot check, < 30 s, exit 0)")
+    p.add_argument("--out", help="also write the markdown report to this file")
+    p.add_argument("--faces", default="async,sync", help="comma list of: async, sync")
+    p.add_argument("--ops", default="all", help="comma list of op names (see --list), or 'all'")
+    p.add_argument("--url", help="use this Redis (with RedisJSON) instead of starting one")
+    p.add_argument("--rounds", type=int, help="timed rounds per op (default 15)")
+    p.add_argument("--batch", type=int, help="ops per side per round before op weight (default 200)")
+    p.add_argument("--no-concurrent", action="store_true", help="skip the 100-in-flight asyncio runs")
+    p.add_argument("--no-memory", action="store_true", help="skip the tracemalloc comparison")
+    p.add_argument("--no-extras", action="store_true", help="do not time rapyer / redis-om")
+    p.add_argument("--profile", action="store_true", help="cProfile our side of --ops instead of timing")
+    p.add_argument("--profile-n", type=int, default=3000, help="operations per profiled op")
+    p.add_argument("--list", action="store_true", help="list the op names and exit")
+    args = p.parse_args(argv)
+    args.argv = argv
+    if args.list:
+        return args
+    if args.ops == "all":
+        args.ops = list(ops.ALL)
+    else:
+        chosen = []
+        for name in args.ops.split(","):
+            op = ops.ALIASES.get(name.strip())
+            if op is None:
+                p.error(f"unknown op {name!r}; known: {', '.join(sorted(ops.ALIASES))}")
+            chosen.append(op)
+        args.ops = chosen
+    args.faces = [f.strip() for f in args.faces.split(",") if f.strip()]
+    for face in args.faces:
+        if face not in ("async", "sync"):
+            p.error(f"unknown face {face!r}")
+    return args
+
+
+@contextmanager
+def redis_url(url: str | None) -> Iterator[str]:
+    if url:
+        yield url
+        return
+    from tests.redis_server import RedisServer
+
+    with RedisServer(rejson=True) as server:
+        yield server.url
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.list:
+        for op in ops.ALL:
+            print(f"{op.name:24} {op.what}")
+        return 0
+    s = Settings.for_smoke() if args.smoke else Settings()
+    if args.rounds:
+        s.rounds = args.rounds
+    if args.batch:
+        s.batch = args.batch
+    warnings.simplefilter("ignore")  # redis-om warns on every instance (un-awaited checks)
+    run_id = f"rpb{secrets.token_hex(3)}"
+    started = time.monotonic()
+    with redis_url(args.url) as url:
+        info = machine_info(url, started_server=not args.url)
+        outs = []
+        if "async" in args.faces:
+            outs.append(asyncio.run(run_async(url, run_id, args, s)))
+        if "sync" in args.faces:
+            outs.append(run_sync(url, run_id, args, s))
+    text = report(args, s, info, outs, time.monotonic() - started)
+    print(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text + "\n")
+    return 0

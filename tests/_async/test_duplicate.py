@@ -1,0 +1,207 @@
+"""``duplicate()`` and ``duplicate_many(n)``: copies of a stored model under new pks."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+
+from redis_pydantic._async.model import BaseRedisModel
+
+
+class Skill(BaseModel):
+    name: str
+    tags: list[str] = []
+
+
+class Profile(BaseModel):
+    bio: str = ""
+    skills: list[Skill] = []
+    settings: dict[str, bool] = {}
+
+
+class Stats(BaseRedisModel):
+    visits: int = 0
+    history: list[int] = []
+
+
+class User(BaseRedisModel):
+    name: str
+    tags: list[str] = []
+    profile: Profile = Profile()
+    stats: Stats = Stats()
+
+
+async def saved_user() -> User:
+    user = User(
+        name="Ada",
+        tags=["admin"],
+        profile=Profile(
+            bio="math", skills=[Skill(name="analysis", tags=["engines"])], settings={"dark": True}
+        ),
+        stats=Stats(visits=3, history=[1, 2]),
+    )
+    await user.save()
+    return user
+
+
+async def raw_without_key(client, key: str) -> str:
+    """The stored JSON text of ``key``, as Redis answers it."""
+    raw = await client.execute_command("JSON.GET", key, "$")
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+async def stored_keys(client) -> list[str]:
+    """Every key in the database, as sorted str."""
+    return sorted(k.decode() if isinstance(k, bytes) else k for k in await client.keys("*"))
+
+
+async def test_duplicate_stores_a_copy_under_a_new_pk(client, stored):
+    user = await saved_user()
+    copy = await user.duplicate()
+    assert copy.pk != user.pk
+    assert copy.key != user.key
+    assert copy.key == f"User:{copy.pk}"
+    assert await raw_without_key(client, copy.key) == await raw_without_key(client, user.key)
+    assert copy.model_dump() == user.model_dump()
+
+
+async def test_duplicate_copies_nested_models_and_nested_redis_models(client, stored):
+    user = await saved_user()
+    copy = await user.duplicate()
+    assert (await stored.doc(copy.key))["profile"] == {
+        "bio": "math",
+        "skills": [{"name": "analysis", "tags": ["engines"]}],
+        "settings": {"dark": True},
+    }
+    assert (await stored.doc(copy.key))["stats"] == {"visits": 3, "history": [1, 2]}
+    assert copy.stats.visits == 3
+    assert copy.profile.skills[0].tags == ["engines"]
+
+
+async def test_duplicate_leaves_the_original_unchanged(client, stored):
+    user = await saved_user()
+    before = await stored.doc(user.key)
+    pk = user.pk
+    await user.duplicate()
+    assert user.pk == pk
+    assert await stored.doc(user.key) == before
+
+
+async def test_duplicate_of_a_never_saved_model_stores_only_the_copy(client, stored):
+    user = User(name="Draft", tags=["x"])
+    copy = await user.duplicate()
+    assert await stored.doc(copy.key) == {
+        "name": "Draft",
+        "tags": ["x"],
+        "profile": {"bio": "", "skills": [], "settings": {}},
+        "stats": {"visits": 0, "history": []},
+    }
+    assert not await stored.exists(user.key)
+
+
+async def test_duplicate_many_stores_n_copies_with_distinct_pks(client, stored):
+    user = await saved_user()
+    copies = await user.duplicate_many(5)
+    assert len(copies) == 5
+    assert len({c.pk for c in copies} | {user.pk}) == 6
+    original = await raw_without_key(client, user.key)
+    for copy in copies:
+        assert await raw_without_key(client, copy.key) == original
+        assert copy.model_dump() == user.model_dump()
+    assert await stored_keys(client) == sorted([user.key, *(c.key for c in copies)])
+
+
+async def test_duplicate_many_is_one_round_trip(client, stored, monkeypatch):
+    user = await saved_user()
+    sent = []
+    original_execute = client.execute_command
+    original_pipeline = client.pipeline
+
+    async def execute_command(*args, **kwargs):
+        sent.append(args)
+        return await original_execute(*args, **kwargs)
+
+    def pipeline(*args, **kwargs):
+        sent.append(("PIPELINE",))
+        return original_pipeline(*args, **kwargs)
+
+    monkeypatch.setattr(client, "execute_command", execute_command)
+    monkeypatch.setattr(client, "pipeline", pipeline)
+    copies = await user.duplicate_many(10)
+    monkeypatch.undo()
+    assert len(sent) == 1
+    assert sent[0][0] == "JSON.MSET"
+    for copy in copies:
+        assert await stored.exists(copy.key)
+
+
+async def test_duplicate_many_zero_stores_nothing(client, stored):
+    user = await saved_user()
+    assert await user.duplicate_many(0) == []
+    assert await stored_keys(client) == [user.key]
+
+
+async def test_duplicate_on_a_nested_model_raises_runtime_error(client, stored):
+    user = await saved_user()
+    with pytest.raises(RuntimeError, match="Can only duplicate from top level model"):
+        await user.profile.duplicate()
+    with pytest.raises(RuntimeError, match="Can only duplicate from top level model"):
+        await user.profile.duplicate_many(2)
+    assert await stored_keys(client) == [user.key]
+
+
+async def test_duplicate_on_a_nested_redis_model_raises_runtime_error(client, stored):
+    user = await saved_user()
+    with pytest.raises(RuntimeError, match="Can only duplicate from top level model"):
+        await user.stats.duplicate()
+    with pytest.raises(RuntimeError, match="Can only duplicate from top level model"):
+        await user.stats.duplicate_many(2)
+    assert await stored_keys(client) == [user.key]
+
+
+async def test_duplicate_shares_no_mutable_state_locally(client, stored):
+    user = await saved_user()
+    copy = await user.duplicate()
+    copy.tags.append("local")
+    copy.profile.skills[0].tags.append("local")
+    copy.profile.settings["local"] = False
+    copy.stats.history.append(99)
+    assert user.tags == ["admin"]
+    assert user.profile.skills[0].tags == ["engines"]
+    assert user.profile.settings == {"dark": True}
+    assert user.stats.history == [1, 2]
+
+
+async def test_duplicate_many_copies_share_no_mutable_state_with_each_other(client, stored):
+    user = await saved_user()
+    first, second = await user.duplicate_many(2)
+    first.tags.append("first")
+    first.profile.skills[0].tags.append("first")
+    assert second.tags == ["admin"]
+    assert second.profile.skills[0].tags == ["engines"]
+    assert user.tags == ["admin"]
+
+
+async def test_duplicate_shares_no_state_in_redis(client, stored):
+    user = await saved_user()
+    before = await stored.doc(user.key)
+    copy = await user.duplicate()
+    await copy.tags.aappend("copy")
+    await copy.profile.settings.aset_item("copy", True)
+    await copy.stats.history.aappend(3)
+    await copy.name.set("Copy")
+    assert await stored.doc(user.key) == before
+    assert user.tags == ["admin"]
+    copy_doc = await stored.doc(copy.key)
+    assert copy_doc["name"] == "Copy"
+    assert copy_doc["tags"] == ["admin", "copy"]
+    assert copy_doc["profile"]["settings"] == {"dark": True, "copy": True}
+    assert copy_doc["stats"]["history"] == [1, 2, 3]
+
+
+async def test_duplicate_copy_is_loadable_with_get(client, stored):
+    user = await saved_user()
+    copy = await user.duplicate()
+    loaded = await User.get(copy.key)
+    assert loaded.pk == copy.pk
+    assert loaded.model_dump() == user.model_dump()

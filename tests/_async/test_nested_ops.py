@@ -1,0 +1,304 @@
+"""Field operations on nested models, at any depth, inside the parent's one document."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from pydantic import BaseModel, Field
+
+from redis_pydantic._async.model import BaseRedisModel
+from redis_pydantic.errors import FieldValidationError, RedisCommandError
+
+
+class UserProfile(BaseModel):
+    bio: str = ""
+    skills: list[str] = Field(default_factory=list)
+    settings: dict[str, bool] = Field(default_factory=dict)
+    visits: int = 0
+
+
+class User(BaseRedisModel):
+    name: str
+    profile: UserProfile = Field(default_factory=UserProfile)
+
+
+class InnerModel(BaseModel):
+    items: list[str] = Field(default_factory=list)
+    counter: int = 0
+
+
+class MiddleModel(BaseModel):
+    inner: InnerModel = Field(default_factory=InnerModel)
+    tags: list[str] = Field(default_factory=list)
+
+
+class OuterModel(BaseRedisModel):
+    middle: MiddleModel = Field(default_factory=MiddleModel)
+    data: dict[str, int] = Field(default_factory=dict)
+
+
+class UserStats(BaseRedisModel):
+    login_count: int = 0
+    preferences: dict[str, bool] = Field(default_factory=dict)
+    badges: list[str] = Field(default_factory=list)
+
+
+class Member(BaseRedisModel):
+    name: str
+    stats: UserStats = Field(default_factory=UserStats)
+
+
+class Blob(BaseModel):
+    data: bytes = b""
+    when: datetime.datetime | None = None
+    chunks: list[bytes] = Field(default_factory=list)
+    stamps: list[datetime.datetime] = Field(default_factory=list)
+    named: dict[str, bytes] = Field(default_factory=dict)
+
+
+class Vault(BaseRedisModel):
+    data: bytes = b""
+    when: datetime.datetime | None = None
+    chunks: list[bytes] = Field(default_factory=list)
+    stamps: list[datetime.datetime] = Field(default_factory=list)
+    named: dict[str, bytes] = Field(default_factory=dict)
+    blob: Blob = Field(default_factory=Blob)
+
+
+async def saved_user() -> User:
+    user = User(name="John")
+    await user.save()
+    return user
+
+
+async def saved_outer() -> OuterModel:
+    outer = OuterModel()
+    await outer.save()
+    return outer
+
+
+# -- one level -----------------------------------------------------------------------------------
+
+
+async def test_nested_list_aappend_and_aextend_write_inside_the_parent_document(client, stored):
+    user = await saved_user()
+    await user.profile.skills.aappend("Python")
+    await user.profile.skills.aextend(["Redis", "AsyncIO"])
+    assert (await stored.doc(user.key))["profile"]["skills"] == ["Python", "Redis", "AsyncIO"]
+    assert user.profile.skills == ["Python", "Redis", "AsyncIO"]
+
+
+async def test_nested_list_ainsert_and_apop(client, stored):
+    user = await saved_user()
+    await user.profile.skills.aextend(["a", "b"])
+    await user.profile.skills.ainsert(0, "Leadership")
+    assert await user.profile.skills.apop() == "b"
+    assert await user.profile.skills.apop(0) == "Leadership"
+    assert (await stored.doc(user.key))["profile"]["skills"] == ["a"]
+    assert user.profile.skills == ["a"]
+
+
+async def test_nested_list_aclear(client, stored):
+    user = await saved_user()
+    await user.profile.skills.aextend(["a", "b"])
+    await user.profile.skills.aclear()
+    assert (await stored.doc(user.key))["profile"]["skills"] == []
+    assert user.profile.skills == []
+
+
+async def test_nested_dict_ops_write_inside_the_parent_document(client, stored):
+    user = await saved_user()
+    await user.profile.settings.aupdate(dark_mode=True, notifications=False)
+    await user.profile.settings.aset_item("email_updates", True)
+    await user.profile.settings.adel_item("notifications")
+    assert await user.profile.settings.apop("dark_mode") is True
+    assert (await stored.doc(user.key))["profile"]["settings"] == {"email_updates": True}
+    assert user.profile.settings == {"email_updates": True}
+    assert await user.profile.settings.apopitem() == ("email_updates", True)
+    await user.profile.settings.aset_item("x", False)
+    await user.profile.settings.aclear()
+    assert (await stored.doc(user.key))["profile"]["settings"] == {}
+    assert user.profile.settings == {}
+
+
+async def test_nested_aincrease(client, stored):
+    user = await saved_user()
+    assert await user.profile.visits.aincrease(3) == 3
+    assert (await stored.doc(user.key))["profile"]["visits"] == 3
+    assert user.profile.visits == 3
+
+
+async def test_nested_model_aupdate_sets_several_nested_fields(client, stored):
+    user = await saved_user()
+    await user.profile.aupdate(bio="hello", visits=9)
+    held = (await stored.doc(user.key))["profile"]
+    assert (held["bio"], held["visits"]) == ("hello", 9)
+    assert (user.profile.bio, user.profile.visits) == ("hello", 9)
+
+
+async def test_nested_item_of_a_wrong_type_raises_and_writes_nothing(client, stored):
+    user = await saved_user()
+    with pytest.raises(FieldValidationError):
+        await user.profile.skills.aappend(3)
+    with pytest.raises(FieldValidationError):
+        await user.profile.settings.aset_item("x", "yes")
+    assert (await stored.doc(user.key))["profile"] == {"bio": "", "skills": [], "settings": {}, "visits": 0}
+    assert (user.profile.skills, user.profile.settings) == ([], {})
+
+
+async def test_nested_list_load_reads_what_another_instance_wrote(client, stored):
+    user = await saved_user()
+    other = await User.get(user.key)
+    await other.profile.skills.aextend(["JavaScript", "TypeScript"])
+    assert await user.profile.skills.load() == ["JavaScript", "TypeScript"]
+    assert user.profile.skills == ["JavaScript", "TypeScript"]
+
+
+async def test_a_partial_instance_with_the_same_pk_loads_and_changes_nested_fields(client, stored):
+    user1 = await saved_user()
+    await user1.profile.skills.aextend(["JavaScript", "TypeScript"])
+    user2 = User()
+    user2.pk = user1.pk
+    assert await user2.profile.skills.load() == ["JavaScript", "TypeScript"]
+    await user2.profile.skills.aappend("React")
+    await user1.profile.skills.load()
+    assert user1.profile.skills == ["JavaScript", "TypeScript", "React"]
+    assert (await stored.doc(user1.key))["name"] == "John"
+
+
+async def test_nested_list_ops_refused_when_the_path_is_no_longer_a_list(client, stored):
+    user = await saved_user()
+    await client.execute_command("JSON.SET", user.key, "$.profile.skills", "{}")
+    with pytest.raises(RedisCommandError):
+        await user.profile.skills.aappend("x")
+    with pytest.raises(RedisCommandError):
+        await user.profile.skills.apop()
+    assert (await stored.doc(user.key))["profile"]["skills"] == {}
+    assert user.profile.skills == []
+
+
+# -- deep nesting ------------------------------------------------------------------------------
+
+
+async def test_deeply_nested_list_ops_and_load(client, stored):
+    outer = await saved_outer()
+    await outer.middle.inner.items.aappend("deep_item")
+    await outer.middle.inner.items.ainsert(0, "first")
+    await outer.middle.tags.aextend(["tag1", "tag2"])
+    held = await stored.doc(outer.key)
+    assert held["middle"]["inner"]["items"] == ["first", "deep_item"]
+    assert held["middle"]["tags"] == ["tag1", "tag2"]
+    other = await OuterModel.get(outer.key)
+    assert await other.middle.inner.items.load() == ["first", "deep_item"]
+    assert await other.middle.tags.load() == ["tag1", "tag2"]
+    assert await other.middle.inner.items.apop() == "deep_item"
+    assert await outer.middle.inner.items.load() == ["first"]
+
+
+async def test_deeply_nested_aincrease_and_top_level_dict(client, stored):
+    outer = await saved_outer()
+    assert await outer.middle.inner.counter.aincrease(5) == 5
+    await outer.data.aset_item("count", 42)
+    held = await stored.doc(outer.key)
+    assert held["middle"]["inner"]["counter"] == 5
+    assert held["data"] == {"count": 42}
+    assert (outer.middle.inner.counter, outer.data) == (5, {"count": 42})
+
+
+async def test_deeply_nested_model_load_reads_the_whole_sub_document(client, stored):
+    outer = await saved_outer()
+    other = await OuterModel.get(outer.key)
+    await other.middle.inner.items.aappend("x")
+    await other.middle.inner.counter.aincrease(2)
+    await outer.middle.inner.load()
+    assert outer.middle.inner.items == ["x"]
+    assert outer.middle.inner.counter == 2
+
+
+# -- a BaseRedisModel used as a field ------------------------------------------------------------
+
+
+async def test_a_redis_model_field_is_stored_inside_the_parent_document(client, stored):
+    member = Member(name="Bob")
+    await member.save()
+    await member.stats.preferences.aupdate(notifications=True, dark_mode=False)
+    await member.stats.login_count.aincrease(10)
+    await member.stats.badges.aappend("early")
+    assert await stored.doc(member.key) == {
+        "name": "Bob",
+        "stats": {
+            "login_count": 10,
+            "preferences": {"notifications": True, "dark_mode": False},
+            "badges": ["early"],
+        },
+    }
+    assert not await stored.exists(member.stats.key)
+    assert await client.dbsize() == 1
+
+
+async def test_a_redis_model_field_supports_every_op_and_load(client, stored):
+    member = Member(name="Bob")
+    await member.save()
+    await member.stats.preferences.aset_item("email_alerts", True)
+    assert await member.stats.preferences.apop("email_alerts") is True
+    await member.stats.badges.aextend(["a", "b"])
+    assert await member.stats.badges.apop(0) == "a"
+    other = await Member.get(member.key)
+    assert await other.stats.badges.load() == ["b"]
+    assert other.stats.preferences == {}
+    assert (await stored.doc(member.key))["stats"]["badges"] == ["b"]
+
+
+# -- nested bytes and datetimes serialize exactly as at the top level ---------------------------
+
+WHEN = datetime.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.timezone.utc)
+RAW = b"\x00\xffbinary\n"
+
+
+async def test_nested_bytes_and_datetimes_are_stored_like_top_level_ones(client, stored):
+    vault = Vault()
+    await vault.save()
+    await vault.data.set(RAW)
+    await vault.blob.data.set(RAW)
+    await vault.when.set(WHEN)
+    await vault.blob.when.set(WHEN)
+    for target in (vault, vault.blob):
+        await target.chunks.aappend(RAW)
+        await target.stamps.aappend(WHEN)
+        await target.named.aset_item("k", RAW)
+    held = await stored.doc(vault.key)
+    nested = held.pop("blob")
+    assert nested == held
+    assert isinstance(held["data"], str)  # base64 text, not a list of numbers
+    other = await Vault.get(vault.key)
+    assert (other.blob.data, other.blob.when, other.blob.chunks) == (RAW, WHEN, [RAW])
+    assert (other.blob.stamps, other.blob.named) == ([WHEN], {"k": RAW})
+
+
+async def test_nested_bytes_and_datetimes_pop_back_decoded(client, stored):
+    vault = Vault()
+    await vault.save()
+    await vault.blob.chunks.aappend(RAW)
+    await vault.blob.stamps.aappend(WHEN)
+    await vault.blob.named.aset_item("k", RAW)
+    assert await vault.blob.chunks.apop() == RAW
+    assert await vault.blob.stamps.apop() == WHEN
+    assert await vault.blob.named.apop("k") == RAW
+
+
+class Team(BaseRedisModel):
+    members: list[UserProfile] = Field(default_factory=list)
+
+
+async def test_an_op_on_a_model_inside_a_list_raises_runtime_error_and_sends_nothing(client, stored):
+    team = Team(members=[UserProfile(bio="a")])
+    await team.save()
+    with pytest.raises(RuntimeError, match="not attached to a stored model"):
+        await team.members[0].bio.set("b")
+    with pytest.raises(RuntimeError, match="not attached to a stored model"):
+        await team.members[0].aupdate(bio="b")
+    assert await stored.doc(team.key, "$.members") == [
+        {"bio": "a", "skills": [], "settings": {}, "visits": 0}
+    ]
+    assert team.members[0].bio == "a"

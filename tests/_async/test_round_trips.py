@@ -1,0 +1,102 @@
+"""Every atomic field operation is one round trip to Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, Field
+
+from redis_pydantic._async import connection
+from redis_pydantic._async.model import BaseRedisModel
+from redis_pydantic._scripts import DICT_OPS, LIST_INSERT, LIST_POP
+
+
+class CountingClient:
+    """Wraps a client and counts round trips: single commands and MULTI/EXEC pipelines."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.trips = 0
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        self.trips += 1
+        return await self.inner.execute_command(*args, **kwargs)
+
+    def pipeline(self, *args: Any, **kwargs: Any) -> Any:
+        self.trips += 1
+        return self.inner.pipeline(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@pytest.fixture
+async def counting(client) -> AsyncIterator[CountingClient]:
+    # Scripts the server already knows run by EVALSHA alone; the first call ever also sends EVAL.
+    for script in (DICT_OPS, LIST_INSERT, LIST_POP):
+        await client.script_load(script.source)
+    proxy = CountingClient(client)
+    previous = connection.override_client(proxy)
+    try:
+        yield proxy
+    finally:
+        connection.override_client(previous)
+
+
+class Profile(BaseModel):
+    skills: list[str] = Field(default_factory=list)
+
+
+class Thing(BaseRedisModel):
+    name: str = "t"
+    items: list[str] = ["a", "b", "c"]
+    meta: dict[str, str] = {"a": "1", "b": "2"}
+    count: int = 0
+    profile: Profile = Field(default_factory=Profile)
+
+
+WRITES = {
+    "list aappend": lambda t: t.items.aappend("x"),
+    "list aextend": lambda t: t.items.aextend(["x", "y"]),
+    "list ainsert at 0": lambda t: t.items.ainsert(0, "x"),
+    "list ainsert at 1": lambda t: t.items.ainsert(1, "x"),
+    "list apop": lambda t: t.items.apop(),
+    "list apop at 1": lambda t: t.items.apop(1),
+    "list aclear": lambda t: t.items.aclear(),
+    "dict aset_item": lambda t: t.meta.aset_item("c", "3"),
+    "dict aset_item of a key with both quotes": lambda t: t.meta.aset_item("'\"", "3"),
+    "dict aupdate": lambda t: t.meta.aupdate(c="3", d="4"),
+    "dict adel_item": lambda t: t.meta.adel_item("a"),
+    "dict apop": lambda t: t.meta.apop("a"),
+    "dict apopitem": lambda t: t.meta.apopitem(),
+    "dict aclear": lambda t: t.meta.aclear(),
+    "aincrease": lambda t: t.count.aincrease(2),
+    "model aupdate": lambda t: t.aupdate(name="n", count=3),
+    "field set": lambda t: t.name.set("n"),
+    "nested aappend": lambda t: t.profile.skills.aappend("s"),
+}
+READS = {
+    "list load": lambda t: t.items.load(),
+    "dict load": lambda t: t.meta.load(),
+    "nested model load": lambda t: t.profile.load(),
+}
+OPS = {**WRITES, **READS}
+
+
+@pytest.mark.parametrize("op", OPS.values(), ids=OPS.keys())
+async def test_an_op_on_a_saved_model_takes_one_round_trip(counting, stored, op):
+    thing = Thing()
+    await thing.save()
+    counting.trips = 0
+    await op(thing)
+    assert counting.trips == 1
+
+
+@pytest.mark.parametrize("op", WRITES.values(), ids=WRITES.keys())
+async def test_an_op_on_a_never_saved_model_creates_it_in_the_same_round_trip(counting, stored, op):
+    thing = Thing()
+    await op(thing)
+    assert counting.trips == 1
+    assert await stored.exists(thing.key)

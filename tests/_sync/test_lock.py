@@ -1,0 +1,216 @@
+# This file is generated from tests/_async/test_lock.py by setup_unasync.py. Do not edit it by hand.
+"""``model.lock()``: a Redis lock around a read-modify-write of one stored model."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from redis_pydantic._sync.model import BaseRedisModel
+from redis_pydantic.errors import KeyNotFoundError, LockLostError, LockTimeoutError, RedisPydanticError
+from tests._twins import sync_sleep
+
+
+class Account(BaseRedisModel):
+    name: str
+    balance: int = 0
+    transaction_count: int = 0
+    tags: list[str] = []
+
+
+def saved_account(**fields) -> Account:
+    account = Account(name="Ada", balance=1000, **fields)
+    account.save()
+    return account
+
+
+def test_lock_key_exists_while_held_and_is_gone_after(client, stored):
+    account = saved_account()
+    lock_key = f"{account.key}/default"
+    with account.lock():
+        assert stored.exists(lock_key)
+    assert not stored.exists(lock_key)
+
+
+def test_lock_with_an_action_uses_the_key_model_key_slash_action(client, stored):
+    account = saved_account()
+    with account.lock("transfer"):
+        assert stored.exists(f"{account.key}/transfer")
+        assert not stored.exists(f"{account.key}/default")
+    assert not stored.exists(f"{account.key}/transfer")
+
+
+def test_lock_yields_the_model_itself(client, stored):
+    account = saved_account()
+    with account.lock() as locked:
+        assert locked is account
+
+
+def test_lock_lease_is_the_timeout(client, stored):
+    account = saved_account()
+    with account.lock(timeout=5.0):
+        ttl = client.pttl(f"{account.key}/default")
+        assert 0 < ttl <= 5000
+
+
+def test_lock_refreshes_the_model_from_redis_on_entry(client, stored):
+    account = saved_account()
+    other = Account.get(account.key)
+    other.balance.set(7)
+    other.tags.aappend("vip")
+    with account.lock() as locked:
+        assert locked.balance == 7
+        assert locked.tags == ["vip"]
+
+
+def test_lock_refresh_on_entry_is_one_round_trip(client, stored, monkeypatch):
+    account = saved_account()
+    calls = []
+    original = client.execute_command
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(client, "execute_command", counting)
+    with account.lock():
+        reads = [c for c in calls if str(c[0]).upper().startswith("JSON.")]
+        assert reads == [("JSON.GET", account.key, "$")]
+
+
+def test_lock_saves_the_changed_fields_on_exit_and_releases(client, stored):
+    account = saved_account()
+    with account.lock() as locked:
+        locked.balance -= 50
+        locked.transaction_count += 1
+        assert (stored.doc(account.key))["balance"] == 1000
+    assert stored.doc(account.key) == {
+        "name": "Ada",
+        "balance": 950,
+        "transaction_count": 1,
+        "tags": [],
+    }
+    assert not stored.exists(f"{account.key}/default")
+
+
+def test_lock_exit_writes_only_changed_fields_so_concurrent_change_to_another_field_survives(client, stored):
+    account = saved_account(tags=["a"])
+    other = Account.get(account.key)
+    with account.lock() as locked:
+        locked.balance = 1
+        other.tags.aappend("from-other")
+    assert stored.doc(account.key) == {
+        "name": "Ada",
+        "balance": 1,
+        "transaction_count": 0,
+        "tags": ["a", "from-other"],
+    }
+
+
+def test_lock_body_raising_saves_nothing_releases_and_propagates(client, stored):
+    account = saved_account()
+    before = stored.doc(account.key)
+    with pytest.raises(ValueError, match="boom"):
+        with account.lock() as locked:
+            locked.balance = 0
+            locked.name = "Changed"
+            raise ValueError("boom")
+    assert stored.doc(account.key) == before
+    assert not stored.exists(f"{account.key}/default")
+
+
+def test_lock_waiting_longer_than_blocking_timeout_raises_lock_timeout_error(client, stored):
+    account = saved_account()
+    other = Account.get(account.key)
+    with account.lock():
+        started = time.monotonic()
+        with pytest.raises(LockTimeoutError) as raised:
+            with other.lock(blocking_timeout=0.2):
+                pytest.fail("the lock is held by another instance")
+        assert time.monotonic() - started < 3
+        assert stored.exists(f"{account.key}/default")
+    assert isinstance(raised.value, TimeoutError)
+    assert isinstance(raised.value, RedisPydanticError)
+    assert not stored.exists(f"{account.key}/default")
+
+
+def test_lock_on_a_different_action_does_not_wait(client, stored):
+    account = saved_account()
+    other = Account.get(account.key)
+    with account.lock("transfer"):
+        with other.lock("audit", blocking_timeout=0.2) as locked:
+            locked.transaction_count = 5
+    assert (stored.doc(account.key))["transaction_count"] == 5
+
+
+def test_lock_body_longer_than_the_lease_keeps_the_lock_when_extend_is_true(client, stored):
+    account = saved_account()
+    other = Account.get(account.key)
+    with account.lock(timeout=0.3) as locked:
+        sync_sleep(1.0)
+        assert stored.exists(f"{account.key}/default")
+        with pytest.raises(LockTimeoutError):
+            with other.lock(blocking_timeout=0.1):
+                pass
+        locked.balance = 42
+    assert (stored.doc(account.key))["balance"] == 42
+    assert not stored.exists(f"{account.key}/default")
+
+
+def test_lock_body_longer_than_the_lease_without_extend_raises_lock_lost_and_saves_nothing(client, stored):
+    account = saved_account()
+    before = stored.doc(account.key)
+    with pytest.raises(LockLostError):
+        with account.lock(timeout=0.2, extend=False) as locked:
+            locked.balance = 0
+            sync_sleep(0.5)
+    assert stored.doc(account.key) == before
+    assert not stored.exists(f"{account.key}/default")
+
+
+def test_lock_taken_by_another_holder_raises_lock_lost_and_saves_nothing(client, stored):
+    account = saved_account()
+    before = stored.doc(account.key)
+    lock_key = f"{account.key}/default"
+    thief = client.lock(lock_key, timeout=10)
+    with pytest.raises(LockLostError):
+        with account.lock(timeout=0.2, extend=False) as locked:
+            locked.balance = 0
+            sync_sleep(0.5)
+            assert thief.acquire(blocking=False)
+    assert stored.doc(account.key) == before
+    # The other holder still owns its lock: releasing it checks its token.
+    assert stored.exists(lock_key)
+    thief.release()
+    assert not stored.exists(lock_key)
+
+
+def test_lock_overwritten_while_extending_raises_lock_lost_and_saves_nothing(client, stored):
+    account = saved_account()
+    before = stored.doc(account.key)
+    lock_key = f"{account.key}/default"
+    with pytest.raises(LockLostError):
+        with account.lock(timeout=0.3) as locked:
+            locked.balance = 0
+            client.set(lock_key, "someone-else", px=10000)
+            sync_sleep(0.5)
+    assert stored.doc(account.key) == before
+    assert stored.exists(lock_key)
+
+
+def test_lock_on_a_missing_document_raises_key_not_found_and_releases(client, stored):
+    account = Account(name="Ghost")
+    with pytest.raises(KeyNotFoundError):
+        with account.lock():
+            pytest.fail("the body must not run")
+    assert not stored.exists(f"{account.key}/default")
+    assert not stored.exists(account.key)
+
+
+def test_lock_field_ops_inside_the_body_go_to_redis_immediately(client, stored):
+    account = saved_account()
+    with account.lock() as locked:
+        locked.tags.aappend("now")
+        assert (stored.doc(account.key))["tags"] == ["now"]
+    assert (stored.doc(account.key))["tags"] == ["now"]

@@ -1,0 +1,207 @@
+# This file is generated from tests/_async/test_never_saved_and_deleted.py by setup_unasync.py. Do not edit it by hand.
+"""Field ops on a model never saved (they create the document) or whose document was deleted."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel, Field
+
+from redis_pydantic._sync.model import BaseRedisModel
+from redis_pydantic.errors import KeyNotFoundError
+
+
+class Profile(BaseModel):
+    skills: list[str] = Field(default_factory=list)
+
+
+class ShoppingCart(BaseRedisModel):
+    user_id: str
+    items: list[str] = []
+    quantities: dict[str, int] = {}
+    total_amount: int = 0
+    note: str = ""
+    profile: Profile = Field(default_factory=Profile)
+
+
+EMPTY_CART = {
+    "user_id": "u",
+    "items": [],
+    "quantities": {},
+    "total_amount": 0,
+    "note": "",
+    "profile": {"skills": []},
+}
+
+
+# -- never saved ------------------------------------------------------------------------------
+
+
+def test_aappend_on_a_never_saved_model_creates_the_document_first(client, stored):
+    cart = ShoppingCart(user_id="u")
+    cart.items.aappend("p")
+    assert stored.doc(cart.key) == {**EMPTY_CART, "items": ["p"]}
+    assert cart.items == ["p"]
+
+
+def test_aset_item_on_a_never_saved_model_creates_the_document_first(client, stored):
+    cart = ShoppingCart(user_id="u")
+    cart.quantities.aset_item("p", 2)
+    assert stored.doc(cart.key) == {**EMPTY_CART, "quantities": {"p": 2}}
+    assert cart.quantities == {"p": 2}
+
+
+def test_aincrease_on_a_never_saved_model_creates_the_document_first(client, stored):
+    cart = ShoppingCart(user_id="u", total_amount=100)
+    assert cart.total_amount.aincrease(4899) == 4999
+    assert (stored.doc(cart.key))["total_amount"] == 4999
+    assert cart.total_amount == 4999
+
+
+def test_model_aupdate_on_a_never_saved_model_creates_the_document_first(client, stored):
+    cart = ShoppingCart(user_id="u", items=["a"])
+    cart.aupdate(note="gift", total_amount=5)
+    assert stored.doc(cart.key) == {**EMPTY_CART, "items": ["a"], "note": "gift", "total_amount": 5}
+
+
+def test_nested_op_on_a_never_saved_model_creates_the_document_first(client, stored):
+    cart = ShoppingCart(user_id="u")
+    cart.profile.skills.aappend("s")
+    assert stored.doc(cart.key) == {**EMPTY_CART, "profile": {"skills": ["s"]}}
+    assert cart.profile.skills == ["s"]
+
+
+def test_apop_on_a_never_saved_model_creates_the_document_then_pops(client, stored):
+    cart = ShoppingCart(user_id="u", items=["a", "b"])
+    assert cart.items.apop() == "b"
+    assert (stored.doc(cart.key))["items"] == ["a"]
+    assert cart.items == ["a"]
+
+
+def test_an_op_that_fails_after_creating_the_document_leaves_local_unchanged(client, stored):
+    cart = ShoppingCart(user_id="u")
+    with pytest.raises(IndexError):
+        cart.items.apop()
+    assert cart.items == []
+    assert stored.doc(cart.key) == EMPTY_CART
+
+
+def test_ops_after_the_creating_op_use_the_stored_document(client, stored):
+    cart = ShoppingCart(user_id="u")
+    cart.items.aappend("a")
+    client.execute_command("JSON.SET", cart.key, "$.note", '"changed elsewhere"')
+    cart.items.aappend("b")
+    held = stored.doc(cart.key)
+    assert held["items"] == ["a", "b"]
+    assert held["note"] == "changed elsewhere"
+
+
+def test_a_never_saved_instance_does_not_overwrite_an_existing_document(client, stored):
+    first = ShoppingCart(user_id="first", items=["x"])
+    first.save()
+    second = ShoppingCart(user_id="second", pk=first.pk)
+    second.items.aappend("y")
+    held = stored.doc(first.key)
+    assert held["user_id"] == "first"
+    assert held["items"] == ["x", "y"]
+    assert second.items == ["x", "y"]
+
+
+# -- deleted ------------------------------------------------------------------------------------
+# Each op: (call, name of the field it touches). After the document is deleted every op must raise
+# KeyNotFoundError, leave the local value as it was, and never create the document again.
+
+OPS_THAT_RAISE_EVERYWHERE = {
+    "list aappend": (lambda c: c.items.aappend("z"), "items"),
+    "list aextend": (lambda c: c.items.aextend(["y", "z"]), "items"),
+    "list ainsert at 0": (lambda c: c.items.ainsert(0, "z"), "items"),
+    "list ainsert at 1": (lambda c: c.items.ainsert(1, "z"), "items"),
+    "list apop": (lambda c: c.items.apop(), "items"),
+    "list apop at 0": (lambda c: c.items.apop(0), "items"),
+    "dict apop": (lambda c: c.quantities.apop("a"), "quantities"),
+    "dict apop with default": (lambda c: c.quantities.apop("a", 0), "quantities"),
+    "dict adel_item": (lambda c: c.quantities.adel_item("a"), "quantities"),
+    "dict apopitem": (lambda c: c.quantities.apopitem(), "quantities"),
+    "dict aupdate of several keys": (lambda c: c.quantities.aupdate(b=2, c=3), "quantities"),
+    "aincrease": (lambda c: c.total_amount.aincrease(5), "total_amount"),
+    "nested aappend": (lambda c: c.profile.skills.aappend("z"), "profile"),
+}
+
+# These are single JSON.SET / JSON.MSET commands at a non-root path. Real Redis refuses them on a
+# missing key; fakeredis answers OK and writes nothing (a documented fakeredis deviation).
+OPS_WITH_A_FAKEREDIS_DEVIATION = {
+    "dict aset_item": (lambda c: c.quantities.aset_item("b", 2), "quantities"),
+    "dict aupdate of one key": (lambda c: c.quantities.aupdate(b=2), "quantities"),
+    "list aclear": (lambda c: c.items.aclear(), "items"),
+    "dict aclear": (lambda c: c.quantities.aclear(), "quantities"),
+    "model aupdate": (lambda c: c.aupdate(note="n", total_amount=9), "note"),
+    "field set": (lambda c: c.note.set("n"), "note"),
+}
+
+
+def saved_then_deleted_cart() -> ShoppingCart:
+    cart = ShoppingCart(user_id="u", items=["a", "b"], quantities={"a": 1}, total_amount=3)
+    cart.save()
+    ShoppingCart.try_delete(cart.key)
+    return cart
+
+
+@pytest.mark.parametrize("op", OPS_THAT_RAISE_EVERYWHERE.values(), ids=OPS_THAT_RAISE_EVERYWHERE.keys())
+def test_an_op_on_a_deleted_document_raises_and_does_not_recreate_it(client, stored, op):
+    call, field = op
+    cart = saved_then_deleted_cart()
+    before = cart.model_dump()
+    with pytest.raises(KeyNotFoundError):
+        call(cart)
+    assert not stored.exists(cart.key)
+    assert cart.model_dump()[field] == before[field]
+
+
+@pytest.mark.parametrize(
+    "op", OPS_WITH_A_FAKEREDIS_DEVIATION.values(), ids=OPS_WITH_A_FAKEREDIS_DEVIATION.keys()
+)
+def test_a_write_on_a_deleted_document_raises_on_redis_and_never_recreates_it(client, stored, backend, op):
+    call, field = op
+    cart = saved_then_deleted_cart()
+    before = cart.model_dump()
+    if backend == "fake":
+        call(cart)  # fakeredis deviation: OK without writing, so the local value changes
+    else:
+        with pytest.raises(KeyNotFoundError):
+            call(cart)
+        assert cart.model_dump()[field] == before[field]
+    assert not stored.exists(cart.key)
+
+
+def test_an_op_on_a_document_deleted_by_another_instance_raises(client, stored):
+    cart = ShoppingCart(user_id="u")
+    cart.save()
+    other = ShoppingCart.get(cart.key)
+    other.delete()
+    with pytest.raises(KeyNotFoundError):
+        cart.items.aappend("p")
+    assert not stored.exists(cart.key)
+    assert cart.items == []
+
+
+def test_an_op_on_a_document_deleted_by_its_own_instance_raises(client, stored):
+    cart = ShoppingCart(user_id="u")
+    cart.save()
+    cart.delete()
+    with pytest.raises(KeyNotFoundError):
+        cart.items.aappend("p")
+    assert not stored.exists(cart.key)
+
+
+def test_a_never_saved_instance_still_creates_after_another_was_deleted(client, stored):
+    cart = saved_then_deleted_cart()
+    fresh = ShoppingCart(user_id="v", pk=cart.pk)
+    fresh.items.aappend("p")
+    assert (stored.doc(cart.key))["items"] == ["p"]
+    assert (stored.doc(cart.key))["user_id"] == "v"
+
+
+def test_load_of_a_field_of_a_deleted_document_raises(client, stored):
+    cart = saved_then_deleted_cart()
+    with pytest.raises(KeyNotFoundError):
+        cart.items.load()
+    assert cart.items == ["a", "b"]

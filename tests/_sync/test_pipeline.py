@@ -1,0 +1,315 @@
+# This file is generated from tests/_async/test_pipeline.py by setup_unasync.py. Do not edit it by hand.
+"""``model.pipeline()``: every write made inside the block goes out as one MULTI/EXEC at the end."""
+
+from __future__ import annotations
+
+import pytest
+
+from redis_pydantic._sync.model import BaseRedisModel
+from redis_pydantic.errors import PipelineError
+
+
+class User(BaseRedisModel):
+    name: str
+    tags: list[str] = []
+    metadata: dict[str, str] = {}
+    counter: int = 0
+
+
+class Team(BaseRedisModel):
+    title: str
+    members: list[str] = []
+
+
+def saved_user(name: str = "John", **fields) -> User:
+    user = User(name=name, tags=["python"], metadata={"role": "developer"}, **fields)
+    user.save()
+    return user
+
+
+def recording(client, monkeypatch):
+    """Record the commands sent outside pipelines and the pipelines opened on ``client``."""
+    sent = []
+    pipelines = []
+    original_execute = client.execute_command
+    original_pipeline = client.pipeline
+
+    def execute_command(*args, **kwargs):
+        sent.append(args)
+        return original_execute(*args, **kwargs)
+
+    def pipeline(*args, **kwargs):
+        pipelines.append(kwargs.get("transaction", args[0] if args else True))
+        return original_pipeline(*args, **kwargs)
+
+    monkeypatch.setattr(client, "execute_command", execute_command)
+    monkeypatch.setattr(client, "pipeline", pipeline)
+    return sent, pipelines
+
+
+def test_pipeline_sends_nothing_before_exit_and_everything_after(client, stored):
+    user = saved_user()
+    before = stored.doc(user.key)
+    with user.pipeline() as pipelined:
+        pipelined.tags.aappend("redis")
+        pipelined.tags.aextend(["async", "pydantic"])
+        pipelined.tags.ainsert(0, "first")
+        pipelined.metadata.aupdate(level="senior", department="engineering")
+        pipelined.metadata.aset_item("team", "core")
+        pipelined.metadata.adel_item("role")
+        pipelined.counter.set(100)
+        pipelined.name.set("New Name")
+        assert stored.doc(user.key) == before
+    assert stored.doc(user.key) == {
+        "name": "New Name",
+        "tags": ["first", "python", "redis", "async", "pydantic"],
+        "metadata": {"level": "senior", "department": "engineering", "team": "core"},
+        "counter": 100,
+    }
+    assert user.tags == ["first", "python", "redis", "async", "pydantic"]
+    assert user.metadata == {"level": "senior", "department": "engineering", "team": "core"}
+    assert user.counter == 100
+
+
+def test_pipeline_sends_all_writes_in_one_transaction(client, stored, monkeypatch):
+    user = saved_user()
+    team = Team(title="Core")
+    team.save()
+    sent, pipelines = recording(client, monkeypatch)
+    with user.pipeline() as pipelined:
+        sent.clear()
+        pipelined.tags.aappend("redis")
+        pipelined.name.set("New")
+        team.members.aappend(user.pk)
+        assert sent == []
+    assert pipelines == [True]
+    assert sent == []
+
+
+def test_pipeline_local_values_change_only_after_exit(client, stored):
+    user = saved_user()
+    with user.pipeline() as pipelined:
+        pipelined.tags.aappend("redis")
+        pipelined.counter.set(5)
+        assert user.tags == ["python"]
+        assert user.counter == 0
+    assert user.tags == ["python", "redis"]
+    assert user.counter == 5
+
+
+def test_pipeline_batches_save_delete_and_class_level_try_delete(client, stored):
+    user = saved_user()
+    doomed = saved_user("Doomed")
+    also_doomed = saved_user("Also doomed")
+    new = User(name="New")
+    with user.pipeline():
+        new.save()
+        doomed.delete()
+        User.try_delete(also_doomed.key)
+        user.counter = 3
+        user.save()
+        assert not stored.exists(new.key)
+        assert stored.exists(doomed.key)
+        assert stored.exists(also_doomed.key)
+        assert (stored.doc(user.key))["counter"] == 0
+    assert stored.doc(new.key) == {"name": "New", "tags": [], "metadata": {}, "counter": 0}
+    assert not stored.exists(doomed.key)
+    assert not stored.exists(also_doomed.key)
+    assert (stored.doc(user.key))["counter"] == 3
+
+
+def test_pipeline_batches_writes_of_other_models(client, stored):
+    user = saved_user()
+    team = Team(title="Core")
+    team.save()
+    with user.pipeline():
+        team.members.aappend(user.pk)
+        team.title.set("Platform")
+        user.tags.aappend("core")
+        assert stored.doc(team.key) == {"title": "Core", "members": []}
+    assert stored.doc(team.key) == {"title": "Platform", "members": [user.pk]}
+    assert (stored.doc(user.key))["tags"] == ["python", "core"]
+
+
+def test_pipeline_deletes_two_users_atomically(client, stored):
+    user = saved_user()
+    user1 = User(name="John", tags=["python"], metadata={"role": "developer"})
+    user2 = User(name="John", tags=["python"], metadata={"role": "developer2"})
+    user1.save()
+    user2.save()
+    with user.pipeline():
+        user1.delete()
+        user2.delete()
+        assert stored.exists(user1.key)
+        assert stored.exists(user2.key)
+    assert not stored.exists(user1.key)
+    assert not stored.exists(user2.key)
+    assert stored.exists(user.key)
+
+
+def test_pipeline_refreshes_the_model_on_entry(client, stored):
+    user = saved_user()
+    other = User.get(user.key)
+    other.name.set("Changed elsewhere")
+    other.tags.aappend("elsewhere")
+    with user.pipeline() as pipelined:
+        assert pipelined is user
+        assert pipelined.name == "Changed elsewhere"
+        assert pipelined.tags == ["python", "elsewhere"]
+
+
+def test_pipeline_get_inside_reads_redis_immediately(client, stored):
+    user = saved_user()
+    with user.pipeline():
+        user.tags.aappend("queued")
+        client.execute_command("JSON.SET", user.key, "$.counter", "9")
+        fresh = User.get(user.key)
+        assert fresh.tags == ["python"]
+        assert fresh.counter == 9
+    assert (stored.doc(user.key))["tags"] == ["python", "queued"]
+
+
+def test_pipeline_model_load_inside_reads_redis_immediately(client, stored):
+    user = saved_user()
+    other = User.get(user.key)
+    with user.pipeline():
+        other.counter.set(4)
+        client.execute_command("JSON.SET", user.key, "$.name", '"Direct"')
+        other.load()
+        assert other.name == "Direct"
+        assert other.counter == 0
+    assert (stored.doc(user.key))["counter"] == 4
+
+
+def test_pipeline_field_load_inside_reads_redis_immediately(client, stored):
+    user = saved_user()
+    with user.pipeline():
+        client.execute_command("JSON.SET", user.key, "$.name", '"Direct"')
+        assert user.name.load() == "Direct"
+        assert user.name == "Direct"
+
+
+def test_pipeline_nested_inside_another_joins_the_outer_one(client, stored):
+    user = saved_user()
+    team = Team(title="Core")
+    team.save()
+    with user.pipeline():
+        user.tags.aappend("outer")
+        with team.pipeline():
+            team.members.aappend("inner")
+        assert stored.doc(team.key) == {"title": "Core", "members": []}
+        assert (stored.doc(user.key))["tags"] == ["python"]
+    assert stored.doc(team.key) == {"title": "Core", "members": ["inner"]}
+    assert (stored.doc(user.key))["tags"] == ["python", "outer"]
+
+
+def test_pipeline_body_raising_sends_nothing_and_clears_the_pipeline(client, stored):
+    user = saved_user()
+    before = stored.doc(user.key)
+    with pytest.raises(ValueError, match="went wrong"):
+        with user.pipeline() as pipelined:
+            pipelined.tags.aappend("temp_tag")
+            pipelined.metadata.aset_item("temp", "value")
+            raise ValueError("Something went wrong")
+    assert stored.doc(user.key) == before
+    assert user.tags == ["python"]
+    user.tags.aappend("after")
+    assert (stored.doc(user.key))["tags"] == ["python", "after"]
+
+
+@pytest.mark.parametrize(
+    "operation",
+    ["list.apop", "dict.apop", "dict.apopitem", "aincrease"],
+)
+def test_value_returning_ops_raise_pipeline_error_and_queue_nothing(client, stored, operation):
+    user = saved_user(counter=1)
+    before = stored.doc(user.key)
+    with user.pipeline():
+        with pytest.raises(PipelineError, match=r"not supported inside pipeline\(\)"):
+            if operation == "list.apop":
+                user.tags.apop()
+            elif operation == "dict.apop":
+                user.metadata.apop("role")
+            elif operation == "dict.apopitem":
+                user.metadata.apopitem()
+            else:
+                user.counter.aincrease(5)
+    assert stored.doc(user.key) == before
+    assert user.tags == ["python"]
+    assert user.metadata == {"role": "developer"}
+    assert user.counter == 1
+
+
+def test_pipeline_exec_failure_raises_pipeline_error_listing_it_and_not_applying_it(client, stored):
+    user = saved_user()
+    team = Team(title="Core")
+    team.save()
+    with pytest.raises(PipelineError) as raised:
+        with user.pipeline():
+            user.tags.aappend("redis")
+            user.counter.set(7)
+            team.title.set("Platform")
+            # Another client turns the list into a string, so JSON.ARRAPPEND fails in EXEC.
+            client.execute_command("JSON.SET", user.key, "$.tags", '"not a list"')
+    failures = raised.value.failures
+    assert len(failures) == 1
+    assert failures[0][1][0] == "JSON.ARRAPPEND"
+    assert "JSON.ARRAPPEND" in str(raised.value)
+    # Redis has no rollback: the other commands ran.
+    assert stored.doc(user.key) == {
+        "name": "John",
+        "tags": "not a list",
+        "metadata": {"role": "developer"},
+        "counter": 7,
+    }
+    assert stored.doc(team.key) == {"title": "Platform", "members": []}
+    # The failed append was not applied locally; the commands that ran were.
+    assert user.tags == ["python"]
+    assert user.counter == 7
+    assert team.title == "Platform"
+
+
+class Board(BaseRedisModel):
+    title: str
+    items: list[str] | None = []
+
+
+def test_pipeline_exec_failure_reloads_the_models_involved(client, stored):
+    board = Board(title="Plan", items=["a"])
+    board.save()
+    with pytest.raises(PipelineError) as raised:
+        with board.pipeline():
+            board.items.aappend("b")
+            # Another client empties the list field and renames the board before EXEC.
+            client.execute_command("JSON.SET", board.key, "$.items", "null")
+            client.execute_command("JSON.SET", board.key, "$.title", '"Renamed"')
+    assert len(raised.value.failures) == 1
+    assert stored.doc(board.key) == {"title": "Renamed", "items": None}
+    assert board.title == "Renamed"
+    assert board.model_dump() == {"title": "Renamed", "items": None}
+
+
+def test_pipeline_exec_error_reply_raises_pipeline_error_and_reloads(client, stored):
+    user = saved_user()
+    team = Team(title="Core")
+    team.save()
+    with pytest.raises(PipelineError) as raised:
+        with user.pipeline():
+            user.counter.set(3)
+            team.members.aappend("ada")
+            client.execute_command("JSON.SET", user.key, "$.name", '"Direct"')
+            # Another client deletes the team: appending to a list of a missing key is refused.
+            client.delete(team.key)
+    failures = raised.value.failures
+    assert len(failures) == 1
+    assert failures[0][1][:2] == ("JSON.ARRAPPEND", team.key)
+    assert not stored.exists(team.key)
+    assert team.members == []
+    assert stored.doc(user.key) == {
+        "name": "Direct",
+        "tags": ["python"],
+        "metadata": {"role": "developer"},
+        "counter": 3,
+    }
+    assert user.name == "Direct"
+    assert user.counter == 3

@@ -1,0 +1,113 @@
+"""Atomic ops under concurrency (asyncio face): many tasks, each with its OWN instance of one
+stored document, lose no update."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import fakeredis
+import pytest
+
+from redis_pydantic._async import connection
+from redis_pydantic._async.model import BaseRedisModel
+from tests._twins import AsyncRedis
+
+TASKS = 12
+ROUNDS = 15
+
+
+class Tally(BaseRedisModel):
+    events: list[str] = []
+    hits: int = 0
+    total: float = 0.0
+    seen: dict[str, int] = {}
+
+
+@pytest.fixture(params=["real", "fake"])
+async def client(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    if request.param == "fake":
+        redis_client = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
+    else:
+        redis_client = AsyncRedis.from_url(request.getfixturevalue("real_redis_url"))
+    await redis_client.flushdb()
+    previous = connection.override_client(redis_client)
+    try:
+        yield redis_client
+    finally:
+        connection.override_client(previous)
+        await redis_client.aclose()
+
+
+async def held(client: Any, key: str) -> Any:
+    return json.loads(await client.execute_command("JSON.GET", key, "$"))[0]
+
+
+async def appender(key: str, worker: int) -> Tally:
+    mine = await Tally.get(key)  # every task has its own instance of the same document
+    for i in range(ROUNDS):
+        await mine.events.aappend(f"{worker}-{i}")
+        await mine.hits.aincrease()
+        await mine.total.aincrease(0.5)
+    return mine
+
+
+async def test_concurrent_aappend_and_aincrease_lose_no_update(client):
+    tally = await Tally().save()
+    await asyncio.gather(*(appender(tally.key, w) for w in range(TASKS)))
+    doc = await held(client, tally.key)
+    expected = {f"{w}-{i}" for w in range(TASKS) for i in range(ROUNDS)}
+    assert len(doc["events"]) == TASKS * ROUNDS
+    assert set(doc["events"]) == expected
+    assert doc["hits"] == TASKS * ROUNDS
+    assert doc["total"] == TASKS * ROUNDS * 0.5
+    await tally.load()
+    assert (len(tally.events), tally.hits) == (TASKS * ROUNDS, TASKS * ROUNDS)
+
+
+async def test_each_instance_sees_exactly_what_redis_held_after_its_last_op(client):
+    tally = await Tally().save()
+    instances = await asyncio.gather(*(appender(tally.key, w) for w in range(TASKS)))
+    doc = await held(client, tally.key)
+    for worker, instance in enumerate(instances):
+        # Items are only appended, so what Redis held after the instance's last append is a prefix
+        # of the final list; the local list must be exactly that prefix, ending past its own item.
+        assert list(instance.events) == doc["events"][: len(instance.events)]
+        assert f"{worker}-{ROUNDS - 1}" in instance.events
+        assert instance.hits <= doc["hits"]
+
+
+async def popper(key: str) -> list[str]:
+    mine = await Tally.get(key)
+    popped = []
+    while True:
+        try:
+            popped.append(await mine.events.apop(0))
+        except IndexError:
+            return popped
+
+
+async def test_concurrent_apop_hands_out_every_item_exactly_once(client):
+    items = [str(i) for i in range(TASKS * ROUNDS)]
+    tally = await Tally(events=items).save()
+    results = await asyncio.gather(*(popper(tally.key) for _ in range(TASKS)))
+    popped = [item for result in results for item in result]
+    assert sorted(popped, key=int) == items
+    assert (await held(client, tally.key))["events"] == []
+
+
+async def dict_writer(key: str, worker: int) -> None:
+    mine = await Tally.get(key)
+    for i in range(ROUNDS):
+        await mine.seen.aset_item(f"{worker}:{i}", i)
+    await mine.seen.aupdate({f"{worker}:extra": -1, f"{worker}:more": -2})
+
+
+async def test_concurrent_dict_writes_lose_no_key(client):
+    tally = await Tally().save()
+    await asyncio.gather(*(dict_writer(tally.key, w) for w in range(TASKS)))
+    seen = (await held(client, tally.key))["seen"]
+    assert len(seen) == TASKS * (ROUNDS + 2)
+    assert all(seen[f"{w}:{i}"] == i for w in range(TASKS) for i in range(ROUNDS))

@@ -1,0 +1,89 @@
+"""Mutual exclusion of ``lock()`` in the asyncio face: many tasks, one counter, real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from redis_pydantic._async import connection
+from redis_pydantic._async.model import BaseRedisModel
+from tests._twins import AsyncRedis
+
+WORKERS = 6
+ROUNDS = 15
+
+
+class Counter(BaseRedisModel):
+    value: int = 0
+
+
+@pytest.fixture
+async def real_client(real_redis_url: str) -> AsyncIterator[AsyncRedis]:
+    client = AsyncRedis.from_url(real_redis_url)
+    await client.flushdb()
+    previous = connection.override_client(client)
+    try:
+        yield client
+    finally:
+        connection.override_client(previous)
+        await client.aclose()
+
+
+async def stored_value(client: AsyncRedis, key: str) -> int:
+    return int((await client.execute_command("JSON.GET", key, "$.value"))[1:-1])
+
+
+async def locked_worker(pk: str, rounds: int) -> None:
+    mine = Counter(pk=pk)  # each worker has its own instance of the same document
+    for _ in range(rounds):
+        async with mine.lock("count", blocking_timeout=30) as locked:
+            current = int(locked.value)
+            await asyncio.sleep(0.001)  # let the other tasks run mid-update
+            locked.value = current + 1
+
+
+async def unlocked_worker(pk: str, rounds: int) -> None:
+    mine = Counter(pk=pk)
+    for _ in range(rounds):
+        await mine.load()
+        current = int(mine.value)
+        await asyncio.sleep(0.001)
+        await mine.value.set(current + 1)
+
+
+async def test_tasks_incrementing_under_the_lock_lose_no_update(real_client):
+    counter = await Counter().save()
+    await asyncio.gather(*(locked_worker(counter.pk, ROUNDS) for _ in range(WORKERS)))
+    assert await stored_value(real_client, counter.key) == WORKERS * ROUNDS
+    assert not await real_client.exists(f"{counter.key}/count")
+
+
+async def test_tasks_incrementing_without_the_lock_lose_updates(real_client):
+    # The control experiment: the same read-modify-write without the lock does race.
+    counter = await Counter().save()
+    await asyncio.gather(*(unlocked_worker(counter.pk, ROUNDS) for _ in range(WORKERS)))
+    assert await stored_value(real_client, counter.key) < WORKERS * ROUNDS
+
+
+async def test_waiting_task_gets_the_lock_when_the_holder_releases(real_client):
+    counter = await Counter().save()
+    order = []
+
+    async def holder() -> None:
+        async with Counter(pk=counter.pk).lock() as locked:
+            order.append("holder in")
+            await asyncio.sleep(0.3)
+            locked.value = 1
+            order.append("holder out")
+
+    async def waiter() -> None:
+        await asyncio.sleep(0.05)
+        async with Counter(pk=counter.pk).lock(blocking_timeout=5) as locked:
+            order.append(f"waiter sees {int(locked.value)}")
+            locked.value = int(locked.value) + 1
+
+    await asyncio.gather(holder(), waiter())
+    assert order == ["holder in", "holder out", "waiter sees 1"]
+    assert await stored_value(real_client, counter.key) == 2

@@ -1,0 +1,116 @@
+"""Mutual exclusion of ``lock()`` in the blocking face: threads and processes, real Redis."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from redis_pydantic._sync import connection
+from tests._lock_worker import Counter, increment_under_lock
+from tests._twins import SyncRedis
+
+WORKERS = 6
+ROUNDS = 15
+PROCESSES = 4
+PROCESS_ROUNDS = 15
+
+
+@pytest.fixture
+def real_client(real_redis_url: str) -> Iterator[SyncRedis]:
+    client = SyncRedis.from_url(real_redis_url)
+    client.flushdb()
+    previous = connection.override_client(client)
+    try:
+        yield client
+    finally:
+        connection.override_client(previous)
+        client.close()
+
+
+def stored_value(client: SyncRedis, key: str) -> int:
+    return int(client.execute_command("JSON.GET", key, "$.value")[1:-1])
+
+
+def run_threads(target: Callable[[], None], count: int) -> None:
+    """Run ``target`` in ``count`` threads at once; re-raise the first error any of them hit."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(count)
+
+    def body() -> None:
+        try:
+            start.wait()
+            target()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=body) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    if errors:
+        raise errors[0]
+
+
+def test_threads_incrementing_under_the_lock_lose_no_update(real_client):
+    counter = Counter().save()
+
+    def worker() -> None:
+        mine = Counter(pk=counter.pk)  # each thread has its own instance of the same document
+        for _ in range(ROUNDS):
+            with mine.lock("count", blocking_timeout=30) as locked:
+                current = int(locked.value)
+                time.sleep(0.001)
+                locked.value = current + 1
+
+    run_threads(worker, WORKERS)
+    assert stored_value(real_client, counter.key) == WORKERS * ROUNDS
+    assert not real_client.exists(f"{counter.key}/count")
+
+
+def test_threads_incrementing_without_the_lock_lose_updates(real_client):
+    # The control experiment: the same read-modify-write without the lock does race.
+    counter = Counter().save()
+
+    def worker() -> None:
+        mine = Counter(pk=counter.pk)
+        for _ in range(ROUNDS):
+            mine.load()
+            current = int(mine.value)
+            time.sleep(0.002)
+            mine.value.set(current + 1)
+
+    run_threads(worker, WORKERS)
+    assert stored_value(real_client, counter.key) < WORKERS * ROUNDS
+
+
+def test_processes_incrementing_under_the_lock_lose_no_update(real_client, real_redis_url):
+    counter = Counter().save()
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(PROCESSES) as pool:
+        done = pool.starmap(
+            increment_under_lock,
+            [(real_redis_url, counter.pk, PROCESS_ROUNDS)] * PROCESSES,
+        )
+    assert done == [PROCESS_ROUNDS] * PROCESSES
+    assert stored_value(real_client, counter.key) == PROCESSES * PROCESS_ROUNDS
+    assert not real_client.exists(f"{counter.key}/count")
+
+
+def test_a_process_waits_for_the_lock_another_process_holds(real_client, real_redis_url):
+    counter = Counter().save()
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        with Counter(pk=counter.pk).lock("count") as locked:
+            pending = pool.apply_async(increment_under_lock, (real_redis_url, counter.pk, 1))
+            time.sleep(1.5)  # the child starts and blocks on the lock meanwhile
+            assert not pending.ready()
+            locked.value = 100
+        assert pending.get(timeout=60) == 1
+    # The child ran after our release and saw our saved value.
+    assert stored_value(real_client, counter.key) == 101
