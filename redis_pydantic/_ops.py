@@ -151,6 +151,11 @@ class Field:
     def __init__(self, owner: Any, spec: FieldSpec) -> None:
         self.owner = owner
         self.spec = spec
+        if getattr(owner, "_rp_root", False) is None:  # a top-level stored model: the common case
+            self.root = owner
+            self.parts = spec.parts
+            self.path = spec.path
+            return
         root, parts = locate(owner)
         if root is owner and not hasattr(type(owner), "_rp_create_command"):
             # A nested model that is not bound to a stored model: an item of a list or dict, or
@@ -174,7 +179,9 @@ class Field:
         """Put a value into the owner, keeping list/dict identity so held references stay live."""
         d = self.owner.__dict__
         current = d.get(self.spec.name)
-        if isinstance(current, BaseModel) and type(current) is type(value):
+        if type(current) is type(value) and not isinstance(value, BaseModel):
+            d[self.spec.name] = value
+        elif isinstance(current, BaseModel) and type(current) is type(value):
             replace_fields(current, value)
         elif type(current) is not type(value) and isinstance(current, list) and isinstance(value, list):
             list.__setitem__(current, slice(None), value)
@@ -195,7 +202,7 @@ def set_field(f: Field, value: Any) -> Op:
             raise RedisCommandError(f"{f.path} cannot be written in the document at {f.key!r}")
         f.store_local(validated)
 
-    return Op(f.root, [("JSON.SET", f.key, f.path, payload)], apply, what=f"set {f.spec.qualname}")
+    return Op(f.root, [("JSON.SET", f.key, f.path, payload)], apply, what="set")
 
 
 def load_field(f: Field) -> Op:
@@ -211,7 +218,7 @@ def load_field(f: Field) -> Op:
         f.store_local(value)
         return value
 
-    return Op(f.root, [("JSON.GET", f.key, f.path)], apply, what=f"load {f.spec.qualname}")
+    return Op(f.root, [("JSON.GET", f.key, f.path)], apply, what="load")
 
 
 def increase(f: Field, amount: Any) -> Op:
@@ -255,8 +262,9 @@ def _check_length(f: Field, lst: list[Any], expected_before: int, replies: list[
 
 
 def list_extend(f: Field, lst: list[Any], items: Iterable[Any], what: str = "aextend") -> Op:
-    validated = [f.spec.validate_item(x) for x in items]
-    payloads = [f.spec.dump_item_json(x) for x in validated]
+    spec = f.spec
+    validated = [spec.validate_item(x) for x in items]
+    payloads = [spec.dump_item_json(x) for x in validated]
 
     def apply(replies: list[Any]) -> None:
         _check_length(f, lst, len(lst) + len(validated), replies)
@@ -342,12 +350,14 @@ def _check_key(f: Field, key: Any) -> str:
 
 
 def dict_update(f: Field, d: dict[str, Any], items: Mapping[str, Any], what: str = "aupdate") -> Op:
-    validated = {_check_key(f, k): f.spec.validate_item(v) for k, v in items.items()}
-    payloads = {k: f.spec.dump_item_json(v) for k, v in validated.items()}
+    spec = f.spec
+    validated = {_check_key(f, k): spec.validate_item(v) for k, v in items.items()}
+    payloads = {k: spec.dump_item_json(v) for k, v in validated.items()}
     command: Command
-    if len(payloads) == 1 and _paths.is_path_safe_key(next(iter(payloads))):
-        (k, payload), *_ = payloads.items()
-        command = ("JSON.SET", f.key, _paths.item_path_for(f.parts, k), payload)
+    if len(payloads) == 1:
+        ((k, payload),) = payloads.items()
+    if len(payloads) == 1 and _paths.is_path_safe_key(k):
+        command = ("JSON.SET", f.key, f.path + _paths.key_segment(k), payload)
     else:
         # Not JSON.MSET: it answers OK and writes nothing when the path no longer holds an object,
         # which would leave the local dict ahead of Redis. The script checks and refuses.

@@ -10,6 +10,7 @@ Lua script that edits the object without a path to the key.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable
 
@@ -34,12 +35,23 @@ def key_segment(key: str) -> str:
     return '["' + key + '"]'
 
 
+@functools.lru_cache(maxsize=4096)
+def _cached_path(parts: tuple[PathPart, ...]) -> str:
+    return _build_path(parts)
+
+
 def json_path_for(parts: Iterable[PathPart]) -> str:
     """The RedisJSON path of a field: ``("profile", "skills")`` -> ``$.profile.skills``.
 
     Parts are field names (ASCII identifiers are written as ``.name``, anything else is
     bracketed) or list indexes (ints).
     """
+    if type(parts) is tuple:
+        return _cached_path(parts)
+    return _build_path(tuple(parts))
+
+
+def _build_path(parts: tuple[PathPart, ...]) -> str:
     out = [ROOT]
     for part in parts:
         if isinstance(part, int):

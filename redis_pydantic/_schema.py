@@ -21,6 +21,7 @@ from pydantic.errors import PydanticInvalidForJsonSchema, PydanticSchemaGenerati
 from pydantic.fields import FieldInfo
 from pydantic_core import SchemaSerializer, SchemaValidator
 
+from redis_pydantic._paths import json_path_for
 from redis_pydantic.errors import FieldValidationError, UnsupportedFieldTypeError
 
 #: The pydantic settings every stored model gets: bytes travel as base64 text in JSON.
@@ -115,19 +116,38 @@ def _field_core_schema(cls: type[BaseModel], name: str) -> tuple[Any, Any]:
 class FieldSpec:
     """What one model field needs for Redis operations: its kind, validators and serializers."""
 
-    __slots__ = ("name", "owner", "annotation", "kind", "item_type", "_validator", "_serializer", "_item")
+    __slots__ = (
+        "name",
+        "owner",
+        "annotation",
+        "kind",
+        "item_type",
+        "parts",
+        "path",
+        "_validator",
+        "_serializer",
+        "_item",
+        "_item_validator",
+        "_item_serializer",
+    )
 
     def __init__(self, owner: type[BaseModel], name: str, info: FieldInfo) -> None:
         self.owner = owner
         self.name = name
+        #: Path parts and JSON path of the field in a top-level model's document.
+        self.parts: tuple[str, ...] = (name,)
+        self.path = json_path_for(self.parts)
         self.annotation = info.annotation
         self.kind, self.item_type = _classify(info.annotation)
         self._validator: SchemaValidator | None = None
         self._serializer: SchemaSerializer | None = None
         self._item: TypeAdapter[Any] | None = None
+        self._item_validator: Any = None
+        self._item_serializer: Any = None
 
     @property
     def qualname(self) -> str:
+        """``Model.field``, for messages."""
         return f"{self.owner.__name__}.{self.name}"
 
     def _build(self) -> None:
@@ -157,6 +177,9 @@ class FieldSpec:
     def item(self) -> TypeAdapter[Any]:
         if self._item is None:
             self._item = item_adapter(self.item_type)
+            # The adapter's core validator and serializer, called directly on the hot path.
+            self._item_validator = self._item.validator
+            self._item_serializer = self._item.serializer
         return self._item
 
     # -- values given by the caller: strict validation, then JSON for Redis --------------------
@@ -167,8 +190,10 @@ class FieldSpec:
             raise FieldValidationError(self.qualname, exc) from None
 
     def validate_item(self, value: Any) -> Any:
+        if self._item_validator is None:
+            self.item  # noqa: B018 - builds the item validator
         try:
-            return self.item.validate_python(value, strict=True)
+            return self._item_validator.validate_python(value, strict=True)
         except ValidationError as exc:
             raise FieldValidationError(f"{self.qualname}[item]", exc) from None
 
@@ -176,7 +201,9 @@ class FieldSpec:
         return self.serializer.to_json(value)
 
     def dump_item_json(self, value: Any) -> bytes:
-        return self.item.dump_json(value)
+        if self._item_serializer is None:
+            self.item  # noqa: B018 - builds the item serializer
+        return self._item_serializer.to_json(value)  # type: ignore[no-any-return]
 
     # -- values read from Redis: lax validation of JSON text -----------------------------------
     def load_json(self, text: str | bytes) -> Any:
@@ -186,7 +213,9 @@ class FieldSpec:
         return self.validator.validate_python(value)
 
     def load_item_json(self, text: str | bytes) -> Any:
-        return self.item.validate_json(text)
+        if self._item_validator is None:
+            self.item  # noqa: B018 - builds the item validator
+        return self._item_validator.validate_json(text)
 
 
 def field_specs(cls: type[BaseModel]) -> dict[str, FieldSpec]:

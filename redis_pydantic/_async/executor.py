@@ -82,7 +82,7 @@ async def run(op: Op, *, direct: bool = False) -> Any:
             replies = await transaction(client, op.commands)
     except TRANSPORT_ERRORS as exc:
         raise translate(exc, client, root.key if root is not None else None) from exc
-    if root is not None:
+    if root is not None and root._rp_state != 1:  # 1: stored, later ops require the document
         root._rp_mark_stored()
     try:
         return op.apply(replies)

@@ -30,6 +30,25 @@ def _prepare(cls: type[BaseModel]) -> None:
     _schema.prepare_model_class(cls, _nested_class, wrap_value, unloaded_value)
 
 
+def _init_state(model: Any) -> None:
+    object.__setattr__(model, "_rp_root", None)
+    object.__setattr__(model, "_rp_path", ())
+    object.__setattr__(model, "_rp_state", _NEW)
+    object.__setattr__(model, "_rp_key", None)
+
+
+def _with_state_init(post_init: Any) -> Any:
+    """Wrap a subclass's own model_post_init so the library's set-up always runs first."""
+
+    def model_post_init(self: Any, context: Any, /) -> None:
+        _init_state(self)
+        post_init(self, context)
+
+    model_post_init.__doc__ = post_init.__doc__
+    model_post_init.__rp_wrapped__ = True  # type: ignore[attr-defined]
+    return model_post_init
+
+
 class RedisModelMixin:
     """Operations shared by stored models and by the models nested inside them."""
 
@@ -132,6 +151,9 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
             inherited["key_prefix"] = cls.__name__
         # Each class gets its own Meta, so changing one class's options never changes another's.
         cls.Meta = type("Meta", (), inherited)  # type: ignore[assignment]
+        own_post_init = cls.__dict__.get("model_post_init")
+        if own_post_init is not None and not getattr(own_post_init, "__rp_wrapped__", False):
+            type.__setattr__(cls, "model_post_init", _with_state_init(own_post_init))
         super().__pydantic_init_subclass__(**kwargs)
 
     @classmethod
@@ -169,18 +191,16 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
         object.__setattr__(self, "__pydantic_fields_set__", partial.__pydantic_fields_set__)
         object.__setattr__(self, "__pydantic_extra__", partial.__pydantic_extra__)
         object.__setattr__(self, "__pydantic_private__", partial.__pydantic_private__)
+        _init_state(self)
 
     def model_post_init(self, context: Any, /) -> None:
         """Set up the library's per-instance state; pydantic calls it for every new instance.
 
-        A subclass that overrides it must call ``super().model_post_init(context)``.
+        A subclass may override it; the library's set-up still runs first.
         """
         # Validated or constructed, every instance passes here, so the hot paths read plain
         # attributes instead of probing with getattr.
-        object.__setattr__(self, "_rp_root", None)
-        object.__setattr__(self, "_rp_path", ())
-        object.__setattr__(self, "_rp_state", _NEW)
-        object.__setattr__(self, "_rp_key", None)
+        _init_state(self)
 
     def __copy__(self) -> Self:
         copy = super().__copy__()

@@ -97,10 +97,6 @@ class RedisUUID(_BoundScalar, uuid.UUID):
     """A ``UUID`` field value."""
 
 
-def _same(cls: type) -> Any:
-    return lambda v: cls.__new__(cls, v)
-
-
 def _datetime(v: datetime.datetime) -> Any:
     return RedisDatetime(
         v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond, v.tzinfo, fold=v.fold
@@ -114,12 +110,16 @@ def _uuid(v: uuid.UUID) -> Any:
     return u
 
 
+#: Types whose bound subclass is made by calling the subclass on the value.
+_PLAIN: dict[type, Any] = {
+    str: RedisStr,
+    int: RedisInt,
+    float: RedisFloat,
+    bytes: RedisBytes,
+    decimal.Decimal: RedisDecimal,
+}
+
 _MAKERS: dict[type, Any] = {
-    str: _same(RedisStr),
-    int: _same(RedisInt),
-    float: _same(RedisFloat),
-    bytes: _same(RedisBytes),
-    decimal.Decimal: _same(RedisDecimal),
     datetime.datetime: _datetime,
     datetime.date: lambda v: RedisDate(v.year, v.month, v.day),
     uuid.UUID: _uuid,
@@ -340,6 +340,12 @@ def _bind(obj: Any, owner: Any, spec: FieldSpec) -> Any:
 def wrap_value(owner: Any, spec: FieldSpec, value: Any) -> Any:
     """The bound form of ``value``, the field ``spec`` of the model instance ``owner``."""
     kind = type(value)
+    plain = _PLAIN.get(kind)
+    if plain is not None:  # str, int, float, bytes, Decimal: the common case, kept short
+        obj = plain(value)
+        obj._rp_owner = owner
+        obj._rp_spec = spec
+        return obj
     if kind is RedisList or kind is RedisDict:
         return _bind(value, owner, spec)
     if kind is list or kind is dict:
