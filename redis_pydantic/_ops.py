@@ -28,6 +28,14 @@ class Stale(Exception):
     """Raised by ``apply`` when the reply shows that the local value was out of date."""
 
 
+class Recheck(Exception):
+    """Raised by ``apply`` when a reply is ambiguous: the executor runs ``op`` (a read) instead."""
+
+    def __init__(self, op: Op) -> None:
+        super().__init__(op)
+        self.op = op
+
+
 class Op:
     """One library operation: commands for Redis and the local effect of their replies."""
 
@@ -301,15 +309,24 @@ def list_insert(f: Field, lst: list[Any], index: int, item: Any) -> Op:
 def list_pop(f: Field, lst: list[Any], index: int) -> Op:
     if not isinstance(index, int) or isinstance(index, bool):
         raise TypeError(f"list indices must be integers, not {type(index).__name__}")
-    # Always the script: JSON.ARRPOP answers [nil] both for an empty list and for a path that
-    # holds no list, so it cannot tell IndexError from a refused command.
-    command = ScriptCall(LIST_POP, (f.key,), (f.path, index))
+    command: Command
+    if index in (-1, 0):  # always in range unless the list is empty: JSON.ARRPOP itself
+        command = ("JSON.ARRPOP", f.key, f.path, index)
+    else:  # Python's IndexError for an index out of range (ARRPOP would clamp it)
+        command = ScriptCall(LIST_POP, (f.key,), (f.path, index))
 
     def apply(replies: list[Any]) -> Any:
         reply = replies[-1]
-        if reply[0] == 0:
-            raise IndexError(text(reply[1]))
-        raw = reply[1]
+        if type(command) is tuple:
+            raw = first(reply)
+            if raw is None:
+                # [nil] is both "empty list" and "not a list"; nothing was written, so a read
+                # tells them apart.
+                raise Recheck(_pop_failure(f))
+        else:
+            if reply[0] == 0:
+                raise IndexError(text(reply[1]))
+            raw = reply[1]
         item = f.spec.load_item_json(raw)
         try:
             local_ok = lst[index] == item
@@ -321,6 +338,18 @@ def list_pop(f: Field, lst: list[Any], index: int) -> Op:
         return item
 
     return Op(f.root, [command], apply, returns_value=True, reload=lambda: load_field(f), what="apop")
+
+
+def _pop_failure(f: Field) -> Op:
+    """A read that raises the right error for a JSON.ARRPOP that popped nothing."""
+
+    def apply(replies: list[Any]) -> None:
+        kind = first(first(replies[0]))
+        if kind in (b"array", "array"):
+            raise IndexError("pop from empty list")
+        raise RedisCommandError(f"{f.path} is not a list in the document at {f.key!r}")
+
+    return Op(f.root, [("JSON.TYPE", f.key, f.path)], apply, returns_value=True, what="apop")
 
 
 def clear_container(f: Field, container: list[Any] | dict[Any, Any]) -> Op:

@@ -11,7 +11,7 @@ Lua script that edits the object without a path to the key.
 from __future__ import annotations
 
 import functools
-import uuid
+import os
 from collections.abc import Iterable
 
 PathPart = str | int
@@ -70,7 +70,8 @@ def item_path_for(parts: Iterable[PathPart], key: str) -> str:
 
 def new_pk() -> str:
     """A new random primary key."""
-    return uuid.uuid4().hex
+    # The 128 random bits of uuid4, without building a UUID object (several times faster).
+    return os.urandom(16).hex()
 
 
 def key_for(prefix: str, pk: str) -> str:

@@ -30,7 +30,12 @@ JSON_BYTES_CONFIG = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
 #: Extra settings for nested models: accept instances of the user's original class (and dicts)
 #: and always copy on validation, so two parents never share one mutable nested object.
 NESTED_CONFIG = ConfigDict(
-    ser_json_bytes="base64", val_json_bytes="base64", from_attributes=True, revalidate_instances="always"
+    ser_json_bytes="base64",
+    val_json_bytes="base64",
+    from_attributes=True,
+    revalidate_instances="always",
+    validate_by_name=True,
+    validate_by_alias=True,
 )
 
 LIST = "list"

@@ -149,12 +149,14 @@ if redis.call('JSON.TYPE', DOC, path)[1] ~= 'object' then
   return redis.error_reply('ERR redis-pydantic: Path ' .. path .. ' is not an object in the stored document')
 end
 if op == 'set' then
-  local hard = {}
+  local hard, mset = {}, {}
   for i = 3, #ARGV, 2 do
     local k, v = ARGV[i], ARGV[i + 1]
-    if safe(k) then redis.call('JSON.SET', DOC, member_path(path, k), v)
+    if safe(k) then
+      mset[#mset + 1] = DOC; mset[#mset + 1] = member_path(path, k); mset[#mset + 1] = v
     else hard[k] = v end
   end
+  if #mset > 0 then redis.call('JSON.MSET', unpack(mset)) end
   if next(hard) then
     local ms = members(path)
     for _, m in ipairs(ms) do

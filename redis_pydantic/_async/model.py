@@ -129,7 +129,14 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
     """
 
     __slots__ = ("_rp_root", "_rp_path", "_rp_pk", "_rp_state", "_rp_key")
-    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64", revalidate_instances="always")
+    # Documents store field names (never aliases), so validation accepts names as well as aliases.
+    model_config = ConfigDict(
+        ser_json_bytes="base64",
+        val_json_bytes="base64",
+        revalidate_instances="always",
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
 
     class Meta:
         """Options of the model class: ``redis`` (its client) and ``key_prefix`` (its key prefix)."""
@@ -172,6 +179,10 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
             self._rp_init_partial(data)
         if pk is not None:
             self.pk = pk
+
+    # Tells pydantic that this __init__ only adds to BaseModel's: validation (model_validate,
+    # get, load) then builds instances directly instead of calling __init__ with a dict.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     def _rp_init_partial(self, data: dict[str, Any]) -> None:
         specs = _schema.field_specs(type(self))
@@ -392,17 +403,19 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
         return copies
 
     @asynccontextmanager
-    async def pipeline(self) -> AsyncIterator[Self]:
+    async def pipeline(self, *, refresh: bool = True) -> AsyncIterator[Self]:
         """Queue every write made inside the block and send them as one MULTI/EXEC at the end.
 
-        A pipeline opened inside another joins it. If the block raises, nothing is sent.
+        On entry the model is reloaded from Redis (one round trip), unless ``refresh=False`` or
+        it was never saved. A pipeline opened inside another joins it. If the block raises,
+        nothing is sent.
         """
         outer = current_batch.get()
         if outer is not None and not outer.closed:
             yield self
             return
         root, _ = _ops.locate(self)
-        if getattr(root, "_rp_state", _NEW) == _STORED:
+        if refresh and getattr(root, "_rp_state", _NEW) == _STORED:
             await self.load()
         batch = Batch(type(root)._rp_client())
         token = current_batch.set(batch)

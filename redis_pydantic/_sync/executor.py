@@ -9,7 +9,7 @@ from typing import Any
 import redis.exceptions
 from pydantic import ValidationError
 
-from redis_pydantic._ops import Command, Op, Stale, fakeredis_get, is_fakeredis
+from redis_pydantic._ops import Command, Op, Recheck, Stale, fakeredis_get, is_fakeredis
 from redis_pydantic._scripts import ScriptCall
 from redis_pydantic.errors import (
     TRANSPORT_ERRORS,
@@ -92,6 +92,8 @@ def run(op: Op, *, direct: bool = False) -> Any:
         if op.reload is not None:
             run(op.reload())
         return stale.args[0] if stale.args else None
+    except Recheck as recheck:
+        return run(recheck.op, direct=True)
 
 
 def read(cls: type, key: str, command: Command) -> Any:
@@ -113,13 +115,15 @@ class Batch:
         self.created: set[int] = set()
         self.commands: list[Command] = []
         self.slices: list[tuple[Op, int, int]] = []
+        self.checked: set[type] = set()
 
     def add(self, op: Op) -> None:
         if op.returns_value:
             raise PipelineError(f"{op.what} is not supported inside pipeline(): it needs a reply from Redis")
-        client = op.cls._rp_client()  # type: ignore[attr-defined]
-        if client is not self.client:
-            raise PipelineError("all models used inside one pipeline() must use the same Redis client")
+        if op.cls not in self.checked:
+            if op.cls._rp_client() is not self.client:  # type: ignore[attr-defined]
+                raise PipelineError("all models used inside one pipeline() must use the same Redis client")
+            self.checked.add(op.cls)
         root = op.root
         if root is not None and id(root) not in self.created:
             create = root._rp_create_command()
