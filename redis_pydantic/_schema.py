@@ -268,7 +268,7 @@ def check_storable(cls: type[BaseModel]) -> None:
                 "stored models cannot exclude fields"
             )
         try:
-            TypeAdapter(info.annotation).json_schema(mode="serialization")
+            TypeAdapter(info.annotation).json_schema(mode="serialization")  # type: ignore[arg-type]
         except (PydanticInvalidForJsonSchema, PydanticSchemaGenerationError) as exc:
             raise UnsupportedFieldTypeError(
                 f"{cls.__name__}.{name}: the type {info.annotation!r} cannot be stored as JSON ({exc})"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -105,8 +105,10 @@ class RedisCommandError(RedisPydanticError):
 class PipelineError(RedisPydanticError):
     """A pipeline could not run an operation, or some of its commands failed in EXEC."""
 
-    def __init__(self, message: str, failures: list[tuple[int, Any, BaseException]] | None = None) -> None:
-        self.failures = failures or []
+    def __init__(
+        self, message: str, failures: Sequence[tuple[int, Any, BaseException]] | None = None
+    ) -> None:
+        self.failures = list(failures or [])
         super().__init__(message)
 
 

@@ -77,7 +77,11 @@ async def run(op: Op, *, direct: bool = False) -> Any:
         if create is not None:
             replies = (await transaction(client, [create, *op.commands]))[1:]
         elif len(op.commands) == 1:
-            replies = [await execute(client, op.commands[0])]
+            command = op.commands[0]
+            if type(command) is tuple and command[0] != "JSON.GET":  # the common case, inline
+                replies = [await client.execute_command(*command)]
+            else:
+                replies = [await execute(client, command)]
         else:
             replies = await transaction(client, op.commands)
     except TRANSPORT_ERRORS as exc:

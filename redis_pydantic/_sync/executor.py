@@ -78,7 +78,11 @@ def run(op: Op, *, direct: bool = False) -> Any:
         if create is not None:
             replies = (transaction(client, [create, *op.commands]))[1:]
         elif len(op.commands) == 1:
-            replies = [execute(client, op.commands[0])]
+            command = op.commands[0]
+            if type(command) is tuple and command[0] != "JSON.GET":  # the common case, inline
+                replies = [client.execute_command(*command)]
+            else:
+                replies = [execute(client, command)]
         else:
             replies = transaction(client, op.commands)
     except TRANSPORT_ERRORS as exc:

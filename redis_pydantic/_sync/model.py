@@ -83,14 +83,13 @@ class RedisModelMixin:
         root, path = self._rp_location()
         cls = type(self)
 
-        def apply(replies: list[Any]) -> Self:
+        def apply(replies: list[Any]) -> None:
             raw = _ops.unwrap_json(replies[0], root.key)
             if raw is None:
                 raise KeyNotFoundError(
                     root.key, f"the document at {root.key!r} has no {_paths.json_path_for(path)}"
                 )
-            _ops.replace_fields(self, cls.model_validate_json(raw))  # type: ignore[attr-defined]
-            return self
+            _ops.replace_fields(self, cls.model_validate_json(raw))  # type: ignore[arg-type, attr-defined]
 
         reply = read(type(root), root.key, ("JSON.GET", root.key, _paths.json_path_for(path)))
         apply([reply])
@@ -158,7 +157,7 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
         if not inherited["key_prefix"]:
             inherited["key_prefix"] = cls.__name__
         # Each class gets its own Meta, so changing one class's options never changes another's.
-        cls.Meta = type("Meta", (), inherited)  # type: ignore[assignment]
+        cls.Meta = type("Meta", (), inherited)  # type: ignore[assignment, misc]
         own_post_init = cls.__dict__.get("model_post_init")
         if own_post_init is not None and not getattr(own_post_init, "__rp_wrapped__", False):
             type.__setattr__(cls, "model_post_init", _with_state_init(own_post_init))
@@ -237,7 +236,7 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
     def pk(self) -> str:
         """This model's primary key: a new random hex id unless set."""
         try:
-            return self._rp_pk  # type: ignore[no-any-return]
+            return self._rp_pk  # type: ignore[attr-defined, no-any-return]
         except AttributeError:
             pk = _paths.new_pk()
             object.__setattr__(self, "_rp_pk", pk)
@@ -261,7 +260,7 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
 
     @classmethod
     def _rp_pk_of(cls, key: str) -> str:
-        prefix = cls.Meta.key_prefix + ":"  # type: ignore[attr-defined]
+        prefix = f"{cls.Meta.key_prefix}:"
         if not isinstance(key, str) or not key.startswith(prefix) or len(key) == len(prefix):
             raise WrongModelKeyError(f"{key!r} is not a key of {cls.__name__} (expected '{prefix}<pk>')")
         return key[len(prefix) :]
@@ -389,7 +388,8 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
         self._rp_check_complete()
         payload = _ops.document_json(self)
         cls = type(self)
-        copies = [cls.model_validate_json(payload) for _ in range(n)]
+        validate = cls.__pydantic_validator__.validate_json
+        copies = [validate(payload) for _ in range(n)]
         args: list[Any] = ["JSON.MSET"]
         for copy in copies:
             args += [copy.key, "$", payload]
