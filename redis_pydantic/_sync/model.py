@@ -32,6 +32,7 @@ def _prepare(cls: type[BaseModel]) -> None:
 
 
 def _init_state(model: Any) -> None:
+    object.__setattr__(model, "_rp_pk", None)
     object.__setattr__(model, "_rp_root", None)
     object.__setattr__(model, "_rp_path", ())
     object.__setattr__(model, "_rp_state", _NEW)
@@ -235,12 +236,11 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
     @property
     def pk(self) -> str:
         """This model's primary key: a new random hex id unless set."""
-        try:
-            return self._rp_pk  # type: ignore[attr-defined, no-any-return]
-        except AttributeError:
+        pk = getattr(self, "_rp_pk", None)
+        if pk is None:
             pk = _paths.new_pk()
             object.__setattr__(self, "_rp_pk", pk)
-            return pk
+        return pk  # type: ignore[no-any-return]
 
     @pk.setter
     def pk(self, value: str) -> None:
