@@ -68,6 +68,14 @@ def _classify(annotation: Any) -> tuple[str, Any]:
     core = _strip(annotation)
     origin = typing.get_origin(core) or core
     args = typing.get_args(core)
+    if origin in (Union, types.UnionType):
+        # ``list[str] | str``: the list and dict operations use the one list (or dict) arm.
+        arms = [_classify(arm) for arm in args if arm not in _NONE_TYPES]
+        for kind in (LIST, DICT):
+            matching = [item for k, item in arms if k == kind]
+            if len(matching) == 1:
+                return kind, matching[0]
+        return OTHER, Any
     if origin in (list, collections.abc.MutableSequence, collections.abc.Sequence, typing.List):  # noqa: UP006
         return LIST, (args[0] if args else Any)
     if origin in (dict, collections.abc.MutableMapping, collections.abc.Mapping, typing.Dict):  # noqa: UP006
@@ -78,7 +86,7 @@ def _classify(annotation: Any) -> tuple[str, Any]:
         return INT, int
     if core is float:
         return FLOAT, float
-    return OTHER, None
+    return OTHER, Any
 
 
 def item_adapter(item_type: Any) -> TypeAdapter[Any]:

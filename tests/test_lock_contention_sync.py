@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
@@ -89,14 +91,27 @@ def test_threads_incrementing_without_the_lock_lose_updates(real_client):
     assert stored_value(real_client, counter.key) < WORKERS * ROUNDS
 
 
+@contextlib.contextmanager
+def spawned_processes(count: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of ``count`` 'spawn' processes. Unlike multiprocessing.Pool, a child that dies
+    raises BrokenProcessPool instead of hanging the test."""
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
 def test_processes_incrementing_under_the_lock_lose_no_update(real_client, real_redis_url):
     counter = Counter().save()
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(PROCESSES) as pool:
-        done = pool.starmap(
-            increment_under_lock,
-            [(real_redis_url, counter.pk, PROCESS_ROUNDS)] * PROCESSES,
-        )
+    with spawned_processes(PROCESSES) as pool:
+        futures = [
+            pool.submit(increment_under_lock, real_redis_url, counter.pk, PROCESS_ROUNDS)
+            for _ in range(PROCESSES)
+        ]
+        done = [future.result(timeout=120) for future in futures]
     assert done == [PROCESS_ROUNDS] * PROCESSES
     assert stored_value(real_client, counter.key) == PROCESSES * PROCESS_ROUNDS
     assert not real_client.exists(f"{counter.key}/count")
@@ -104,13 +119,12 @@ def test_processes_incrementing_under_the_lock_lose_no_update(real_client, real_
 
 def test_a_process_waits_for_the_lock_another_process_holds(real_client, real_redis_url):
     counter = Counter().save()
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(1) as pool:
+    with spawned_processes(1) as pool:
         with Counter(pk=counter.pk).lock("count") as locked:
-            pending = pool.apply_async(increment_under_lock, (real_redis_url, counter.pk, 1))
+            pending = pool.submit(increment_under_lock, real_redis_url, counter.pk, 1)
             time.sleep(1.5)  # the child starts and blocks on the lock meanwhile
-            assert not pending.ready()
+            assert not pending.done()
             locked.value = 100
-        assert pending.get(timeout=60) == 1
+        assert pending.result(timeout=60) == 1
     # The child ran after our release and saw our saved value.
     assert stored_value(real_client, counter.key) == 101

@@ -261,3 +261,18 @@ async def test_apop_on_a_path_that_is_no_longer_a_list_raises_and_keeps_local(cl
         await playlist.songs.apop(index)
     assert (await stored.doc(playlist.key))["songs"] == "not a list"
     assert playlist.songs == ["a", "b"]
+
+
+class Flexible(BaseRedisModel):
+    value: list[int] | str = []
+
+
+async def test_list_ops_on_a_union_field_validate_against_its_list_arm(client, stored):
+    model = Flexible()
+    await model.save()
+    await model.value.aappend(3)
+    assert await stored.doc(model.key, "$.value") == [3]
+    with pytest.raises(FieldValidationError):
+        await model.value.aappend("three")
+    assert await stored.doc(model.key, "$.value") == [3]
+    assert model.value == [3]

@@ -262,3 +262,18 @@ def test_apop_on_a_path_that_is_no_longer_a_list_raises_and_keeps_local(client, 
         playlist.songs.apop(index)
     assert (stored.doc(playlist.key))["songs"] == "not a list"
     assert playlist.songs == ["a", "b"]
+
+
+class Flexible(BaseRedisModel):
+    value: list[int] | str = []
+
+
+def test_list_ops_on_a_union_field_validate_against_its_list_arm(client, stored):
+    model = Flexible()
+    model.save()
+    model.value.aappend(3)
+    assert stored.doc(model.key, "$.value") == [3]
+    with pytest.raises(FieldValidationError):
+        model.value.aappend("three")
+    assert stored.doc(model.key, "$.value") == [3]
+    assert model.value == [3]
