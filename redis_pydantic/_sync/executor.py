@@ -16,7 +16,6 @@ from redis_pydantic.errors import (
     PipelineError,
     RedisCommandError,
     RedisPydanticError,
-    map_exceptions,
     translate,
 )
 
@@ -142,12 +141,18 @@ class Batch:
     def execute(self) -> None:
         if not self.commands:
             return
-        key = self.ops[0].root.key if self.ops and self.ops[0].root is not None else None
-        with map_exceptions(self.client, key):
+        try:
             with self.client.pipeline(transaction=True) as pipe:
+                send = pipe.execute_command
                 for command in self.commands:
-                    queue(pipe, command)
+                    if type(command) is tuple:
+                        send(*command)
+                    else:
+                        queue(pipe, command)
                 replies = pipe.execute(raise_on_error=False)
+        except TRANSPORT_ERRORS as exc:
+            first_root = self.ops[0].root if self.ops else None
+            raise translate(exc, self.client, first_root.key if first_root is not None else None) from exc
         failures = [(i, self.commands[i], r) for i, r in enumerate(replies) if isinstance(r, Exception)]
         roots = {id(op.root): op.root for op in self.ops if op.root is not None}
         if not failures:
