@@ -38,6 +38,7 @@ REPLACEMENTS: dict[str, str] = {
     "AsyncFakeRedis": "SyncFakeRedis",
     "async_sleep": "sync_sleep",
     "async_loop_key": "sync_loop_key",
+    "async_close_with_loop": "sync_close_with_loop",
     "aclose": "close",
     "AbstractAsyncContextManager": "AbstractContextManager",
     "AsyncLeaseKeeper": "SyncLeaseKeeper",

@@ -42,5 +42,29 @@ def sync_loop_key() -> Any:
     return _PROCESS
 
 
+async def _close_at_shutdown(client: Any) -> Any:
+    try:
+        yield
+    finally:
+        await client.aclose()
+
+
+def async_close_with_loop(client: Any) -> Any:
+    """Close ``client`` when its event loop shuts down (``asyncio.run`` and pytest runners do).
+
+    A started async generator is finalized by ``loop.shutdown_asyncgens()``, so its ``finally``
+    closes the client on the loop it belongs to. The caller keeps the returned generator alive
+    as long as the client.
+    """
+    closer = _close_at_shutdown(client)
+    asyncio.get_running_loop().create_task(closer.__anext__())
+    return closer
+
+
+def sync_close_with_loop(client: Any) -> Any:
+    """Blocking clients live as long as the process; nothing to arrange."""
+    return None
+
+
 AsyncEvent = asyncio.Event
 SyncEvent = threading.Event

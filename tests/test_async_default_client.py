@@ -95,3 +95,17 @@ async def test_the_default_client_works_across_pytest_per_test_loops(default_cli
     assert all(seen is not current for seen in _clients_seen)
     _clients_seen.append(current)
     await current.aclose()
+
+
+def test_the_default_client_is_closed_when_its_loop_shuts_down(default_client_env):
+    seen = []
+
+    async def main() -> None:
+        await Memo(text="x").save()
+        seen.append(connection.default_client())
+
+    asyncio.run(main())
+    client = seen[0]
+    # asyncio.run() finalizes async generators before closing the loop; that closed the client.
+    assert all(conn.is_connected is False for conn in client.connection_pool._available_connections)
+    assert not client.connection_pool._in_use_connections

@@ -125,7 +125,7 @@ class FileRun:
             async_connection.override_client(None),
             sync_connection.override_client(None),
         )
-        drop_default_clients(None)
+        drop_default_clients()
         # A real module, as a user's script has: pydantic resolves names through sys.modules.
         module = types.ModuleType(self.module_name)
         module.__file__ = str(self.path)
@@ -149,29 +149,29 @@ class FileRun:
             exec(code, self.namespace)
 
     def close(self) -> None:
-        drop_default_clients(self.loop)
         if self.loop is not None:
             pending = [task for task in asyncio.all_tasks(self.loop) if not task.done()]
             for task in pending:
                 task.cancel()
             if pending:
                 self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            # Shutting the async generators down also closes the loop's default client.
             self.loop.run_until_complete(self.loop.shutdown_asyncgens())
             self.loop.close()
             self.loop = None
+        drop_default_clients()
         sys.modules.pop(self.module_name, None)
         async_connection.override_client(self.previous_overrides[0])
         sync_connection.override_client(self.previous_overrides[1])
 
 
-def drop_default_clients(loop: asyncio.AbstractEventLoop | None) -> None:
-    """Close and forget the default clients of both faces (the asyncio one of ``loop``)."""
-    if loop is not None and not loop.is_closed():
-        client = async_connection._defaults.get(loop)
-        if client is not None:
-            loop.run_until_complete(client.aclose())
+def drop_default_clients() -> None:
+    """Forget the default clients of both faces, closing the blocking one.
+
+    An asyncio default client is closed by its loop's ``shutdown_asyncgens()``.
+    """
     async_connection._defaults.clear()
-    for client in list(sync_connection._defaults.values()):
+    for client, _closer in list(sync_connection._defaults.values()):
         client.close()
     sync_connection._defaults.clear()
 

@@ -27,7 +27,7 @@ def default_client_env(monkeypatch, real_redis_url):
         yield real_redis_url
     finally:
         connection.override_client(previous)
-        for client in list(defaults.values()):
+        for client, _closer in list(defaults.values()):
             client.close()
 
 

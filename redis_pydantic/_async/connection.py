@@ -14,7 +14,7 @@ import threading
 import weakref
 from typing import Any
 
-from redis_pydantic._compat import AsyncRedis, async_loop_key
+from redis_pydantic._compat import AsyncRedis, async_close_with_loop, async_loop_key
 
 DEFAULT_URL = "redis://localhost:6379/0"
 
@@ -38,14 +38,16 @@ def override_client(client: Any) -> Any:
 def default_client() -> AsyncRedis:
     """The default client of the current event loop (or process, in the blocking face)."""
     scope = async_loop_key()
-    client = _defaults.get(scope)
-    if client is None:
+    entry = _defaults.get(scope)
+    if entry is None:
         with _lock:
-            client = _defaults.get(scope)
-            if client is None:
+            entry = _defaults.get(scope)
+            if entry is None:
                 client = AsyncRedis.from_url(default_url())
-                _defaults[scope] = client
-    return client
+                # The closer is kept beside the client: it closes it when the loop shuts down.
+                entry = (client, async_close_with_loop(client))
+                _defaults[scope] = entry
+    return entry[0]
 
 
 def client_for(cls: type) -> Any:

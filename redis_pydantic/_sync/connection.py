@@ -15,7 +15,7 @@ import threading
 import weakref
 from typing import Any
 
-from redis_pydantic._compat import SyncRedis, sync_loop_key
+from redis_pydantic._compat import SyncRedis, sync_close_with_loop, sync_loop_key
 
 DEFAULT_URL = "redis://localhost:6379/0"
 
@@ -39,14 +39,16 @@ def override_client(client: Any) -> Any:
 def default_client() -> SyncRedis:
     """The default client of the current event loop (or process, in the blocking face)."""
     scope = sync_loop_key()
-    client = _defaults.get(scope)
-    if client is None:
+    entry = _defaults.get(scope)
+    if entry is None:
         with _lock:
-            client = _defaults.get(scope)
-            if client is None:
+            entry = _defaults.get(scope)
+            if entry is None:
                 client = SyncRedis.from_url(default_url())
-                _defaults[scope] = client
-    return client
+                # The closer is kept beside the client: it closes it when the loop shuts down.
+                entry = (client, sync_close_with_loop(client))
+                _defaults[scope] = entry
+    return entry[0]
 
 
 def client_for(cls: type) -> Any:
