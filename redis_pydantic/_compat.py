@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from typing import Any
 
@@ -64,7 +63,3 @@ def async_close_with_loop(client: Any) -> Any:
 def sync_close_with_loop(client: Any) -> Any:
     """Blocking clients live as long as the process; nothing to arrange."""
     return None
-
-
-AsyncEvent = asyncio.Event
-SyncEvent = threading.Event

@@ -180,9 +180,6 @@ class Field:
     def key(self) -> str:
         return self.root.key
 
-    def local(self) -> Any:
-        return self.owner.__dict__.get(self.spec.name)
-
     def store_local(self, value: Any) -> None:
         """Put a value into the owner, keeping list/dict identity so held references stay live."""
         d = self.owner.__dict__

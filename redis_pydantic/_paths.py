@@ -63,25 +63,7 @@ def _build_path(parts: tuple[PathPart, ...]) -> str:
     return "".join(out)
 
 
-def item_path_for(parts: Iterable[PathPart], key: str) -> str:
-    """The path of ``key`` inside the dict field at ``parts``; ``key`` must be path safe."""
-    return json_path_for(parts) + key_segment(key)
-
-
 def new_pk() -> str:
     """A new random primary key."""
     # The 128 random bits of uuid4, without building a UUID object (several times faster).
     return os.urandom(16).hex()
-
-
-def key_for(prefix: str, pk: str) -> str:
-    """The Redis key of the model with ``prefix`` and ``pk``."""
-    return f"{prefix}:{pk}"
-
-
-def split_key(key: str) -> tuple[str, str]:
-    """Split ``"Prefix:pk"`` into ``("Prefix", "pk")``. Raises ValueError without a colon."""
-    prefix, sep, pk = key.rpartition(":")
-    if not sep or not pk:
-        raise ValueError(f"{key!r} is not a model key of the form '<prefix>:<pk>'")
-    return prefix, pk

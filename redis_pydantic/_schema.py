@@ -7,12 +7,8 @@ its own I/O methods.
 from __future__ import annotations
 
 import collections.abc
-import datetime
-import decimal
-import enum
 import types
 import typing
-import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, Union
 
@@ -386,17 +382,3 @@ def make_nested_class(
     cache[original] = cls
     prepare(cls)
     return cls
-
-
-#: Immutable value types that get a bound subclass (so isinstance and operators keep working).
-SUBCLASSABLE: tuple[type, ...] = (
-    str,
-    int,
-    float,
-    bytes,
-    decimal.Decimal,
-    datetime.datetime,
-    datetime.date,
-    uuid.UUID,
-)
-NOT_SUBCLASSABLE: tuple[type, ...] = (bool, type(None), enum.Enum)
