@@ -67,3 +67,9 @@ def new_pk() -> str:
     """A new random primary key."""
     # The 128 random bits of uuid4, without building a UUID object (several times faster).
     return os.urandom(16).hex()
+
+
+def new_pks(n: int) -> list[str]:
+    """``n`` new random primary keys, drawn from the OS in one call."""
+    digits = os.urandom(16 * n).hex()
+    return [digits[i : i + 32] for i in range(0, 32 * n, 32)]

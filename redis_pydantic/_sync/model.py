@@ -389,10 +389,16 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
         payload = _ops.document_json(self)
         cls = type(self)
         validate = cls.__pydantic_validator__.validate_json
-        copies = [validate(payload) for _ in range(n)]
+        prefix = cls.Meta.key_prefix
+        copies: list[Self] = []
         args: list[Any] = ["JSON.MSET"]
-        for copy in copies:
-            args += [copy.key, "$", payload]
+        for pk in _paths.new_pks(n):
+            copy = validate(payload)
+            key = f"{prefix}:{pk}"
+            object.__setattr__(copy, "_rp_pk", pk)
+            object.__setattr__(copy, "_rp_key", key)
+            copies.append(copy)
+            args += (key, "$", payload)
 
         def apply(replies: list[Any]) -> None:
             for copy in copies:
