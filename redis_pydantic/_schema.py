@@ -194,7 +194,7 @@ class FieldSpec:
     # -- values given by the caller: strict validation, then JSON for Redis --------------------
     def validate(self, value: Any) -> Any:
         try:
-            return self.validator.validate_python(value, strict=True)
+            return (self._validator or self.validator).validate_python(value, strict=True)
         except ValidationError as exc:
             raise FieldValidationError(self.qualname, exc) from None
 
@@ -207,7 +207,7 @@ class FieldSpec:
             raise FieldValidationError(f"{self.qualname}[item]", exc) from None
 
     def dump_json(self, value: Any) -> bytes:
-        return self.serializer.to_json(value)
+        return (self._serializer or self.serializer).to_json(value)
 
     def dump_item_json(self, value: Any) -> bytes:
         if self._item_serializer is None:
@@ -356,6 +356,18 @@ def _nested_eq(self: BaseModel, other: object) -> bool:
     return NotImplemented  # type: ignore[no-any-return]
 
 
+def _restore_plain(original: type[BaseModel], state: dict[Any, Any]) -> BaseModel:
+    model = original.__new__(original)
+    model.__setstate__(state)
+    return model
+
+
+def _nested_reduce(self: BaseModel, protocol: Any) -> Any:
+    """Pickle a nested model as the user's own class; reading it from a stored model converts it
+    back (the Redis-enabled subclass has the same name, so pickle cannot find it by name)."""
+    return (_restore_plain, (_original(self), self.__getstate__()))
+
+
 def make_nested_class(
     original: type[BaseModel],
     mixin: type,
@@ -377,6 +389,7 @@ def make_nested_class(
     }
     namespace["__rp_original__"] = original
     namespace["__eq__"] = _nested_eq
+    namespace["__reduce_ex__"] = _nested_reduce
     namespace["__hash__"] = original.__hash__
     cls = typing.cast(type[BaseModel], type(original.__name__, (original, mixin), namespace))
     cache[original] = cls

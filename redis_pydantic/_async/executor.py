@@ -8,6 +8,7 @@ from typing import Any
 import redis.exceptions
 from pydantic import ValidationError
 
+from redis_pydantic._async.connection import client_for
 from redis_pydantic._ops import Command, Op, Recheck, Stale, fakeredis_get, is_fakeredis
 from redis_pydantic._scripts import ScriptCall
 from redis_pydantic.errors import (
@@ -69,9 +70,9 @@ async def run(op: Op, *, direct: bool = False) -> Any:
     if batch is not None and not batch.closed:
         batch.add(op)
         return None
-    client = op.cls._rp_client()  # type: ignore[attr-defined]
+    client = client_for(op.cls)
     # Reads never create a document; a never-saved model's first write does.
-    create = root._rp_create_command() if root is not None and not direct else None
+    create = root._rp_create_command() if root is not None and not direct and root._rp_state == 0 else None
     try:
         if create is not None:
             replies = (await transaction(client, [create, *op.commands]))[1:]

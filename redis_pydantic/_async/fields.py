@@ -16,9 +16,11 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pydantic import BaseModel
+
 from redis_pydantic import _ops
 from redis_pydantic._async.executor import run
-from redis_pydantic._schema import FieldSpec
+from redis_pydantic._schema import MODEL, FieldSpec
 from redis_pydantic.errors import FieldNotLoadedError
 
 
@@ -358,6 +360,13 @@ def wrap_value(owner: Any, spec: FieldSpec, value: Any) -> Any:
     if bind_model is not None:
         bind_model(owner, spec.name)
         return value
+    if spec.kind == MODEL and isinstance(value, BaseModel):
+        # A plain instance of the user's class (assigned with ``=`` or unpickled): store its
+        # Redis-enabled copy, as validation would have.
+        converted = spec.item_type.model_validate(value)
+        owner.__dict__[spec.name] = converted
+        converted._rp_bind(owner, spec.name)
+        return converted
     return RedisValue(owner, spec, value)
 
 

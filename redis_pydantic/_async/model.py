@@ -213,6 +213,17 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
         # attributes instead of probing with getattr.
         _init_state(self)
 
+    def __getstate__(self) -> dict[Any, Any]:
+        state = super().__getstate__()
+        state["_rp_pk"] = getattr(self, "_rp_pk", None)
+        return state
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        pk = state.pop("_rp_pk", None)
+        super().__setstate__(state)
+        _init_state(self)
+        object.__setattr__(self, "_rp_pk", pk)
+
     def __copy__(self) -> Self:
         copy = super().__copy__()
         for name in ("_rp_pk", "_rp_state", "_rp_key"):

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from redis_pydantic._ops import Command, Op, Recheck, Stale, fakeredis_get, is_fakeredis
 from redis_pydantic._scripts import ScriptCall
+from redis_pydantic._sync.connection import client_for
 from redis_pydantic.errors import (
     TRANSPORT_ERRORS,
     PipelineError,
@@ -70,9 +71,9 @@ def run(op: Op, *, direct: bool = False) -> Any:
     if batch is not None and not batch.closed:
         batch.add(op)
         return None
-    client = op.cls._rp_client()  # type: ignore[attr-defined]
+    client = client_for(op.cls)
     # Reads never create a document; a never-saved model's first write does.
-    create = root._rp_create_command() if root is not None and not direct else None
+    create = root._rp_create_command() if root is not None and not direct and root._rp_state == 0 else None
     try:
         if create is not None:
             replies = (transaction(client, [create, *op.commands]))[1:]

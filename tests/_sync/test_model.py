@@ -294,3 +294,18 @@ def test_redis_dump_equals_the_stored_json(client, stored):
     assert dump["ident"] == "12345678-1234-5678-1234-567812345678"
     assert dump["active"] is True
     assert dump["note"] is None
+
+
+def test_a_pickled_model_keeps_its_pk_and_its_field_operations(client, stored):
+    import pickle
+
+    user = User(name="Ada", age=36, profile=Profile(skills=["math"]))
+    user.save()
+    user.profile.skills.aappend("engines")
+    copy = pickle.loads(pickle.dumps(user))
+    assert copy.pk == user.pk and copy.key == user.key
+    assert copy.model_dump() == user.model_dump()
+    copy.age.aincrease(1)
+    copy.profile.skills.aappend("poetry")
+    assert stored.doc(user.key, "$.age") == 37
+    assert stored.doc(user.key, "$.profile.skills") == ["math", "engines", "poetry"]

@@ -301,3 +301,15 @@ def test_an_op_on_a_model_inside_a_list_raises_runtime_error_and_sends_nothing(c
         team.members[0].aupdate(bio="b")
     assert stored.doc(team.key, "$.members") == [{"bio": "a", "skills": [], "settings": {}, "visits": 0}]
     assert team.members[0].bio == "a"
+
+
+def test_a_plain_nested_instance_assigned_with_equals_gets_the_operations(client, stored):
+    user = User(name="Ada")
+    user.save()
+    user.profile = UserProfile(bio="engines")  # plain assignment: local only, as for any field
+    user.save()
+    user.profile.skills.aappend("notes")
+    assert isinstance(user.profile, UserProfile)
+    assert user.profile.skills == ["notes"]
+    assert stored.doc(user.key, "$.profile.bio") == "engines"
+    assert stored.doc(user.key, "$.profile.skills") == ["notes"]
