@@ -134,6 +134,7 @@ class FieldSpec:
         "parts",
         "path",
         "_validator",
+        "_strict",
         "_serializer",
         "_item",
         "_item_validator",
@@ -149,6 +150,7 @@ class FieldSpec:
         self.annotation = info.annotation
         self.kind, self.item_type = _classify(info.annotation)
         self._validator: SchemaValidator | None = None
+        self._strict: SchemaValidator | None = None
         self._serializer: SchemaSerializer | None = None
         self._item: TypeAdapter[Any] | None = None
         self._item_validator: Any = None
@@ -162,13 +164,21 @@ class FieldSpec:
     def _build(self) -> None:
         try:
             schema, config = _field_core_schema(self.owner, self.name)
-            self._validator = SchemaValidator(schema, config)
-            self._serializer = SchemaSerializer(schema, config)
         except (LookupError, KeyError, TypeError):  # unusual schema shapes: fall back to the type
             info = self.owner.model_fields[self.name]
             adapter = item_adapter(Annotated[info.annotation, info])
-            self._validator = adapter.validator  # type: ignore[assignment]
-            self._serializer = adapter.serializer
+            schema, config = adapter.core_schema, {"ser_json_bytes": "base64", "val_json_bytes": "base64"}
+        self._validator = SchemaValidator(schema, config)
+        # Values given by the caller are checked strictly; a separate validator avoids passing
+        # strict=True on every call.
+        self._strict = SchemaValidator(schema, {**(config or {}), "strict": True})
+        self._serializer = SchemaSerializer(schema, config)
+
+    @property
+    def strict_validator(self) -> SchemaValidator:
+        if self._strict is None:
+            self._build()
+        return self._strict  # type: ignore[return-value]
 
     @property
     def validator(self) -> SchemaValidator:
@@ -194,7 +204,7 @@ class FieldSpec:
     # -- values given by the caller: strict validation, then JSON for Redis --------------------
     def validate(self, value: Any) -> Any:
         try:
-            return (self._validator or self.validator).validate_python(value, strict=True)
+            return (self._strict or self.strict_validator).validate_python(value)
         except ValidationError as exc:
             raise FieldValidationError(self.qualname, exc) from None
 

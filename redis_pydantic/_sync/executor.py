@@ -64,7 +64,8 @@ def run(op: Op, *, direct: bool = False) -> Any:
 
     ``direct`` sends it now even inside a pipeline: reads must answer inside the block.
     """
-    if not op.commands:
+    commands = op.commands
+    if not commands:
         return None
     root = op.root
     batch = None if direct else current_batch.get()
@@ -76,15 +77,15 @@ def run(op: Op, *, direct: bool = False) -> Any:
     create = root._rp_create_command() if root is not None and not direct and root._rp_state == 0 else None
     try:
         if create is not None:
-            replies = (transaction(client, [create, *op.commands]))[1:]
-        elif len(op.commands) == 1:
-            command = op.commands[0]
+            replies = (transaction(client, [create, *commands]))[1:]
+        elif len(commands) == 1:
+            command = commands[0]
             if type(command) is tuple and command[0] != "JSON.GET":  # the common case, inline
                 replies = [client.execute_command(*command)]
             else:
                 replies = [execute(client, command)]
         else:
-            replies = transaction(client, op.commands)
+            replies = transaction(client, commands)
     except TRANSPORT_ERRORS as exc:
         raise translate(exc, client, root.key if root is not None else None) from exc
     if root is not None and root._rp_state != 1:  # 1: stored, later ops require the document
