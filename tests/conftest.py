@@ -9,10 +9,13 @@ it is a failure. fakeredis is the second backend.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from redis_pydantic._async import connection as async_connection
+from redis_pydantic._sync import connection as sync_connection
+from tests._twins import AsyncRedis, SyncRedis
 from tests.redis_server import RedisServer, find_rejson, redis_server_available
 
 BACKENDS = ["real", "real-decoded", "fake"]
@@ -52,3 +55,29 @@ def plain_redis_url() -> Iterator[str]:
 def backend(request: pytest.FixtureRequest) -> str:
     """Which backend a test runs against: 'real', 'real-decoded' or 'fake'."""
     return str(request.param)
+
+
+@pytest.fixture
+async def real_async_client(real_redis_url: str) -> AsyncIterator[AsyncRedis]:
+    """An asyncio client on the real server, flushed, installed as every asyncio model's client."""
+    client = AsyncRedis.from_url(real_redis_url)
+    await client.flushdb()
+    previous = async_connection.override_client(client)
+    try:
+        yield client
+    finally:
+        async_connection.override_client(previous)
+        await client.aclose()
+
+
+@pytest.fixture
+def real_sync_client(real_redis_url: str) -> Iterator[SyncRedis]:
+    """A blocking client on the real server, flushed, installed as every blocking model's client."""
+    client = SyncRedis.from_url(real_redis_url)
+    client.flushdb()
+    previous = sync_connection.override_client(client)
+    try:
+        yield client
+    finally:
+        sync_connection.override_client(previous)
+        client.close()

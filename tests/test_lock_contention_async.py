@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
-
-from redis_pydantic._async import connection
 from redis_pydantic._async.model import BaseRedisModel
 from tests._twins import AsyncRedis
 
@@ -17,18 +13,6 @@ ROUNDS = 15
 
 class Counter(BaseRedisModel):
     value: int = 0
-
-
-@pytest.fixture
-async def real_client(real_redis_url: str) -> AsyncIterator[AsyncRedis]:
-    client = AsyncRedis.from_url(real_redis_url)
-    await client.flushdb()
-    previous = connection.override_client(client)
-    try:
-        yield client
-    finally:
-        connection.override_client(previous)
-        await client.aclose()
 
 
 async def stored_value(client: AsyncRedis, key: str) -> int:
@@ -53,21 +37,21 @@ async def unlocked_worker(pk: str, rounds: int) -> None:
         await mine.value.set(current + 1)
 
 
-async def test_tasks_incrementing_under_the_lock_lose_no_update(real_client):
+async def test_tasks_incrementing_under_the_lock_lose_no_update(real_async_client):
     counter = await Counter().save()
     await asyncio.gather(*(locked_worker(counter.pk, ROUNDS) for _ in range(WORKERS)))
-    assert await stored_value(real_client, counter.key) == WORKERS * ROUNDS
-    assert not await real_client.exists(f"{counter.key}/count")
+    assert await stored_value(real_async_client, counter.key) == WORKERS * ROUNDS
+    assert not await real_async_client.exists(f"{counter.key}/count")
 
 
-async def test_tasks_incrementing_without_the_lock_lose_updates(real_client):
+async def test_tasks_incrementing_without_the_lock_lose_updates(real_async_client):
     # The control experiment: the same read-modify-write without the lock does race.
     counter = await Counter().save()
     await asyncio.gather(*(unlocked_worker(counter.pk, ROUNDS) for _ in range(WORKERS)))
-    assert await stored_value(real_client, counter.key) < WORKERS * ROUNDS
+    assert await stored_value(real_async_client, counter.key) < WORKERS * ROUNDS
 
 
-async def test_waiting_task_gets_the_lock_when_the_holder_releases(real_client):
+async def test_waiting_task_gets_the_lock_when_the_holder_releases(real_async_client):
     counter = await Counter().save()
     order = []
 
@@ -86,4 +70,4 @@ async def test_waiting_task_gets_the_lock_when_the_holder_releases(real_client):
 
     await asyncio.gather(holder(), waiter())
     assert order == ["holder in", "holder out", "waiter sees 1"]
-    assert await stored_value(real_client, counter.key) == 2
+    assert await stored_value(real_async_client, counter.key) == 2

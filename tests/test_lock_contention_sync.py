@@ -9,9 +9,6 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
-import pytest
-
-from redis_pydantic._sync import connection
 from tests._lock_worker import Counter, increment_under_lock
 from tests._twins import SyncRedis
 
@@ -19,18 +16,6 @@ WORKERS = 6
 ROUNDS = 15
 PROCESSES = 4
 PROCESS_ROUNDS = 15
-
-
-@pytest.fixture
-def real_client(real_redis_url: str) -> Iterator[SyncRedis]:
-    client = SyncRedis.from_url(real_redis_url)
-    client.flushdb()
-    previous = connection.override_client(client)
-    try:
-        yield client
-    finally:
-        connection.override_client(previous)
-        client.close()
 
 
 def stored_value(client: SyncRedis, key: str) -> int:
@@ -59,7 +44,7 @@ def run_threads(target: Callable[[], None], count: int) -> None:
         raise errors[0]
 
 
-def test_threads_incrementing_under_the_lock_lose_no_update(real_client):
+def test_threads_incrementing_under_the_lock_lose_no_update(real_sync_client):
     counter = Counter().save()
 
     def worker() -> None:
@@ -71,11 +56,11 @@ def test_threads_incrementing_under_the_lock_lose_no_update(real_client):
                 locked.value = current + 1
 
     run_threads(worker, WORKERS)
-    assert stored_value(real_client, counter.key) == WORKERS * ROUNDS
-    assert not real_client.exists(f"{counter.key}/count")
+    assert stored_value(real_sync_client, counter.key) == WORKERS * ROUNDS
+    assert not real_sync_client.exists(f"{counter.key}/count")
 
 
-def test_threads_incrementing_without_the_lock_lose_updates(real_client):
+def test_threads_incrementing_without_the_lock_lose_updates(real_sync_client):
     # The control experiment: the same read-modify-write without the lock does race.
     counter = Counter().save()
 
@@ -88,7 +73,7 @@ def test_threads_incrementing_without_the_lock_lose_updates(real_client):
             mine.value.set(current + 1)
 
     run_threads(worker, WORKERS)
-    assert stored_value(real_client, counter.key) < WORKERS * ROUNDS
+    assert stored_value(real_sync_client, counter.key) < WORKERS * ROUNDS
 
 
 @contextlib.contextmanager
@@ -104,7 +89,7 @@ def spawned_processes(count: int) -> Iterator[ProcessPoolExecutor]:
     pool.shutdown(wait=True)
 
 
-def test_processes_incrementing_under_the_lock_lose_no_update(real_client, real_redis_url):
+def test_processes_incrementing_under_the_lock_lose_no_update(real_sync_client, real_redis_url):
     counter = Counter().save()
     with spawned_processes(PROCESSES) as pool:
         futures = [
@@ -113,11 +98,11 @@ def test_processes_incrementing_under_the_lock_lose_no_update(real_client, real_
         ]
         done = [future.result(timeout=120) for future in futures]
     assert done == [PROCESS_ROUNDS] * PROCESSES
-    assert stored_value(real_client, counter.key) == PROCESSES * PROCESS_ROUNDS
-    assert not real_client.exists(f"{counter.key}/count")
+    assert stored_value(real_sync_client, counter.key) == PROCESSES * PROCESS_ROUNDS
+    assert not real_sync_client.exists(f"{counter.key}/count")
 
 
-def test_a_process_waits_for_the_lock_another_process_holds(real_client, real_redis_url):
+def test_a_process_waits_for_the_lock_another_process_holds(real_sync_client, real_redis_url):
     counter = Counter().save()
     with spawned_processes(1) as pool:
         with Counter(pk=counter.pk).lock("count") as locked:
@@ -127,4 +112,4 @@ def test_a_process_waits_for_the_lock_another_process_holds(real_client, real_re
             locked.value = 100
         assert pending.result(timeout=60) == 1
     # The child ran after our release and saw our saved value.
-    assert stored_value(real_client, counter.key) == 101
+    assert stored_value(real_sync_client, counter.key) == 101

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
-import pytest
-
-from redis_pydantic._async import connection
 from redis_pydantic._async.model import BaseRedisModel
 from tests._twins import AsyncRedis
 
@@ -19,23 +15,11 @@ class Note(BaseRedisModel):
     views: int = 0
 
 
-@pytest.fixture
-async def real_client(real_redis_url: str) -> AsyncIterator[AsyncRedis]:
-    client = AsyncRedis.from_url(real_redis_url)
-    await client.flushdb()
-    previous = connection.override_client(client)
-    try:
-        yield client
-    finally:
-        connection.override_client(previous)
-        await client.aclose()
-
-
 async def doc(client: AsyncRedis, key: str) -> dict:
     return json.loads(await client.execute_command("JSON.GET", key, "$"))[0]
 
 
-async def test_a_concurrent_task_outside_the_block_writes_straight_through(real_client):
+async def test_a_concurrent_task_outside_the_block_writes_straight_through(real_async_client):
     note = await Note(text="draft").save()
     other = await Note.get(note.key)
     go = asyncio.Event()
@@ -51,12 +35,12 @@ async def test_a_concurrent_task_outside_the_block_writes_straight_through(real_
         await note.tags.aappend("queued")
         go.set()
         await asyncio.wait_for(written.wait(), timeout=5)
-        assert await doc(real_client, note.key) == {"text": "draft", "tags": [], "views": 5}
+        assert await doc(real_async_client, note.key) == {"text": "draft", "tags": [], "views": 5}
     await task
-    assert await doc(real_client, note.key) == {"text": "draft", "tags": ["queued"], "views": 5}
+    assert await doc(real_async_client, note.key) == {"text": "draft", "tags": ["queued"], "views": 5}
 
 
-async def test_pipelines_of_two_concurrent_tasks_stay_separate(real_client):
+async def test_pipelines_of_two_concurrent_tasks_stay_separate(real_async_client):
     first = await Note(text="first").save()
     second = await Note(text="second").save()
     first_done = asyncio.Event()
@@ -67,17 +51,17 @@ async def test_pipelines_of_two_concurrent_tasks_stay_separate(real_client):
             if note is second:
                 await first_done.wait()
                 # the first task's pipeline was sent; ours is still pending
-                assert (await doc(real_client, first.key))["tags"] == ["one"]
-                assert (await doc(real_client, second.key))["tags"] == []
+                assert (await doc(real_async_client, first.key))["tags"] == ["one"]
+                assert (await doc(real_async_client, second.key))["tags"] == []
         if note is first:
             first_done.set()
 
     await asyncio.gather(body(first, "one"), body(second, "two"))
-    assert (await doc(real_client, first.key))["tags"] == ["one"]
-    assert (await doc(real_client, second.key))["tags"] == ["two"]
+    assert (await doc(real_async_client, first.key))["tags"] == ["one"]
+    assert (await doc(real_async_client, second.key))["tags"] == ["two"]
 
 
-async def test_a_task_started_inside_the_block_that_writes_after_it_is_not_lost(real_client):
+async def test_a_task_started_inside_the_block_that_writes_after_it_is_not_lost(real_async_client):
     note = await Note(text="draft").save()
     release = asyncio.Event()
 
@@ -90,4 +74,4 @@ async def test_a_task_started_inside_the_block_that_writes_after_it_is_not_lost(
         await note.tags.aappend("queued")
     release.set()
     await asyncio.wait_for(task, timeout=5)
-    assert await doc(real_client, note.key) == {"text": "late", "tags": ["queued"], "views": 0}
+    assert await doc(real_async_client, note.key) == {"text": "late", "tags": ["queued"], "views": 0}

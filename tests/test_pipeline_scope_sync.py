@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 
-import pytest
-
-from redis_pydantic._sync import connection
 from redis_pydantic._sync.model import BaseRedisModel
 from tests._twins import SyncRedis
 
@@ -19,23 +15,11 @@ class Note(BaseRedisModel):
     views: int = 0
 
 
-@pytest.fixture
-def real_client(real_redis_url: str) -> Iterator[SyncRedis]:
-    client = SyncRedis.from_url(real_redis_url)
-    client.flushdb()
-    previous = connection.override_client(client)
-    try:
-        yield client
-    finally:
-        connection.override_client(previous)
-        client.close()
-
-
 def doc(client: SyncRedis, key: str) -> dict:
     return json.loads(client.execute_command("JSON.GET", key, "$"))[0]
 
 
-def test_a_concurrent_thread_outside_the_block_writes_straight_through(real_client):
+def test_a_concurrent_thread_outside_the_block_writes_straight_through(real_sync_client):
     note = Note(text="draft").save()
     other = Note.get(note.key)
     go = threading.Event()
@@ -55,11 +39,11 @@ def test_a_concurrent_thread_outside_the_block_writes_straight_through(real_clie
         go.set()
         thread.join(5)
         assert not errors
-        assert doc(real_client, note.key) == {"text": "draft", "tags": [], "views": 5}
-    assert doc(real_client, note.key) == {"text": "draft", "tags": ["queued"], "views": 5}
+        assert doc(real_sync_client, note.key) == {"text": "draft", "tags": [], "views": 5}
+    assert doc(real_sync_client, note.key) == {"text": "draft", "tags": ["queued"], "views": 5}
 
 
-def test_a_thread_started_inside_the_block_writes_straight_through(real_client):
+def test_a_thread_started_inside_the_block_writes_straight_through(real_sync_client):
     note = Note(text="draft").save()
     errors: list[BaseException] = []
 
@@ -75,11 +59,11 @@ def test_a_thread_started_inside_the_block_writes_straight_through(real_client):
         thread.start()
         thread.join(5)
         assert not errors
-        assert doc(real_client, note.key) == {"text": "draft", "tags": [], "views": 7}
-    assert doc(real_client, note.key) == {"text": "draft", "tags": ["queued"], "views": 7}
+        assert doc(real_sync_client, note.key) == {"text": "draft", "tags": [], "views": 7}
+    assert doc(real_sync_client, note.key) == {"text": "draft", "tags": ["queued"], "views": 7}
 
 
-def test_pipelines_of_two_concurrent_threads_stay_separate(real_client):
+def test_pipelines_of_two_concurrent_threads_stay_separate(real_sync_client):
     first = Note(text="first").save()
     second = Note(text="second").save()
     first_sent = threading.Event()
@@ -92,8 +76,8 @@ def test_pipelines_of_two_concurrent_threads_stay_separate(real_client):
                 note.tags.aappend(tag)
                 if note is second:
                     first_sent.wait(5)
-                    seen.append(doc(real_client, first.key)["tags"])
-                    seen.append(doc(real_client, second.key)["tags"])
+                    seen.append(doc(real_sync_client, first.key)["tags"])
+                    seen.append(doc(real_sync_client, second.key)["tags"])
             if note is first:
                 first_sent.set()
         except BaseException as exc:  # noqa: BLE001 - handed to the test thread
@@ -106,5 +90,5 @@ def test_pipelines_of_two_concurrent_threads_stay_separate(real_client):
         thread.join(10)
     assert not errors
     assert seen == [["one"], []]
-    assert doc(real_client, first.key)["tags"] == ["one"]
-    assert doc(real_client, second.key)["tags"] == ["two"]
+    assert doc(real_sync_client, first.key)["tags"] == ["one"]
+    assert doc(real_sync_client, second.key)["tags"] == ["two"]
