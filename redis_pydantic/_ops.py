@@ -460,6 +460,23 @@ def dict_popitem(f: Field, d: dict[str, Any]) -> Op:
 # --------------------------------------------------------------------------- model-level
 
 
+def replace_model(model: Any, root: Any, path: tuple[str, ...], value: Any) -> Op:
+    """Replace the nested ``model`` (at ``path`` in ``root``'s document) by ``value``."""
+    cls = type(model)
+    try:
+        validated = cls.model_validate(value, strict=True)
+    except ValidationError as exc:
+        raise FieldValidationError(f"{cls.__name__} at {_paths.json_path_for(path)}", exc) from None
+    json_path = _paths.json_path_for(path)
+
+    def apply(replies: list[Any]) -> None:
+        if replies[0] is None:
+            raise RedisCommandError(f"{json_path} cannot be written in the document at {root.key!r}")
+        replace_fields(model, validated)
+
+    return Op(root, [("JSON.SET", root.key, json_path, document_json(validated))], apply, what="set")
+
+
 def set_fields(model: Any, values: Mapping[str, Any], what: str = "aupdate") -> Op:
     """Set several fields of ``model`` in one JSON.MSET (atomic in RedisJSON)."""
     specs = field_specs(type(model))

@@ -100,6 +100,17 @@ class RedisModelMixin:
         """Set several fields in one atomic round trip (JSON.MSET), then locally."""
         await run(_ops.set_fields(self, fields))
 
+    async def set(self, value: Any) -> None:
+        """Replace this nested model, in Redis (one JSON.SET at its path) and then in place.
+
+        ``value`` is a model of the same class or a dict, validated strictly. A stored top-level
+        model is written with :meth:`save` instead.
+        """
+        root, path = self._rp_location()
+        if not path:
+            raise TypeError(f"set() replaces a nested model; write a {type(self).__name__} with save()")
+        await run(_ops.replace_model(self, root, path, value))
+
     async def duplicate(self) -> Self:
         """Only top-level models can be duplicated: a nested model raises RuntimeError."""
         raise RuntimeError("Can only duplicate from top level model")

@@ -314,3 +314,36 @@ async def test_a_plain_nested_instance_assigned_with_equals_gets_the_operations(
     assert user.profile.skills == ["notes"]
     assert await stored.doc(user.key, "$.profile.bio") == "engines"
     assert await stored.doc(user.key, "$.profile.skills") == ["notes"]
+
+
+async def test_set_replaces_a_nested_model_in_redis_and_in_place(client, stored):
+    user = User(name="Ada", profile=UserProfile(bio="math", skills=["analysis"]))
+    await user.save()
+    held = user.profile
+    await user.profile.set(UserProfile(bio="engines", visits=2))
+    assert held.bio == "engines" and held.skills == [] and held.visits == 2
+    assert await stored.doc(user.key, "$.profile") == {
+        "bio": "engines",
+        "skills": [],
+        "settings": {},
+        "visits": 2,
+    }
+    await user.profile.set({"bio": "poetry"})
+    assert await stored.doc(user.key, "$.profile.bio") == "poetry"
+
+
+async def test_set_of_a_nested_model_validates_before_sending(client, stored):
+    user = User(name="Ada", profile=UserProfile(bio="math"))
+    await user.save()
+    with pytest.raises(FieldValidationError):
+        await user.profile.set({"bio": 3})
+    assert user.profile.bio == "math"
+    assert await stored.doc(user.key, "$.profile.bio") == "math"
+
+
+async def test_set_replaces_a_nested_stored_model(client, stored):
+    member = Member(name="Ada")
+    await member.save()
+    await member.stats.set(UserStats(login_count=7))
+    assert member.stats.login_count == 7
+    assert await stored.doc(member.key, "$.stats.login_count") == 7

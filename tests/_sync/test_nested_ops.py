@@ -313,3 +313,31 @@ def test_a_plain_nested_instance_assigned_with_equals_gets_the_operations(client
     assert user.profile.skills == ["notes"]
     assert stored.doc(user.key, "$.profile.bio") == "engines"
     assert stored.doc(user.key, "$.profile.skills") == ["notes"]
+
+
+def test_set_replaces_a_nested_model_in_redis_and_in_place(client, stored):
+    user = User(name="Ada", profile=UserProfile(bio="math", skills=["analysis"]))
+    user.save()
+    held = user.profile
+    user.profile.set(UserProfile(bio="engines", visits=2))
+    assert held.bio == "engines" and held.skills == [] and held.visits == 2
+    assert stored.doc(user.key, "$.profile") == {"bio": "engines", "skills": [], "settings": {}, "visits": 2}
+    user.profile.set({"bio": "poetry"})
+    assert stored.doc(user.key, "$.profile.bio") == "poetry"
+
+
+def test_set_of_a_nested_model_validates_before_sending(client, stored):
+    user = User(name="Ada", profile=UserProfile(bio="math"))
+    user.save()
+    with pytest.raises(FieldValidationError):
+        user.profile.set({"bio": 3})
+    assert user.profile.bio == "math"
+    assert stored.doc(user.key, "$.profile.bio") == "math"
+
+
+def test_set_replaces_a_nested_stored_model(client, stored):
+    member = Member(name="Ada")
+    member.save()
+    member.stats.set(UserStats(login_count=7))
+    assert member.stats.login_count == 7
+    assert stored.doc(member.key, "$.stats.login_count") == 7
