@@ -321,7 +321,12 @@ def test_set_replaces_a_nested_model_in_redis_and_in_place(client, stored):
     held = user.profile
     user.profile.set(UserProfile(bio="engines", visits=2))
     assert held.bio == "engines" and held.skills == [] and held.visits == 2
-    assert stored.doc(user.key, "$.profile") == {"bio": "engines", "skills": [], "settings": {}, "visits": 2}
+    assert stored.doc(user.key, "$.profile") == {
+        "bio": "engines",
+        "skills": [],
+        "settings": {},
+        "visits": 2,
+    }
     user.profile.set({"bio": "poetry"})
     assert stored.doc(user.key, "$.profile.bio") == "poetry"
 
