@@ -39,7 +39,7 @@ class Recheck(Exception):
 class Op:
     """One library operation: commands for Redis and the local effect of their replies."""
 
-    __slots__ = ("root", "cls", "commands", "apply", "returns_value", "reload", "what")
+    __slots__ = ("root", "cls", "commands", "apply", "returns_value", "reload", "what", "creates")
 
     def __init__(
         self,
@@ -51,8 +51,11 @@ class Op:
         reload: Callable[[], Op] | None = None,
         what: str = "",
         cls: type | None = None,
+        creates: bool = False,
     ) -> None:
         self.root = root
+        #: The op writes the whole document itself, so no JSON.SET NX has to come first.
+        self.creates = creates
         self.cls = cls if cls is not None else type(root)
         self.commands = commands
         self.apply = apply

@@ -73,7 +73,11 @@ async def run(op: Op, *, direct: bool = False) -> Any:
         return None
     client = client_for(op.cls)
     # Reads never create a document; a never-saved model's first write does.
-    create = root._rp_create_command() if root is not None and not direct and root._rp_state == 0 else None
+    create = (
+        root._rp_create_command()
+        if root is not None and not direct and not op.creates and root._rp_state == 0
+        else None
+    )
     try:
         if create is not None:
             replies = (await transaction(client, [create, *commands]))[1:]
@@ -130,7 +134,7 @@ class Batch:
             self.checked.add(op.cls)
         root = op.root
         if root is not None and id(root) not in self.created:
-            create = root._rp_create_command()
+            create = None if op.creates else root._rp_create_command()
             if create is not None:
                 self.commands.append(create)
             self.created.add(id(root))

@@ -82,18 +82,11 @@ class RedisModelMixin:
     def load(self) -> Self:
         """Read this model (or nested model) from Redis into this instance, in one round trip."""
         root, path = self._rp_location()
-        cls = type(self)
-
-        def apply(replies: list[Any]) -> None:
-            raw = _ops.unwrap_json(replies[0], root.key)
-            if raw is None:
-                raise KeyNotFoundError(
-                    root.key, f"the document at {root.key!r} has no {_paths.json_path_for(path)}"
-                )
-            _ops.replace_fields(self, cls.model_validate_json(raw))  # type: ignore[arg-type, attr-defined]
-
-        reply = read(type(root), root.key, ("JSON.GET", root.key, _paths.json_path_for(path)))
-        apply([reply])
+        json_path = _paths.json_path_for(path)
+        raw = _ops.unwrap_json(read(type(root), root.key, ("JSON.GET", root.key, json_path)), root.key)
+        if raw is None:
+            raise KeyNotFoundError(root.key, f"the document at {root.key!r} has no {json_path}")
+        _ops.replace_fields(self, type(self).model_validate_json(raw))  # type: ignore[arg-type, attr-defined]
         root._rp_mark_stored()
         return self
 
@@ -333,13 +326,7 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
         def apply(replies: list[Any]) -> None:
             self._rp_mark_stored()
 
-        op = _ops.Op(self, [("JSON.SET", self.key, "$", payload)], apply, what="save")
-        object.__setattr__(self, "_rp_state", _STORED)  # the SET itself creates the document
-        try:
-            run(op)
-        except BaseException:
-            object.__setattr__(self, "_rp_state", _NEW)
-            raise
+        run(_ops.Op(self, [("JSON.SET", self.key, "$", payload)], apply, what="save", creates=True))
         return self
 
     @classmethod
