@@ -48,7 +48,7 @@ class Op:
         apply: Apply,
         *,
         returns_value: bool = False,
-        reload: Callable[[], Op] | None = None,
+        reload: Callable[[], Single] | None = None,
         what: str = "",
         cls: type | None = None,
         creates: bool = False,
@@ -184,71 +184,90 @@ class Field:
         return self.root.key
 
     def store_local(self, value: Any) -> None:
-        """Put a value into the owner, keeping list/dict identity so held references stay live."""
-        d = self.owner.__dict__
-        current = d.get(self.spec.name)
-        if type(current) is type(value) and not isinstance(value, BaseModel):
-            d[self.spec.name] = value
-        elif isinstance(current, BaseModel) and type(current) is type(value):
-            replace_fields(current, value)
-        elif type(current) is not type(value) and isinstance(current, list) and isinstance(value, list):
-            list.__setitem__(current, slice(None), value)
-        elif type(current) is not type(value) and isinstance(current, dict) and isinstance(value, dict):
-            dict.clear(current)
-            dict.update(current, value)
-        else:
-            d[self.spec.name] = value
-        self.owner.__pydantic_fields_set__.add(self.spec.name)
+        store_local(self.owner, self.spec, value)
 
 
-def set_field(f: Field, value: Any) -> Op:
-    validated = f.spec.validate(value)
-    payload = f.spec.dump_json(validated)
+def store_local(owner: Any, spec: FieldSpec, value: Any) -> None:
+    """Put a value into the owner, keeping list/dict identity so held references stay live."""
+    d = owner.__dict__
+    name = spec.name
+    current = d.get(name)
+    if type(current) is type(value) and not isinstance(value, BaseModel):
+        d[name] = value
+    elif isinstance(current, BaseModel) and type(current) is type(value):
+        replace_fields(current, value)
+    elif type(current) is not type(value) and isinstance(current, list) and isinstance(value, list):
+        list.__setitem__(current, slice(None), value)
+    elif type(current) is not type(value) and isinstance(current, dict) and isinstance(value, dict):
+        dict.clear(current)
+        dict.update(current, value)
+    else:
+        d[name] = value
+    owner.__pydantic_fields_set__.add(name)
 
-    def apply(replies: list[Any]) -> None:
-        if replies[0] is None:
-            raise RedisCommandError(f"{f.path} cannot be written in the document at {f.key!r}")
-        f.store_local(validated)
 
-    return Op(f.root, [("JSON.SET", f.key, f.path, payload)], apply, what="set")
+def target(owner: Any, spec: FieldSpec) -> tuple[Any, str, str]:
+    """The stored model, its key and the JSON path of the field ``spec`` of ``owner``."""
+    if getattr(owner, "_rp_root", False) is None:  # a top-level stored model: the common case
+        return owner, owner.key, spec.path
+    f = Field(owner, spec)
+    return f.root, f.root.key, f.path
 
 
-def load_field(f: Field) -> Op:
-    def apply(replies: list[Any]) -> Any:
-        raw = unwrap_json(replies[0], f.key)
+#: One command and what its reply does locally: ``(root, command, on_reply)``. The executor
+#: sends it directly, or wraps it in an :class:`Op` inside a pipeline or a first write.
+Single = tuple[Any, Command, Callable[[Any], Any]]
+
+
+def set_field(owner: Any, spec: FieldSpec, value: Any) -> Single:
+    root, key, path = target(owner, spec)
+    validated = spec.validate(value)
+
+    def on_reply(reply: Any) -> None:
+        if reply is None:
+            raise RedisCommandError(f"{path} cannot be written in the document at {key!r}")
+        store_local(owner, spec, validated)
+
+    return root, ("JSON.SET", key, path, spec.dump_json(validated)), on_reply
+
+
+def load_field(owner: Any, spec: FieldSpec) -> Single:
+    root, key, path = target(owner, spec)
+
+    def on_reply(reply: Any) -> Any:
+        raw = unwrap_json(reply, key)
         if raw is None:
-            info = type(f.owner).__pydantic_fields__[f.spec.name]
+            info = type(owner).__pydantic_fields__[spec.name]
             if info.is_required():
-                raise KeyNotFoundError(f.key, f"the document at {f.key!r} has no field {f.path}")
+                raise KeyNotFoundError(key, f"the document at {key!r} has no field {path}")
             value = info.get_default(call_default_factory=True)
         else:
-            value = f.spec.load_json(raw)
-        f.store_local(value)
+            value = spec.load_json(raw)
+        store_local(owner, spec, value)
         return value
 
-    return Op(f.root, [("JSON.GET", f.key, f.path)], apply, what="load")
+    return root, ("JSON.GET", key, path), on_reply
 
 
-def increase(f: Field, amount: Any) -> Op:
-    if f.spec.kind == "int":
+def increase(owner: Any, spec: FieldSpec, amount: Any) -> Single:
+    if spec.kind == "int":
         if type(amount) is not int:
-            raise FieldValidationError(f.spec.qualname, _type_error("int", amount))
+            raise FieldValidationError(spec.qualname, _type_error("int", amount))
     elif not isinstance(amount, int | float) or isinstance(amount, bool):
-        raise FieldValidationError(f.spec.qualname, _type_error("float", amount))
+        raise FieldValidationError(spec.qualname, _type_error("float", amount))
+    root, key, path = target(owner, spec)
 
-    def apply(replies: list[Any]) -> Any:
-        new = first(replies[0])
+    def on_reply(reply: Any) -> Any:
+        new = first(reply)
         if new is None:
-            raise RedisCommandError(f"{f.path} is not a number in the document at {f.key!r}")
+            raise RedisCommandError(f"{path} is not a number in the document at {key!r}")
         if isinstance(new, bytes | str):
-            new = f.spec.load_json(new)
-        value = f.spec.load_python(new)
-        f.store_local(value)
+            new = spec.load_json(new)
+        value = spec.load_python(new)
+        store_local(owner, spec, value)
         return value
 
-    return Op(
-        f.root, [("JSON.NUMINCRBY", f.key, f.path, amount)], apply, returns_value=True, what="aincrease"
-    )
+    return root, ("JSON.NUMINCRBY", key, path, amount), on_reply
 
 
 def _type_error(expected: str, value: Any) -> ValidationError:
@@ -261,31 +280,27 @@ def _type_error(expected: str, value: Any) -> ValidationError:
 # -- lists ---------------------------------------------------------------------------------
 
 
-def _check_length(f: Field, lst: list[Any], expected_before: int, replies: list[Any]) -> None:
-    new_len = first(replies[-1])
+def _check_length(path: str, key: str, expected: int, reply: Any) -> None:
+    new_len = first(reply)
     if new_len is None:
-        raise RedisCommandError(f"{f.path} is not a list in the document at {f.key!r}")
-    if new_len != expected_before:
+        raise RedisCommandError(f"{path} is not a list in the document at {key!r}")
+    if new_len != expected:
         raise Stale
 
 
-def list_extend(f: Field, lst: list[Any], items: Iterable[Any], what: str = "aextend") -> Op:
-    spec = f.spec
+def list_extend(owner: Any, spec: FieldSpec, lst: list[Any], items: Iterable[Any]) -> Single | None:
+    """``None`` for no items: appending nothing is a no-op, as for ``list.extend([])``."""
     validated = [spec.validate_item(x) for x in items]
+    if not validated:
+        return None
+    root, key, path = target(owner, spec)
     payloads = [spec.dump_item_json(x) for x in validated]
 
-    def apply(replies: list[Any]) -> None:
-        _check_length(f, lst, len(lst) + len(validated), replies)
+    def on_reply(reply: Any) -> None:
+        _check_length(path, key, len(lst) + len(validated), reply)
         list.extend(lst, validated)
 
-    return Op(
-        f.root,
-        # Appending nothing is a no-op, as for list.extend([]); JSON.ARRAPPEND needs a value.
-        [("JSON.ARRAPPEND", f.key, f.path, *payloads)] if payloads else [],
-        apply,
-        reload=lambda: load_field(f),
-        what=what,
-    )
+    return root, ("JSON.ARRAPPEND", key, path, *payloads), on_reply
 
 
 def list_insert(f: Field, lst: list[Any], index: int, item: Any) -> Op:
@@ -300,10 +315,10 @@ def list_insert(f: Field, lst: list[Any], index: int, item: Any) -> Op:
         command = ScriptCall(LIST_INSERT, (f.key,), (f.path, index, payload))
 
     def apply(replies: list[Any]) -> None:
-        _check_length(f, lst, len(lst) + 1, replies)
+        _check_length(f.path, f.key, len(lst) + 1, replies[-1])
         list.insert(lst, index, validated)
 
-    return Op(f.root, [command], apply, reload=lambda: load_field(f), what="ainsert")
+    return Op(f.root, [command], apply, reload=lambda: load_field(f.owner, f.spec), what="ainsert")
 
 
 def list_pop(f: Field, lst: list[Any], index: int) -> Op:
@@ -337,7 +352,9 @@ def list_pop(f: Field, lst: list[Any], index: int) -> Op:
         list.pop(lst, index)
         return item
 
-    return Op(f.root, [command], apply, returns_value=True, reload=lambda: load_field(f), what="apop")
+    return Op(
+        f.root, [command], apply, returns_value=True, reload=lambda: load_field(f.owner, f.spec), what="apop"
+    )
 
 
 def _pop_failure(f: Field) -> Op:
@@ -352,25 +369,26 @@ def _pop_failure(f: Field) -> Op:
     return Op(f.root, [("JSON.TYPE", f.key, f.path)], apply, returns_value=True, what="apop")
 
 
-def clear_container(f: Field, container: list[Any] | dict[Any, Any]) -> Op:
+def clear_container(owner: Any, spec: FieldSpec, container: list[Any] | dict[Any, Any]) -> Single:
+    root, key, path = target(owner, spec)
     empty = b"[]" if isinstance(container, list) else b"{}"
 
-    def apply(replies: list[Any]) -> None:
-        if replies[0] is None:
-            raise RedisCommandError(f"{f.path} cannot be written in the document at {f.key!r}")
+    def on_reply(reply: Any) -> None:
+        if reply is None:
+            raise RedisCommandError(f"{path} cannot be written in the document at {key!r}")
         container.clear()
-        f.owner.__pydantic_fields_set__.add(f.spec.name)
+        owner.__pydantic_fields_set__.add(spec.name)
 
-    return Op(f.root, [("JSON.SET", f.key, f.path, empty)], apply, what="aclear")
+    return root, ("JSON.SET", key, path, empty), on_reply
 
 
 # -- dicts ---------------------------------------------------------------------------------
 
 
-def _check_key(f: Field, key: Any) -> str:
+def _check_key(spec: FieldSpec, key: Any) -> str:
     if not isinstance(key, str):
         raise FieldValidationError(
-            f"{f.spec.qualname}[key]",
+            f"{spec.qualname}[key]",
             ValidationError.from_exception_data(
                 "dict key", [{"type": "string_type", "loc": ("key",), "input": key}]
             ),
@@ -378,37 +396,40 @@ def _check_key(f: Field, key: Any) -> str:
     return key
 
 
-def dict_update(f: Field, d: dict[str, Any], items: Mapping[str, Any], what: str = "aupdate") -> Op:
-    spec = f.spec
-    validated = {_check_key(f, k): spec.validate_item(v) for k, v in items.items()}
+def dict_update(owner: Any, spec: FieldSpec, d: dict[str, Any], items: Mapping[str, Any]) -> Single | None:
+    """``None`` for no items."""
+    validated = {_check_key(spec, k): spec.validate_item(v) for k, v in items.items()}
+    if not validated:
+        return None
+    root, key, path = target(owner, spec)
     payloads = {k: spec.dump_item_json(v) for k, v in validated.items()}
     command: Command
     if len(payloads) == 1:
         ((k, payload),) = payloads.items()
     if len(payloads) == 1 and _paths.is_path_safe_key(k):
-        command = ("JSON.SET", f.key, f.path + _paths.key_segment(k), payload)
+        command = ("JSON.SET", key, path + _paths.key_segment(k), payload)
     else:
         # Not JSON.MSET: it answers OK and writes nothing when the path no longer holds an object,
         # which would leave the local dict ahead of Redis. The script checks and refuses.
-        flat: list[Any] = ["set", f.path]
+        flat: list[Any] = ["set", path]
         for k, payload in payloads.items():
             flat += [k, payload]
-        command = ScriptCall(DICT_OPS, (f.key,), tuple(flat))
+        command = ScriptCall(DICT_OPS, (key,), tuple(flat))
 
-    def apply(replies: list[Any]) -> None:
-        if replies[-1] is None:
-            raise RedisCommandError(f"{f.path} is not a dict in the document at {f.key!r}")
+    def on_reply(reply: Any) -> None:
+        if reply is None:
+            raise RedisCommandError(f"{path} is not a dict in the document at {key!r}")
         dict.update(d, validated)
-        f.owner.__pydantic_fields_set__.add(f.spec.name)
+        owner.__pydantic_fields_set__.add(spec.name)
 
-    return Op(f.root, [command] if payloads else [], apply, what=what)
+    return root, command, on_reply
 
 
 _MISSING = object()
 
 
 def dict_pop(f: Field, d: dict[str, Any], key: Any, default: Any = _MISSING) -> Op:
-    key = _check_key(f, key)
+    key = _check_key(f.spec, key)
 
     def apply(replies: list[Any]) -> Any:
         reply = replies[-1]
@@ -431,7 +452,7 @@ def dict_pop(f: Field, d: dict[str, Any], key: Any, default: Any = _MISSING) -> 
 
 
 def dict_del(f: Field, d: dict[str, Any], key: Any) -> Op:
-    key = _check_key(f, key)
+    key = _check_key(f.spec, key)
 
     def apply(replies: list[Any]) -> None:
         if replies[-1][0] == 0:

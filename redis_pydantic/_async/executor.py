@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable
 from typing import Any
 
 import redis.exceptions
 from pydantic import ValidationError
 
 from redis_pydantic._async.connection import client_for
-from redis_pydantic._ops import Command, Op, Recheck, Stale, fakeredis_get, is_fakeredis
+from redis_pydantic._ops import Command, Op, Recheck, Single, Stale, fakeredis_get, is_fakeredis
 from redis_pydantic._scripts import ScriptCall
 from redis_pydantic.errors import (
     TRANSPORT_ERRORS,
@@ -98,10 +99,54 @@ async def run(op: Op, *, direct: bool = False) -> Any:
     except Stale as stale:
         # Redis made the change, but the local value was out of date: read the field again.
         if op.reload is not None:
-            await run(op.reload())
+            await run_single(op.reload(), read=True)
         return stale.args[0] if stale.args else None
     except Recheck as recheck:
         return await run(recheck.op, direct=True)
+
+
+async def run_single(
+    single: Single | None,
+    *,
+    read: bool = False,
+    returns_value: bool = False,
+    reload: Callable[[], Single] | None = None,
+    what: str = "",
+) -> Any:
+    """Send a one-command operation and apply its reply: the short path of :func:`run`.
+
+    Inside a pipeline, or for the first write of a never-saved model, it becomes an :class:`Op`
+    and goes through :func:`run`. ``read`` operations are never queued and never create.
+    """
+    if single is None:
+        return None
+    root, command, on_reply = single
+    if not read:
+        batch = current_batch.get()
+        if (batch is not None and not batch.closed) or root._rp_state != 1:
+            op = Op(root, [command], lambda replies: on_reply(replies[0]), returns_value=returns_value)
+            op.reload, op.what = reload, what
+            return await run(op)
+    client = client_for(type(root))
+    try:
+        if type(command) is tuple and command[0] != "JSON.GET":
+            reply = await client.execute_command(*command)
+        else:
+            reply = await execute(client, command)
+    except TRANSPORT_ERRORS as exc:
+        raise translate(exc, client, root.key) from exc
+    try:
+        result = on_reply(reply)
+    except Stale as stale:
+        # Redis made the change, but the local value was out of date: read the field again.
+        if reload is not None:
+            await run_single(reload(), read=True)
+        return stale.args[0] if stale.args else None
+    except Recheck as recheck:
+        return await run(recheck.op, direct=True)
+    if root._rp_state != 1:
+        root._rp_mark_stored()
+    return result
 
 
 async def read(cls: type, key: str, command: Command) -> Any:
@@ -168,7 +213,7 @@ class Batch:
                     op.apply(list(replies[start:end]))
                 except Stale:
                     if op.reload is not None:
-                        await run(op.reload())
+                        await run_single(op.reload(), read=True)
                 except RedisCommandError as exc:
                     # Some commands answer nil instead of an error (JSON.ARRAPPEND on a $ path
                     # that no longer holds a list): that op failed too and was not applied.

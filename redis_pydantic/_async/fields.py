@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from redis_pydantic import _ops
-from redis_pydantic._async.executor import run
+from redis_pydantic._async.executor import run, run_single
 from redis_pydantic._schema import MODEL, FieldSpec
 from redis_pydantic.errors import FieldNotLoadedError
 
@@ -36,11 +36,11 @@ class _Bound:
 
     async def set(self, value: Any) -> None:
         """Validate ``value``, write it to this field in Redis, then store it locally."""
-        await run(_ops.set_field(self._rp_field(), value))
+        await run_single(_ops.set_field(self._rp_owner, self._rp_spec, value), what="set")
 
     async def load(self) -> Any:
         """Read this field from Redis, store it locally and return it (at once, even in a pipeline)."""
-        await run(_ops.load_field(self._rp_field()), direct=True)
+        await run_single(_ops.load_field(self._rp_owner, self._rp_spec), read=True)
         return getattr(self._rp_owner, self._rp_spec.name)
 
 
@@ -63,7 +63,9 @@ class _Number(_BoundScalar):
 
     async def aincrease(self, amount: int | float = 1) -> Any:
         """Add ``amount`` in Redis (JSON.NUMINCRBY), update the local value and return it."""
-        return await run(_ops.increase(self._rp_field(), amount))
+        return await run_single(
+            _ops.increase(self._rp_owner, self._rp_spec, amount), returns_value=True, what="aincrease"
+        )
 
 
 class RedisStr(_BoundScalar, str):
@@ -194,13 +196,21 @@ class RedisList(_Bound, list):  # type: ignore[type-arg]
 
     __slots__ = ("_rp_owner", "_rp_spec")
 
+    async def _rp_extend(self, items: Iterable[Any], what: str) -> None:
+        owner, spec = self._rp_owner, self._rp_spec
+        await run_single(
+            _ops.list_extend(owner, spec, self, items),
+            reload=lambda: _ops.load_field(owner, spec),
+            what=what,
+        )
+
     async def aappend(self, item: Any) -> None:
         """Append ``item`` in Redis (JSON.ARRAPPEND), then locally."""
-        await run(_ops.list_extend(self._rp_field(), self, (item,), "aappend"))
+        await self._rp_extend((item,), "aappend")
 
     async def aextend(self, items: Iterable[Any]) -> None:
         """Append every item in one JSON.ARRAPPEND, then locally."""
-        await run(_ops.list_extend(self._rp_field(), self, items))
+        await self._rp_extend(items, "aextend")
 
     async def ainsert(self, index: int, item: Any) -> None:
         """Insert ``item`` before ``index`` in Redis, then locally (indexes clamp like list.insert)."""
@@ -212,7 +222,7 @@ class RedisList(_Bound, list):  # type: ignore[type-arg]
 
     async def aclear(self) -> None:
         """Make the list empty in Redis (``[]`` stays at the path), then locally."""
-        await run(_ops.clear_container(self._rp_field(), self))
+        await run_single(_ops.clear_container(self._rp_owner, self._rp_spec, self), what="aclear")
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (list, (list(self),))
@@ -235,14 +245,17 @@ class RedisDict(_Bound, dict):  # type: ignore[type-arg]
 
     __slots__ = ("_rp_owner", "_rp_spec")
 
+    async def _rp_update(self, items: Mapping[str, Any], what: str) -> None:
+        await run_single(_ops.dict_update(self._rp_owner, self._rp_spec, self, items), what=what)
+
     async def aset_item(self, key: str, value: Any) -> None:
         """Set ``self[key] = value`` in Redis, then locally."""
-        await run(_ops.dict_update(self._rp_field(), self, {key: value}, "aset_item"))
+        await self._rp_update({key: value}, "aset_item")
 
     async def aupdate(self, mapping: Mapping[str, Any] | None = None, /, **kwargs: Any) -> None:
         """Set several items in one atomic command (a script that checks the path), then locally."""
         items = dict(mapping or {}, **kwargs)
-        await run(_ops.dict_update(self._rp_field(), self, items))
+        await self._rp_update(items, "aupdate")
 
     async def adel_item(self, key: str) -> None:
         """Delete ``key`` in Redis, then locally. KeyError when it is not there."""
@@ -258,7 +271,7 @@ class RedisDict(_Bound, dict):  # type: ignore[type-arg]
 
     async def aclear(self) -> None:
         """Make the dict empty in Redis (``{}`` stays at the path), then locally."""
-        await run(_ops.clear_container(self._rp_field(), self))
+        await run_single(_ops.clear_container(self._rp_owner, self._rp_spec, self), what="aclear")
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (dict, (dict(self),))

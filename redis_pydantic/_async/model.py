@@ -230,20 +230,16 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
 
     def __copy__(self) -> Self:
         copy = super().__copy__()
+        _init_state(copy)
         for name in ("_rp_pk", "_rp_state", "_rp_key"):
-            if hasattr(self, name):
-                object.__setattr__(copy, name, getattr(self, name))
-        object.__setattr__(copy, "_rp_root", None)
-        object.__setattr__(copy, "_rp_path", ())
+            object.__setattr__(copy, name, getattr(self, name, None))
         return copy
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
         copy = super().__deepcopy__(memo)
+        _init_state(copy)
         for name in ("_rp_pk", "_rp_state", "_rp_key"):
-            if hasattr(self, name):
-                object.__setattr__(copy, name, getattr(self, name))
-        object.__setattr__(copy, "_rp_root", None)
-        object.__setattr__(copy, "_rp_path", ())
+            object.__setattr__(copy, name, getattr(self, name, None))
         return copy
 
     # -- identity ------------------------------------------------------------------------------

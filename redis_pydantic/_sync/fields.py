@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from redis_pydantic import _ops
 from redis_pydantic._schema import MODEL, FieldSpec
-from redis_pydantic._sync.executor import run
+from redis_pydantic._sync.executor import run, run_single
 from redis_pydantic.errors import FieldNotLoadedError
 
 
@@ -37,11 +37,11 @@ class _Bound:
 
     def set(self, value: Any) -> None:
         """Validate ``value``, write it to this field in Redis, then store it locally."""
-        run(_ops.set_field(self._rp_field(), value))
+        run_single(_ops.set_field(self._rp_owner, self._rp_spec, value), what="set")
 
     def load(self) -> Any:
         """Read this field from Redis, store it locally and return it (at once, even in a pipeline)."""
-        run(_ops.load_field(self._rp_field()), direct=True)
+        run_single(_ops.load_field(self._rp_owner, self._rp_spec), read=True)
         return getattr(self._rp_owner, self._rp_spec.name)
 
 
@@ -64,7 +64,9 @@ class _Number(_BoundScalar):
 
     def aincrease(self, amount: int | float = 1) -> Any:
         """Add ``amount`` in Redis (JSON.NUMINCRBY), update the local value and return it."""
-        return run(_ops.increase(self._rp_field(), amount))
+        return run_single(
+            _ops.increase(self._rp_owner, self._rp_spec, amount), returns_value=True, what="aincrease"
+        )
 
 
 class RedisStr(_BoundScalar, str):
@@ -195,13 +197,21 @@ class RedisList(_Bound, list):  # type: ignore[type-arg]
 
     __slots__ = ("_rp_owner", "_rp_spec")
 
+    def _rp_extend(self, items: Iterable[Any], what: str) -> None:
+        owner, spec = self._rp_owner, self._rp_spec
+        run_single(
+            _ops.list_extend(owner, spec, self, items),
+            reload=lambda: _ops.load_field(owner, spec),
+            what=what,
+        )
+
     def aappend(self, item: Any) -> None:
         """Append ``item`` in Redis (JSON.ARRAPPEND), then locally."""
-        run(_ops.list_extend(self._rp_field(), self, (item,), "aappend"))
+        self._rp_extend((item,), "aappend")
 
     def aextend(self, items: Iterable[Any]) -> None:
         """Append every item in one JSON.ARRAPPEND, then locally."""
-        run(_ops.list_extend(self._rp_field(), self, items))
+        self._rp_extend(items, "aextend")
 
     def ainsert(self, index: int, item: Any) -> None:
         """Insert ``item`` before ``index`` in Redis, then locally (indexes clamp like list.insert)."""
@@ -213,7 +223,7 @@ class RedisList(_Bound, list):  # type: ignore[type-arg]
 
     def aclear(self) -> None:
         """Make the list empty in Redis (``[]`` stays at the path), then locally."""
-        run(_ops.clear_container(self._rp_field(), self))
+        run_single(_ops.clear_container(self._rp_owner, self._rp_spec, self), what="aclear")
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (list, (list(self),))
@@ -236,14 +246,17 @@ class RedisDict(_Bound, dict):  # type: ignore[type-arg]
 
     __slots__ = ("_rp_owner", "_rp_spec")
 
+    def _rp_update(self, items: Mapping[str, Any], what: str) -> None:
+        run_single(_ops.dict_update(self._rp_owner, self._rp_spec, self, items), what=what)
+
     def aset_item(self, key: str, value: Any) -> None:
         """Set ``self[key] = value`` in Redis, then locally."""
-        run(_ops.dict_update(self._rp_field(), self, {key: value}, "aset_item"))
+        self._rp_update({key: value}, "aset_item")
 
     def aupdate(self, mapping: Mapping[str, Any] | None = None, /, **kwargs: Any) -> None:
         """Set several items in one atomic command (a script that checks the path), then locally."""
         items = dict(mapping or {}, **kwargs)
-        run(_ops.dict_update(self._rp_field(), self, items))
+        self._rp_update(items, "aupdate")
 
     def adel_item(self, key: str) -> None:
         """Delete ``key`` in Redis, then locally. KeyError when it is not there."""
@@ -259,7 +272,7 @@ class RedisDict(_Bound, dict):  # type: ignore[type-arg]
 
     def aclear(self) -> None:
         """Make the dict empty in Redis (``{}`` stays at the path), then locally."""
-        run(_ops.clear_container(self._rp_field(), self))
+        run_single(_ops.clear_container(self._rp_owner, self._rp_spec, self), what="aclear")
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (dict, (dict(self),))
