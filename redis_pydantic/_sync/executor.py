@@ -124,7 +124,10 @@ def run_single(
     root, command, on_reply = single
     if not read:
         batch = current_batch.get()
-        if (batch is not None and not batch.closed) or root._rp_state != 1:
+        if batch is not None and not batch.closed:
+            batch.add_single(single, returns_value, what, reload)
+            return None
+        if root._rp_state != 1:  # never saved: the document is created in the same MULTI/EXEC
             op = Op(root, [command], lambda replies: on_reply(replies[0]), returns_value=returns_value)
             op.reload, op.what = reload, what
             return run(op)
@@ -165,29 +168,40 @@ class Batch:
     def __init__(self, client: Any) -> None:
         self.client = client
         self.closed = False  # set when the pipeline() block ends; later writes go straight through
-        self.ops: list[Op] = []
-        self.created: set[int] = set()
         self.commands: list[Command] = []
-        self.slices: list[tuple[Op, int, int]] = []
+        #: Per queued operation: first and last+1 command index, what applies the replies, the
+        #: read that refreshes a stale local value, and whether it is a one-command operation.
+        self.entries: list[tuple[int, int, Callable[[Any], Any], Callable[[], Single] | None, bool]] = []
+        self.roots: dict[int, Any] = {}
         self.checked: set[type] = set()
 
-    def add(self, op: Op) -> None:
-        if op.returns_value:
-            raise PipelineError(f"{op.what} is not supported inside pipeline(): it needs a reply from Redis")
-        if op.cls not in self.checked:
-            if op.cls._rp_client() is not self.client:  # type: ignore[attr-defined]
+    def _admit(self, cls: type, root: Any, returns_value: bool, what: str, creates: bool) -> None:
+        if returns_value:
+            raise PipelineError(f"{what} is not supported inside pipeline(): it needs a reply from Redis")
+        if cls not in self.checked:
+            if client_for(cls) is not self.client:
                 raise PipelineError("all models used inside one pipeline() must use the same Redis client")
-            self.checked.add(op.cls)
-        root = op.root
-        if root is not None and id(root) not in self.created:
-            create = None if op.creates else root._rp_create_command()
+            self.checked.add(cls)
+        if root is not None and id(root) not in self.roots:
+            create = None if creates else root._rp_create_command()
             if create is not None:
                 self.commands.append(create)
-            self.created.add(id(root))
+            self.roots[id(root)] = root
+
+    def add(self, op: Op) -> None:
+        self._admit(op.cls, op.root, op.returns_value, op.what, op.creates)
         start = len(self.commands)
         self.commands.extend(op.commands)
-        self.slices.append((op, start, len(self.commands)))
-        self.ops.append(op)
+        self.entries.append((start, len(self.commands), op.apply, op.reload, False))
+
+    def add_single(
+        self, single: Single, returns_value: bool, what: str, reload: Callable[[], Single] | None
+    ) -> None:
+        root, command, on_reply = single
+        self._admit(type(root), root, returns_value, what, False)
+        self.commands.append(command)
+        index = len(self.commands) - 1
+        self.entries.append((index, index + 1, on_reply, reload, True))
 
     def execute(self) -> None:
         if not self.commands:
@@ -202,25 +216,24 @@ class Batch:
                         queue(pipe, command)
                 replies = pipe.execute(raise_on_error=False)
         except TRANSPORT_ERRORS as exc:
-            first_root = self.ops[0].root if self.ops else None
+            first_root = next(iter(self.roots.values()), None)
             raise translate(exc, self.client, first_root.key if first_root is not None else None) from exc
         failures = [(i, self.commands[i], r) for i, r in enumerate(replies) if isinstance(r, Exception)]
-        roots = {id(op.root): op.root for op in self.ops if op.root is not None}
         if not failures:
-            for root in roots.values():
+            for root in self.roots.values():
                 root._rp_mark_stored()
-            for op, start, end in self.slices:
+            for start, end, apply, reload, single in self.entries:
                 try:
-                    op.apply(list(replies[start:end]))
+                    apply(replies[start] if single else list(replies[start:end]))
                 except Stale:
-                    if op.reload is not None:
-                        run_single(op.reload(), read=True)
+                    if reload is not None:
+                        run_single(reload(), read=True)
                 except RedisCommandError as exc:
                     # Some commands answer nil instead of an error (JSON.ARRAPPEND on a $ path
                     # that no longer holds a list): that op failed too and was not applied.
                     failures.append((start, self.commands[start], exc))
         if failures:
-            for root in roots.values():
+            for root in self.roots.values():
                 _reload_quietly(root)
             listed = "; ".join(f"#{i} {_describe(c)}: {r}" for i, c, r in failures)
             raise PipelineError(
