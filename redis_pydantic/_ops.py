@@ -143,6 +143,23 @@ def document_json(model: Any) -> bytes:
     return model.__pydantic_serializer__.to_json(model)
 
 
+def validate_into(model: Any, raw: str | bytes) -> None:
+    """Validate the JSON document ``raw`` straight into ``model``, keeping its identity and binding.
+
+    pydantic fills the existing instance (as ``__init__`` does), which is cheaper than building a
+    second model and copying it over; the library's own per-instance state is kept.
+    """
+    state = {name: getattr(model, name, None) for name in _STATE_SLOTS}
+    type(model).__pydantic_validator__.validate_json(raw, self_instance=model)
+    for name, value in state.items():
+        if value is not None:
+            object.__setattr__(model, name, value)
+
+
+#: Library state that a re-validation of an existing instance must not reset.
+_STATE_SLOTS = ("_rp_pk", "_rp_key", "_rp_state", "_rp_root", "_rp_path")
+
+
 def replace_fields(target: BaseModel, loaded: BaseModel) -> None:
     """Make ``target`` hold the field values of ``loaded``, in place."""
     target.__dict__.clear()

@@ -85,7 +85,7 @@ class RedisModelMixin:
         raw = _ops.unwrap_json(await read(type(root), root.key, ("JSON.GET", root.key, json_path)), root.key)
         if raw is None:
             raise KeyNotFoundError(root.key, f"the document at {root.key!r} has no {json_path}")
-        _ops.replace_fields(self, type(self).model_validate_json(raw))  # type: ignore[arg-type, attr-defined]
+        _ops.validate_into(self, raw)
         root._rp_mark_stored()
         return self
 
