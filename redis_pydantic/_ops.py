@@ -501,6 +501,13 @@ def dict_popitem(f: Field, d: dict[str, Any]) -> Op:
 # --------------------------------------------------------------------------- model-level
 
 
+def field_payloads(model: Any) -> dict[str, bytes]:
+    """The JSON of each loaded field of ``model``, to tell which fields a block changed."""
+    specs = field_specs(type(model))
+    d = model.__dict__
+    return {name: spec.dump_json(d[name]) for name, spec in specs.items() if name in d}
+
+
 def replace_model(model: Any, root: Any, path: tuple[str, ...], value: Any) -> Op:
     """Replace the nested ``model`` (at ``path`` in ``root``'s document) by ``value``."""
     cls = type(model)

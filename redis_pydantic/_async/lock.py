@@ -12,7 +12,6 @@ from redis_pydantic import _ops, _paths
 from redis_pydantic._async.executor import execute
 from redis_pydantic._compat import AsyncLock
 from redis_pydantic._lease import AsyncLeaseKeeper
-from redis_pydantic._schema import field_specs
 from redis_pydantic._scripts import SAVE_AND_RELEASE, ScriptCall
 from redis_pydantic.errors import LockLostError, LockTimeoutError, map_exceptions
 
@@ -20,12 +19,6 @@ from redis_pydantic.errors import LockLostError, LockTimeoutError, map_exception
 DEFAULT_TIMEOUT = 10.0
 #: How long ``lock()`` waits for another holder, in seconds, before LockTimeoutError.
 DEFAULT_BLOCKING_TIMEOUT = 10.0
-
-
-def _field_payloads(model: Any) -> dict[str, bytes]:
-    specs = field_specs(type(model))
-    d = model.__dict__
-    return {name: spec.dump_json(d[name]) for name, spec in specs.items() if name in d}
 
 
 @asynccontextmanager
@@ -47,7 +40,7 @@ async def model_lock(
     keeper = None
     try:
         await model.load()
-        before = _field_payloads(model)
+        before = _ops.field_payloads(model)
         if extend and timeout:
             keeper = AsyncLeaseKeeper(lock, timeout / 3)
             keeper.start()
@@ -62,7 +55,7 @@ async def model_lock(
         raise
     if keeper is not None:
         await keeper.stop()
-    after = _field_payloads(model)
+    after = _ops.field_payloads(model)
     changed: list[Any] = []
     for name, payload in after.items():
         if before.get(name) != payload:

@@ -6,18 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 from typing_extensions import Self
 
-from redis_pydantic import _ops, _paths, _schema
+from redis_pydantic import _base, _ops, _paths, _schema
 from redis_pydantic._async import connection
 from redis_pydantic._async.executor import Batch, current_batch, read, run
 from redis_pydantic._async.fields import unloaded_value, wrap_value
 from redis_pydantic._async.lock import DEFAULT_BLOCKING_TIMEOUT, DEFAULT_TIMEOUT, model_lock
-from redis_pydantic.errors import KeyNotFoundError, WrongModelKeyError
-
-_NEW = 0  # never saved or loaded by this instance: the first field op creates the document
-_STORED = 1  # saved or loaded: field ops require the document to exist
+from redis_pydantic.errors import KeyNotFoundError
 
 _nested_classes: dict[type, type[BaseModel]] = {}
 
@@ -28,26 +25,6 @@ def _nested_class(original: type[BaseModel]) -> type[BaseModel]:
 
 def _prepare(cls: type[BaseModel]) -> None:
     _schema.prepare_model_class(cls, _nested_class, wrap_value, unloaded_value)
-
-
-def _init_state(model: Any) -> None:
-    object.__setattr__(model, "_rp_pk", None)
-    object.__setattr__(model, "_rp_root", None)
-    object.__setattr__(model, "_rp_path", ())
-    object.__setattr__(model, "_rp_state", _NEW)
-    object.__setattr__(model, "_rp_key", None)
-
-
-def _with_state_init(post_init: Any) -> Any:
-    """Wrap a subclass's own model_post_init so the library's set-up always runs first."""
-
-    def model_post_init(self: Any, context: Any, /) -> None:
-        _init_state(self)
-        post_init(self, context)
-
-    model_post_init.__doc__ = post_init.__doc__
-    model_post_init.__rp_wrapped__ = True  # type: ignore[attr-defined]
-    return model_post_init
 
 
 class RedisModelMixin:
@@ -113,7 +90,7 @@ class RedisModelMixin:
         raise RuntimeError("Can only duplicate from top level model")
 
 
-class BaseRedisModel(RedisModelMixin, BaseModel):
+class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
     """A pydantic model stored in Redis as a JSON document at ``"<prefix>:<pk>"``.
 
     Example::
@@ -151,162 +128,12 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
     # -- class set-up --------------------------------------------------------------------------
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        own = cls.__dict__.get("Meta")
-        parent = next(base for base in cls.__mro__[1:] if "Meta" in base.__dict__)
-        inherited = {k: v for k, v in vars(parent.__dict__["Meta"]).items() if not k.startswith("__")}
-        inherited.pop("key_prefix", None)
-        if own is not None:
-            inherited.update({k: v for k, v in vars(own).items() if not k.startswith("__")})
-        inherited.setdefault("key_prefix", None)
-        if not inherited["key_prefix"]:
-            inherited["key_prefix"] = cls.__name__
-        # Each class gets its own Meta, so changing one class's options never changes another's.
-        cls.Meta = type("Meta", (), inherited)  # type: ignore[assignment, misc]
-        own_post_init = cls.__dict__.get("model_post_init")
-        if own_post_init is not None and not getattr(own_post_init, "__rp_wrapped__", False):
-            type.__setattr__(cls, "model_post_init", _with_state_init(own_post_init))
+        _base.set_up_class(cls)
         super().__pydantic_init_subclass__(**kwargs)
 
     @classmethod
     def _rp_client(cls) -> Any:
         return connection.client_for(cls)
-
-    # -- construction --------------------------------------------------------------------------
-    def __init__(self, /, **data: Any) -> None:
-        pk = data.pop("pk", None)
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            if not all(e["type"] == "missing" and len(e["loc"]) == 1 for e in exc.errors()):
-                raise
-            # A partial instance: required fields that were not given stay unloaded.
-            self._rp_init_partial(data)
-        if pk is not None:
-            self.pk = pk
-
-    # Tells pydantic that this __init__ only adds to BaseModel's: validation (model_validate,
-    # get, load) then builds instances directly instead of calling __init__ with a dict.
-    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
-
-    def _rp_init_partial(self, data: dict[str, Any]) -> None:
-        specs = _schema.field_specs(type(self))
-        fields = type(self).__pydantic_fields__
-        by_alias = {info.alias: name for name, info in fields.items() if info.alias}
-        values: dict[str, Any] = {}
-        for given, value in data.items():
-            name = by_alias.get(given, given)
-            if name in specs:
-                values[name] = specs[name].load_python(value)
-        partial = type(self).model_construct(_fields_set=set(values), **values)
-        for name, info in fields.items():
-            # model_construct leaves defaults unvalidated; nested models must become Redis-enabled.
-            if name not in values and info.validate_default and name in partial.__dict__:
-                partial.__dict__[name] = specs[name].load_python(partial.__dict__[name])
-        object.__setattr__(self, "__dict__", partial.__dict__)
-        object.__setattr__(self, "__pydantic_fields_set__", partial.__pydantic_fields_set__)
-        object.__setattr__(self, "__pydantic_extra__", partial.__pydantic_extra__)
-        object.__setattr__(self, "__pydantic_private__", partial.__pydantic_private__)
-        _init_state(self)
-
-    def model_post_init(self, context: Any, /) -> None:
-        """Set up the library's per-instance state; pydantic calls it for every new instance.
-
-        A subclass may override it; the library's set-up still runs first.
-        """
-        # Validated or constructed, every instance passes here, so the hot paths read plain
-        # attributes instead of probing with getattr.
-        _init_state(self)
-
-    def __getstate__(self) -> dict[Any, Any]:
-        state = super().__getstate__()
-        state["_rp_pk"] = getattr(self, "_rp_pk", None)
-        return state
-
-    def __setstate__(self, state: dict[Any, Any]) -> None:
-        pk = state.pop("_rp_pk", None)
-        super().__setstate__(state)
-        _init_state(self)
-        object.__setattr__(self, "_rp_pk", pk)
-
-    def __copy__(self) -> Self:
-        copy = super().__copy__()
-        _init_state(copy)
-        for name in ("_rp_pk", "_rp_state", "_rp_key"):
-            object.__setattr__(copy, name, getattr(self, name, None))
-        return copy
-
-    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
-        copy = super().__deepcopy__(memo)
-        _init_state(copy)
-        for name in ("_rp_pk", "_rp_state", "_rp_key"):
-            object.__setattr__(copy, name, getattr(self, name, None))
-        return copy
-
-    # -- identity ------------------------------------------------------------------------------
-    @property
-    def pk(self) -> str:
-        """This model's primary key: a new random hex id unless set."""
-        pk = getattr(self, "_rp_pk", None)
-        if pk is None:
-            pk = _paths.new_pk()
-            object.__setattr__(self, "_rp_pk", pk)
-        return pk  # type: ignore[no-any-return]
-
-    @pk.setter
-    def pk(self, value: str) -> None:
-        if not isinstance(value, str) or not value:
-            raise TypeError(f"pk must be a non-empty str, not {value!r}")
-        object.__setattr__(self, "_rp_pk", value)
-        object.__setattr__(self, "_rp_key", None)
-
-    @property
-    def key(self) -> str:
-        """The Redis key of this model: ``"<key_prefix>:<pk>"``."""
-        key = getattr(self, "_rp_key", None)
-        if key is None:
-            key = f"{type(self).Meta.key_prefix}:{self.pk}"  # type: ignore[attr-defined]
-            object.__setattr__(self, "_rp_key", key)
-        return key
-
-    @classmethod
-    def _rp_pk_of(cls, key: str) -> str:
-        prefix = f"{cls.Meta.key_prefix}:"
-        if not isinstance(key, str) or not key.startswith(prefix) or len(key) == len(prefix):
-            raise WrongModelKeyError(f"{key!r} is not a key of {cls.__name__} (expected '{prefix}<pk>')")
-        return key[len(prefix) :]
-
-    # -- state ---------------------------------------------------------------------------------
-    def _rp_mark_stored(self) -> None:
-        object.__setattr__(self, "_rp_state", _STORED)
-
-    def _rp_missing_required(self) -> list[str]:
-        d = self.__dict__
-        return [
-            name
-            for name, info in type(self).__pydantic_fields__.items()
-            if name not in d and info.is_required()
-        ]
-
-    def _rp_check_complete(self) -> None:
-        missing = self._rp_missing_required()
-        if missing:
-            raise ValidationError.from_exception_data(
-                type(self).__name__,
-                [{"type": "missing", "loc": (name,), "input": self.__dict__} for name in missing],
-            )
-
-    def _rp_create_command(self) -> tuple[Any, ...] | None:
-        """For a never-saved instance: the JSON.SET ... NX that creates its document first."""
-        if getattr(self, "_rp_state", _NEW) != _NEW or getattr(self, "_rp_root", None) is not None:
-            return None
-        if self._rp_missing_required():
-            return None
-        return ("JSON.SET", self.key, "$", _ops.document_json(self), "NX")
-
-    # -- documents -----------------------------------------------------------------------------
-    def redis_dump(self) -> dict[str, Any]:
-        """The JSON-compatible dict that :meth:`save` stores (bytes as base64 text)."""
-        return self.model_dump(mode="json")
 
     async def save(self) -> Self:
         """Write the whole document in one JSON.SET. Unloaded required fields raise ValidationError."""
@@ -336,7 +163,7 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
             raise KeyNotFoundError(key)
         model = cls.model_validate_json(raw)
         object.__setattr__(model, "_rp_pk", pk)
-        object.__setattr__(model, "_rp_state", _STORED)
+        object.__setattr__(model, "_rp_state", _base.STORED)
         return model
 
     async def delete(self, key: str | None = None) -> bool:
@@ -357,7 +184,7 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
     async def _rp_delete(cls, key: str, model: Any) -> bool:
         op = _ops.Op(model, [("DEL", key)], lambda replies: bool(replies[0]), what="delete", cls=cls)
         if model is not None:
-            object.__setattr__(model, "_rp_state", _STORED)
+            object.__setattr__(model, "_rp_state", _base.STORED)
         result = await run(op)
         return bool(result)
 
@@ -426,7 +253,7 @@ class BaseRedisModel(RedisModelMixin, BaseModel):
             yield self
             return
         root, _ = _ops.locate(self)
-        if refresh and getattr(root, "_rp_state", _NEW) == _STORED:
+        if refresh and getattr(root, "_rp_state", _base.NEW) == _base.STORED:
             await self.load()
         batch = Batch(type(root)._rp_client())
         token = current_batch.set(batch)

@@ -1,0 +1,211 @@
+"""The I/O-free core of a stored model, shared by both faces.
+
+Identity (``pk``, ``key``), the ``Meta`` options, partial instances, the library's per-instance
+state and copying live here; each face's ``BaseRedisModel`` adds the methods that talk to Redis.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ValidationError
+from typing_extensions import Self
+
+from redis_pydantic import _ops, _paths, _schema
+from redis_pydantic.errors import WrongModelKeyError
+
+NEW = 0  # never saved or loaded by this instance: the first field op creates the document
+STORED = 1  # saved or loaded: field ops require the document to exist
+
+
+def init_state(model: Any) -> None:
+    """Set the library's per-instance state (slots of the face's ``BaseRedisModel``)."""
+    object.__setattr__(model, "_rp_pk", None)
+    object.__setattr__(model, "_rp_root", None)
+    object.__setattr__(model, "_rp_path", ())
+    object.__setattr__(model, "_rp_state", NEW)
+    object.__setattr__(model, "_rp_key", None)
+
+
+def _with_state_init(post_init: Any) -> Any:
+    """Wrap a subclass's own model_post_init so the library's set-up always runs first."""
+
+    def model_post_init(self: Any, context: Any, /) -> None:
+        init_state(self)
+        post_init(self, context)
+
+    model_post_init.__doc__ = post_init.__doc__
+    model_post_init.__rp_wrapped__ = True  # type: ignore[attr-defined]
+    return model_post_init
+
+
+def set_up_class(cls: Any) -> None:
+    """Give a new model class its own ``Meta`` and keep the state set-up in ``model_post_init``.
+
+    A subclass inherits the options its own ``Meta`` does not set, except ``key_prefix`` (the
+    class name unless given). Each class gets its own ``Meta`` object, so changing one class's
+    options never changes another's.
+    """
+    own = cls.__dict__.get("Meta")
+    parent = next(base for base in cls.__mro__[1:] if "Meta" in base.__dict__)
+    inherited = {k: v for k, v in vars(parent.__dict__["Meta"]).items() if not k.startswith("__")}
+    inherited.pop("key_prefix", None)
+    if own is not None:
+        inherited.update({k: v for k, v in vars(own).items() if not k.startswith("__")})
+    if not inherited.get("key_prefix"):
+        inherited["key_prefix"] = cls.__name__
+    cls.Meta = type("Meta", (), inherited)
+    own_post_init = cls.__dict__.get("model_post_init")
+    if own_post_init is not None and not getattr(own_post_init, "__rp_wrapped__", False):
+        type.__setattr__(cls, "model_post_init", _with_state_init(own_post_init))
+
+
+# At run time the core is a plain mixin placed before BaseModel; type checkers see BaseModel.
+if TYPE_CHECKING:
+    _ModelBase = BaseModel
+else:
+    _ModelBase = object
+
+
+class StoredModelCore(_ModelBase):
+    """Identity, state and construction of a stored model; no I/O."""
+
+    __slots__ = ()
+    Meta: ClassVar[Any]
+
+    # -- construction --------------------------------------------------------------------------
+    def __init__(self, /, **data: Any) -> None:
+        pk = data.pop("pk", None)
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            if not all(e["type"] == "missing" and len(e["loc"]) == 1 for e in exc.errors()):
+                raise
+            # A partial instance: required fields that were not given stay unloaded.
+            self._rp_init_partial(data)
+        if pk is not None:
+            self.pk = pk
+
+    # Tells pydantic that this __init__ only adds to BaseModel's: validation (model_validate,
+    # get, load) then builds instances directly instead of calling __init__ with a dict.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    def _rp_init_partial(self, data: dict[str, Any]) -> None:
+        specs = _schema.field_specs(type(self))
+        fields = type(self).__pydantic_fields__
+        by_alias = {info.alias: name for name, info in fields.items() if info.alias}
+        values: dict[str, Any] = {}
+        for given, value in data.items():
+            name = by_alias.get(given, given)
+            if name in specs:
+                values[name] = specs[name].load_python(value)
+        partial = type(self).model_construct(_fields_set=set(values), **values)
+        for name, info in fields.items():
+            # model_construct leaves defaults unvalidated; nested models must become Redis-enabled.
+            if name not in values and info.validate_default and name in partial.__dict__:
+                partial.__dict__[name] = specs[name].load_python(partial.__dict__[name])
+        object.__setattr__(self, "__dict__", partial.__dict__)
+        object.__setattr__(self, "__pydantic_fields_set__", partial.__pydantic_fields_set__)
+        object.__setattr__(self, "__pydantic_extra__", partial.__pydantic_extra__)
+        object.__setattr__(self, "__pydantic_private__", partial.__pydantic_private__)
+        init_state(self)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Set up the library's per-instance state; pydantic calls it for every new instance.
+
+        A subclass may override it; the library's set-up still runs first.
+        """
+        # Validated or constructed, every instance passes here, so the hot paths read plain
+        # attributes instead of probing with getattr.
+        init_state(self)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        state = super().__getstate__()
+        state["_rp_pk"] = getattr(self, "_rp_pk", None)
+        return state
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        pk = state.pop("_rp_pk", None)
+        super().__setstate__(state)
+        init_state(self)
+        object.__setattr__(self, "_rp_pk", pk)
+
+    def __copy__(self) -> Self:
+        copy = super().__copy__()
+        init_state(copy)
+        for name in ("_rp_pk", "_rp_state", "_rp_key"):
+            object.__setattr__(copy, name, getattr(self, name, None))
+        return copy
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        copy = super().__deepcopy__(memo)
+        init_state(copy)
+        for name in ("_rp_pk", "_rp_state", "_rp_key"):
+            object.__setattr__(copy, name, getattr(self, name, None))
+        return copy
+
+    # -- identity ------------------------------------------------------------------------------
+    @property
+    def pk(self) -> str:
+        """This model's primary key: a new random hex id unless set."""
+        pk = getattr(self, "_rp_pk", None)
+        if pk is None:
+            pk = _paths.new_pk()
+            object.__setattr__(self, "_rp_pk", pk)
+        return pk  # type: ignore[no-any-return]
+
+    @pk.setter
+    def pk(self, value: str) -> None:
+        if not isinstance(value, str) or not value:
+            raise TypeError(f"pk must be a non-empty str, not {value!r}")
+        object.__setattr__(self, "_rp_pk", value)
+        object.__setattr__(self, "_rp_key", None)
+
+    @property
+    def key(self) -> str:
+        """The Redis key of this model: ``"<key_prefix>:<pk>"``."""
+        key = getattr(self, "_rp_key", None)
+        if key is None:
+            key = f"{type(self).Meta.key_prefix}:{self.pk}"  # type: ignore[attr-defined]
+            object.__setattr__(self, "_rp_key", key)
+        return key
+
+    @classmethod
+    def _rp_pk_of(cls, key: str) -> str:
+        prefix = f"{cls.Meta.key_prefix}:"
+        if not isinstance(key, str) or not key.startswith(prefix) or len(key) == len(prefix):
+            raise WrongModelKeyError(f"{key!r} is not a key of {cls.__name__} (expected '{prefix}<pk>')")
+        return key[len(prefix) :]
+
+    # -- state ---------------------------------------------------------------------------------
+    def _rp_mark_stored(self) -> None:
+        object.__setattr__(self, "_rp_state", STORED)
+
+    def _rp_missing_required(self) -> list[str]:
+        d = self.__dict__
+        return [
+            name
+            for name, info in type(self).__pydantic_fields__.items()
+            if name not in d and info.is_required()
+        ]
+
+    def _rp_check_complete(self) -> None:
+        missing = self._rp_missing_required()
+        if missing:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [{"type": "missing", "loc": (name,), "input": self.__dict__} for name in missing],
+            )
+
+    def _rp_create_command(self) -> tuple[Any, ...] | None:
+        """For a never-saved instance: the JSON.SET ... NX that creates its document first."""
+        if getattr(self, "_rp_state", NEW) != NEW or getattr(self, "_rp_root", None) is not None:
+            return None
+        if self._rp_missing_required():
+            return None
+        return ("JSON.SET", self.key, "$", _ops.document_json(self), "NX")
+
+    # -- documents -----------------------------------------------------------------------------
+    def redis_dump(self) -> dict[str, Any]:
+        """The JSON-compatible dict that :meth:`save` stores (bytes as base64 text)."""
+        return self.model_dump(mode="json")
