@@ -17,12 +17,17 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pydantic import BaseModel
-
 from redis_pydantic import _ops
-from redis_pydantic._schema import MODEL, FieldSpec
+from redis_pydantic._schema import FieldSpec
 from redis_pydantic._sync.executor import run, run_single
-from redis_pydantic.errors import FieldNotLoadedError
+from redis_pydantic._values import (
+    DictCopies,
+    ListCopies,
+    ScalarCopies,
+    UnloadedBase,
+    ValueProxy,
+    value_wrapper,
+)
 
 
 class _Bound:
@@ -45,18 +50,8 @@ class _Bound:
         return getattr(self._rp_owner, self._rp_spec.name)
 
 
-class _BoundScalar(_Bound):
+class _BoundScalar(_Bound, ScalarCopies):
     __slots__ = ()
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        # Copies and pickles hold the plain value, never the owning model.
-        return self._rp_owner.__dict__[self._rp_spec.name].__reduce_ex__(protocol)
-
-    def __copy__(self) -> Any:
-        return self._rp_owner.__dict__[self._rp_spec.name]
-
-    def __deepcopy__(self, memo: Any) -> Any:
-        return self._rp_owner.__dict__[self._rp_spec.name]
 
 
 class _Number(_BoundScalar):
@@ -101,97 +96,16 @@ class RedisUUID(_BoundScalar, uuid.UUID):
     """A ``UUID`` field value."""
 
 
-def _datetime(v: datetime.datetime) -> Any:
-    return RedisDatetime(
-        v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond, v.tzinfo, fold=v.fold
-    )
+class RedisValue(_Bound, ValueProxy):
+    """A field value Python does not let us subclass (``bool``, ``None``, enum members...).
 
-
-def _uuid(v: uuid.UUID) -> Any:
-    u = object.__new__(RedisUUID)
-    object.__setattr__(u, "int", v.int)
-    object.__setattr__(u, "is_safe", v.is_safe)
-    return u
-
-
-#: Types whose bound subclass is made by calling the subclass on the value.
-_PLAIN: dict[type, Any] = {
-    str: RedisStr,
-    int: RedisInt,
-    float: RedisFloat,
-    bytes: RedisBytes,
-    decimal.Decimal: RedisDecimal,
-}
-
-_MAKERS: dict[type, Any] = {
-    datetime.datetime: _datetime,
-    datetime.date: lambda v: RedisDate(v.year, v.month, v.day),
-    uuid.UUID: _uuid,
-}
-
-
-class RedisValue(_Bound):
-    """A field value that Python does not let us subclass: ``bool``, ``None``, enum members...
-
-    It compares, hashes, formats and tests truthiness like the value it holds, and passes
-    attribute access through (``model.color.name`` on an enum field). Compare it with ``==``,
-    not ``is``: ``model.active == True`` and ``if model.active:`` work; ``model.active is True``
-    does not. ``model_dump()`` and the stored JSON always hold the real value.
+    Compare it with ``==``, not ``is``; see :class:`redis_pydantic._values.ValueProxy`.
     """
 
-    __slots__ = ("_rp_owner", "_rp_spec", "_rp_value")
-
-    def __init__(self, owner: Any, spec: FieldSpec, value: Any) -> None:
-        object.__setattr__(self, "_rp_owner", owner)
-        object.__setattr__(self, "_rp_spec", spec)
-        object.__setattr__(self, "_rp_value", value)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, RedisValue):
-            other = other._rp_value
-        return bool(self._rp_value == other)
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
-
-    def __hash__(self) -> int:
-        return hash(self._rp_value)
-
-    def __bool__(self) -> bool:
-        return bool(self._rp_value)
-
-    def __repr__(self) -> str:
-        return repr(self._rp_value)
-
-    def __str__(self) -> str:
-        return str(self._rp_value)
-
-    def __format__(self, spec: str) -> str:
-        return format(self._rp_value, spec)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._rp_value, name)
-
-    def __iter__(self) -> Any:
-        return iter(self._rp_value)
-
-    def __len__(self) -> int:
-        return len(self._rp_value)
-
-    def __contains__(self, item: object) -> bool:
-        return item in self._rp_value
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        return self._rp_value.__reduce_ex__(protocol)
-
-    def __copy__(self) -> Any:
-        return self._rp_value
-
-    def __deepcopy__(self, memo: Any) -> Any:
-        return self._rp_value
+    __slots__ = ()
 
 
-class RedisList(_Bound, list):  # type: ignore[type-arg]
+class RedisList(_Bound, ListCopies, list):  # type: ignore[type-arg]
     """A ``list`` field value. Plain list methods change only the local list; the ``a``-prefixed
     methods change Redis atomically first and then the local list."""
 
@@ -225,22 +139,11 @@ class RedisList(_Bound, list):  # type: ignore[type-arg]
         """Make the list empty in Redis (``[]`` stays at the path), then locally."""
         run_single(_ops.clear_container(self._rp_owner, self._rp_spec, self), what="aclear")
 
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        return (list, (list(self),))
-
-    def __copy__(self) -> list[Any]:
-        return list(self)
-
-    def __deepcopy__(self, memo: Any) -> list[Any]:
-        import copy
-
-        return copy.deepcopy(list(self), memo)
-
 
 _MISSING: Any = _ops._MISSING
 
 
-class RedisDict(_Bound, dict):  # type: ignore[type-arg]
+class RedisDict(_Bound, DictCopies, dict):  # type: ignore[type-arg]
     """A ``dict`` field value (``Dict[str, T]``). Plain dict methods change only the local dict;
     the ``a``-prefixed methods change Redis atomically first and then the local dict."""
 
@@ -274,114 +177,25 @@ class RedisDict(_Bound, dict):  # type: ignore[type-arg]
         """Make the dict empty in Redis (``{}`` stays at the path), then locally."""
         run_single(_ops.clear_container(self._rp_owner, self._rp_spec, self), what="aclear")
 
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        return (dict, (dict(self),))
 
-    def __copy__(self) -> dict[Any, Any]:
-        return dict(self)
-
-    def __deepcopy__(self, memo: Any) -> dict[Any, Any]:
-        import copy
-
-        return copy.deepcopy(dict(self), memo)
-
-
-class UnloadedField(_Bound):
+class UnloadedField(_Bound, UnloadedBase):
     """What a field of a partial instance reads as before it is loaded or set.
 
     It has ``load()`` and ``set()``; any other use raises :class:`FieldNotLoadedError`.
     """
 
-    __slots__ = ("_rp_owner", "_rp_spec")
-
-    def __init__(self, owner: Any, spec: FieldSpec) -> None:
-        object.__setattr__(self, "_rp_owner", owner)
-        object.__setattr__(self, "_rp_spec", spec)
-
-    def _fail(self) -> FieldNotLoadedError:
-        return FieldNotLoadedError(
-            f"{self._rp_spec.qualname} is not loaded: give it a value, or call load() on it or on the model"
-        )
-
-    def __repr__(self) -> str:
-        return f"<unloaded {self._rp_spec.qualname}>"
-
-    def __getattr__(self, name: str) -> Any:
-        raise self._fail()
-
-    def __bool__(self) -> bool:
-        raise self._fail()
-
-    def __str__(self) -> str:
-        raise self._fail()
-
-    def __eq__(self, other: object) -> bool:
-        raise self._fail()
-
-    def __hash__(self) -> int:
-        raise self._fail()
+    __slots__ = ()
 
 
-def _refuse(name: str) -> Any:
-    def refuse(self: UnloadedField, *args: Any) -> Any:
-        raise self._fail()
-
-    refuse.__name__ = name
-    return refuse
-
-
-# Python looks operators up on the type, past __getattr__, so each one has to refuse explicitly.
-for _name in (
-    *(f"__{op}__" for op in ("ne", "lt", "le", "gt", "ge", "neg", "pos", "abs", "invert")),
-    *(f"__{op}__" for op in ("int", "float", "complex", "index", "round", "trunc", "floor", "ceil")),
-    *(f"__{op}__" for op in ("len", "iter", "reversed", "contains", "getitem", "bytes")),
-    *(
-        f"__{r}{op}__"
-        for op in ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "divmod", "pow")
-        for r in ("", "r")
-    ),
-    *(f"__{r}{op}__" for op in ("lshift", "rshift", "and", "xor", "or") for r in ("", "r")),
-):
-    setattr(UnloadedField, _name, _refuse(_name))
-del _name
-
-
-def _bind(obj: Any, owner: Any, spec: FieldSpec) -> Any:
-    object.__setattr__(obj, "_rp_owner", owner)
-    object.__setattr__(obj, "_rp_spec", spec)
-    return obj
-
-
-def wrap_value(owner: Any, spec: FieldSpec, value: Any) -> Any:
-    """The bound form of ``value``, the field ``spec`` of the model instance ``owner``."""
-    kind = type(value)
-    plain = _PLAIN.get(kind)
-    if plain is not None:  # str, int, float, bytes, Decimal: the common case, kept short
-        obj = plain(value)
-        obj._rp_owner = owner
-        obj._rp_spec = spec
-        return obj
-    if kind is RedisList or kind is RedisDict:
-        return _bind(value, owner, spec)
-    if kind is list or kind is dict:
-        container = RedisList(value) if kind is list else RedisDict(value)
-        owner.__dict__[spec.name] = container
-        return _bind(container, owner, spec)
-    maker = _MAKERS.get(kind)
-    if maker is not None:
-        return _bind(maker(value), owner, spec)
-    bind_model = getattr(value, "_rp_bind", None)
-    if bind_model is not None:
-        bind_model(owner, spec.name)
-        return value
-    if spec.kind == MODEL and isinstance(value, BaseModel):
-        # A plain instance of the user's class (assigned with ``=`` or unpickled): store its
-        # Redis-enabled copy, as validation would have.
-        converted = spec.item_type.model_validate(value)
-        owner.__dict__[spec.name] = converted
-        converted._rp_bind(owner, spec.name)
-        return converted
-    return RedisValue(owner, spec, value)
+wrap_value = value_wrapper(
+    {str: RedisStr, int: RedisInt, float: RedisFloat, bytes: RedisBytes, decimal.Decimal: RedisDecimal},
+    RedisDatetime,
+    RedisDate,
+    RedisUUID,
+    RedisList,
+    RedisDict,
+    RedisValue,
+)
 
 
 def unloaded_value(owner: Any, spec: FieldSpec) -> UnloadedField:
