@@ -28,6 +28,8 @@ current_batch: contextvars.ContextVar[Batch | None] = contextvars.ContextVar(
 
 async def execute(client: Any, command: Command) -> Any:
     """Send one command; scripts go by EVALSHA and are loaded with EVAL when the server lacks them."""
+    if type(command) is tuple and command[0] != "JSON.GET":  # the common case first
+        return await client.execute_command(*command)
     if isinstance(command, ScriptCall):
         try:
             return await client.execute_command(*command.evalsha_args())
@@ -83,11 +85,7 @@ async def run(op: Op, *, direct: bool = False) -> Any:
         if create is not None:
             replies = (await transaction(client, [create, *commands]))[1:]
         elif len(commands) == 1:
-            command = commands[0]
-            if type(command) is tuple and command[0] != "JSON.GET":  # the common case, inline
-                replies = [await client.execute_command(*command)]
-            else:
-                replies = [await execute(client, command)]
+            replies = [await execute(client, commands[0])]
         else:
             replies = await transaction(client, commands)
     except TRANSPORT_ERRORS as exc:
@@ -96,13 +94,8 @@ async def run(op: Op, *, direct: bool = False) -> Any:
         root._rp_mark_stored()
     try:
         return op.apply(replies)
-    except Stale as stale:
-        # Redis made the change, but the local value was out of date: read the field again.
-        if op.reload is not None:
-            await run_single(op.reload(), read=True)
-        return stale.args[0] if stale.args else None
-    except Recheck as recheck:
-        return await run(recheck.op, direct=True)
+    except (Stale, Recheck) as exc:
+        return await _recover(exc, op.reload)
 
 
 async def run_single(
@@ -132,24 +125,26 @@ async def run_single(
             return await run(op)
     client = client_for(type(root))
     try:
-        if type(command) is tuple and command[0] != "JSON.GET":
-            reply = await client.execute_command(*command)
-        else:
-            reply = await execute(client, command)
+        reply = await execute(client, command)
     except TRANSPORT_ERRORS as exc:
         raise translate(exc, client, root.key) from exc
     try:
         result = on_reply(reply)
-    except Stale as stale:
-        # Redis made the change, but the local value was out of date: read the field again.
-        if reload is not None:
-            await run_single(reload(), read=True)
-        return stale.args[0] if stale.args else None
-    except Recheck as recheck:
-        return await run(recheck.op, direct=True)
+    except (Stale, Recheck) as exc:
+        return await _recover(exc, reload)
     if root._rp_state != 1:
         root._rp_mark_stored()
     return result
+
+
+async def _recover(exc: Stale | Recheck, reload: Callable[[], Single] | None) -> Any:
+    """Finish an operation whose reply needed one more read."""
+    if isinstance(exc, Recheck):
+        return await run(exc.op, direct=True)
+    # Redis made the change, but the local value was out of date: read the field again.
+    if reload is not None:
+        await run_single(reload(), read=True)
+    return exc.args[0] if exc.args else None
 
 
 async def read(cls: type, key: str, command: Command) -> Any:

@@ -29,6 +29,8 @@ current_batch: contextvars.ContextVar[Batch | None] = contextvars.ContextVar(
 
 def execute(client: Any, command: Command) -> Any:
     """Send one command; scripts go by EVALSHA and are loaded with EVAL when the server lacks them."""
+    if type(command) is tuple and command[0] != "JSON.GET":  # the common case first
+        return client.execute_command(*command)
     if isinstance(command, ScriptCall):
         try:
             return client.execute_command(*command.evalsha_args())
@@ -84,11 +86,7 @@ def run(op: Op, *, direct: bool = False) -> Any:
         if create is not None:
             replies = (transaction(client, [create, *commands]))[1:]
         elif len(commands) == 1:
-            command = commands[0]
-            if type(command) is tuple and command[0] != "JSON.GET":  # the common case, inline
-                replies = [client.execute_command(*command)]
-            else:
-                replies = [execute(client, command)]
+            replies = [execute(client, commands[0])]
         else:
             replies = transaction(client, commands)
     except TRANSPORT_ERRORS as exc:
@@ -97,13 +95,8 @@ def run(op: Op, *, direct: bool = False) -> Any:
         root._rp_mark_stored()
     try:
         return op.apply(replies)
-    except Stale as stale:
-        # Redis made the change, but the local value was out of date: read the field again.
-        if op.reload is not None:
-            run_single(op.reload(), read=True)
-        return stale.args[0] if stale.args else None
-    except Recheck as recheck:
-        return run(recheck.op, direct=True)
+    except (Stale, Recheck) as exc:
+        return _recover(exc, op.reload)
 
 
 def run_single(
@@ -133,24 +126,26 @@ def run_single(
             return run(op)
     client = client_for(type(root))
     try:
-        if type(command) is tuple and command[0] != "JSON.GET":
-            reply = client.execute_command(*command)
-        else:
-            reply = execute(client, command)
+        reply = execute(client, command)
     except TRANSPORT_ERRORS as exc:
         raise translate(exc, client, root.key) from exc
     try:
         result = on_reply(reply)
-    except Stale as stale:
-        # Redis made the change, but the local value was out of date: read the field again.
-        if reload is not None:
-            run_single(reload(), read=True)
-        return stale.args[0] if stale.args else None
-    except Recheck as recheck:
-        return run(recheck.op, direct=True)
+    except (Stale, Recheck) as exc:
+        return _recover(exc, reload)
     if root._rp_state != 1:
         root._rp_mark_stored()
     return result
+
+
+def _recover(exc: Stale | Recheck, reload: Callable[[], Single] | None) -> Any:
+    """Finish an operation whose reply needed one more read."""
+    if isinstance(exc, Recheck):
+        return run(exc.op, direct=True)
+    # Redis made the change, but the local value was out of date: read the field again.
+    if reload is not None:
+        run_single(reload(), read=True)
+    return exc.args[0] if exc.args else None
 
 
 def read(cls: type, key: str, command: Command) -> Any:
