@@ -275,11 +275,11 @@ def increase(owner: Any, spec: FieldSpec, amount: Any) -> Single:
     root, key, path = target(owner, spec)
 
     def on_reply(reply: Any) -> Any:
+        if isinstance(reply, bytes | str):  # RESP2 (and scripts) answer the JSON text "[n]"
+            reply = json.loads(reply)
         new = first(reply)
         if new is None:
             raise RedisCommandError(f"{path} is not a number in the document at {key!r}")
-        if isinstance(new, bytes | str):
-            new = spec.load_json(new)
         value = spec.load_python(new)
         store_local(owner, spec, value)
         return value

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from redis_pydantic._async import connection
 from redis_pydantic._async.model import BaseRedisModel
 from tests._twins import AsyncRedis
+from tests.conftest import BACKENDS, real_client_options
 
 PROPERTY_SETTINGS = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -34,7 +35,7 @@ class PropertyBag(BaseRedisModel):
     lists: dict[str, list[str]] = {}
 
 
-@pytest.fixture(params=["real", "real-decoded", "fake"])
+@pytest.fixture(params=BACKENDS)
 def run(request: pytest.FixtureRequest) -> Iterator[Runner]:
     """Run a coroutine to completion on a private loop whose models talk to the backend."""
     loop = asyncio.new_event_loop()
@@ -42,7 +43,7 @@ def run(request: pytest.FixtureRequest) -> Iterator[Runner]:
         client = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
     else:
         url = request.getfixturevalue("real_redis_url")
-        client = AsyncRedis.from_url(url, decode_responses=request.param == "real-decoded")
+        client = AsyncRedis.from_url(url, **real_client_options(request.param))
     previous = connection.override_client(client)
     try:
         yield loop.run_until_complete

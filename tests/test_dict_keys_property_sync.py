@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from redis_pydantic._sync import connection
 from redis_pydantic._sync.model import BaseRedisModel
 from tests._twins import SyncRedis
+from tests.conftest import BACKENDS, real_client_options
 
 PROPERTY_SETTINGS = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -27,14 +28,14 @@ class PropertyBag(BaseRedisModel):
     lists: dict[str, list[str]] = {}
 
 
-@pytest.fixture(params=["real", "real-decoded", "fake"])
+@pytest.fixture(params=BACKENDS)
 def client(request: pytest.FixtureRequest) -> Iterator[Any]:
     """A client for the backend, installed as every blocking model's client."""
     if request.param == "fake":
         redis_client = fakeredis.FakeRedis(server=fakeredis.FakeServer())
     else:
         url = request.getfixturevalue("real_redis_url")
-        redis_client = SyncRedis.from_url(url, decode_responses=request.param == "real-decoded")
+        redis_client = SyncRedis.from_url(url, **real_client_options(request.param))
     previous = connection.override_client(redis_client)
     try:
         yield redis_client

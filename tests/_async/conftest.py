@@ -12,6 +12,7 @@ import pytest
 from redis_pydantic._async import connection
 from redis_pydantic._ops import fakeredis_get, is_fakeredis
 from tests._twins import AsyncFakeRedis, AsyncRedis
+from tests.conftest import real_client_options
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ async def client(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[
         redis_client = AsyncFakeRedis(server=fakeredis.FakeServer())
     else:
         url = request.getfixturevalue("real_redis_url")
-        redis_client = AsyncRedis.from_url(url, decode_responses=backend == "real-decoded")
+        redis_client = AsyncRedis.from_url(url, **real_client_options(backend))
     await redis_client.flushdb()
     previous = connection.override_client(redis_client)
     try:

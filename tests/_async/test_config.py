@@ -10,6 +10,7 @@ import pytest
 from redis_pydantic._async import connection
 from redis_pydantic._async.model import BaseRedisModel
 from tests._twins import AsyncFakeRedis, AsyncRedis
+from tests.conftest import real_client_options
 
 SENTINEL_CLIENT = object()
 
@@ -44,9 +45,7 @@ async def other_client(backend, request):
         other = AsyncFakeRedis(server=fakeredis.FakeServer())
     else:
         url = urlsplit(request.getfixturevalue("real_redis_url"))
-        other = AsyncRedis.from_url(
-            urlunsplit(url._replace(path="/1")), decode_responses=backend == "real-decoded"
-        )
+        other = AsyncRedis.from_url(urlunsplit(url._replace(path="/1")), **real_client_options(backend))
     await other.flushdb()
     try:
         yield other

@@ -13,6 +13,7 @@ import pytest
 from redis_pydantic._ops import fakeredis_get, is_fakeredis
 from redis_pydantic._sync import connection
 from tests._twins import SyncFakeRedis, SyncRedis
+from tests.conftest import real_client_options
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def client(backend: str, request: pytest.FixtureRequest) -> Iterator[Any]:
         redis_client = SyncFakeRedis(server=fakeredis.FakeServer())
     else:
         url = request.getfixturevalue("real_redis_url")
-        redis_client = SyncRedis.from_url(url, decode_responses=backend == "real-decoded")
+        redis_client = SyncRedis.from_url(url, **real_client_options(backend))
     redis_client.flushdb()
     previous = connection.override_client(redis_client)
     try:

@@ -11,6 +11,7 @@ import pytest
 from redis_pydantic._sync import connection
 from redis_pydantic._sync.model import BaseRedisModel
 from tests._twins import SyncFakeRedis, SyncRedis
+from tests.conftest import real_client_options
 
 SENTINEL_CLIENT = object()
 
@@ -45,9 +46,7 @@ def other_client(backend, request):
         other = SyncFakeRedis(server=fakeredis.FakeServer())
     else:
         url = urlsplit(request.getfixturevalue("real_redis_url"))
-        other = SyncRedis.from_url(
-            urlunsplit(url._replace(path="/1")), decode_responses=backend == "real-decoded"
-        )
+        other = SyncRedis.from_url(urlunsplit(url._replace(path="/1")), **real_client_options(backend))
     other.flushdb()
     try:
         yield other
