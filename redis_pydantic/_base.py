@@ -23,6 +23,7 @@ def init_state(model: Any) -> None:
     object.__setattr__(model, "_rp_pk", None)
     object.__setattr__(model, "_rp_root", None)
     object.__setattr__(model, "_rp_path", ())
+    object.__setattr__(model, "_rp_json", "$")
     object.__setattr__(model, "_rp_state", NEW)
     object.__setattr__(model, "_rp_key", None)
 

@@ -1,8 +1,8 @@
 """Redis operations as data: the commands to send and what to do with the replies.
 
 Each builder validates its input first, so bad input raises before anything is queued, and
-returns an :class:`Op`. A face's executor sends ``Op.commands`` (directly, in MULTI, or queued in
-an ambient pipeline) and then calls ``Op.apply(replies)``, which updates local state and returns
+returns an :class:`Op`. A face's executor sends ``Op.commands`` (directly, as one atomic batch,
+or queued in an ambient pipeline) and then calls ``Op.apply(replies)``, which updates local state and returns
 the operation's result. Local state therefore changes only after Redis accepted the change.
 """
 
@@ -157,7 +157,7 @@ def validate_into(model: Any, raw: str | bytes) -> None:
 
 
 #: Library state that a re-validation of an existing instance must not reset.
-_STATE_SLOTS = ("_rp_pk", "_rp_key", "_rp_state", "_rp_root", "_rp_path")
+_STATE_SLOTS = ("_rp_pk", "_rp_key", "_rp_state", "_rp_root", "_rp_path", "_rp_json")
 
 
 def replace_fields(target: BaseModel, loaded: BaseModel) -> None:
@@ -185,7 +185,12 @@ class Field:
             self.path = spec.path
             return
         root, parts = locate(owner)
-        if root is owner and not hasattr(type(owner), "_rp_create_command"):
+        if root is not owner:
+            self.root = root
+            self.parts = (*parts, spec.name)
+            self.path = owner._rp_json + spec.path[1:]
+            return
+        if not hasattr(type(owner), "_rp_create_command"):
             # A nested model that is not bound to a stored model: an item of a list or dict, or
             # a copy. It has no document to write to.
             raise RuntimeError(
@@ -225,8 +230,11 @@ def store_local(owner: Any, spec: FieldSpec, value: Any) -> None:
 
 def target(owner: Any, spec: FieldSpec) -> tuple[Any, str, str]:
     """The stored model, its key and the JSON path of the field ``spec`` of ``owner``."""
-    if getattr(owner, "_rp_root", False) is None:  # a top-level stored model: the common case
+    root: Any = getattr(owner, "_rp_root", False)
+    if root is None:  # a top-level stored model: the common case
         return owner, owner.key, spec.path
+    if root is not False:  # a nested model bound to its document
+        return root, root.key, owner._rp_json + spec.path[1:]
     f = Field(owner, spec)
     return f.root, f.root.key, f.path
 

@@ -393,7 +393,7 @@ def make_nested_class(
     namespace = {
         "__module__": original.__module__,
         "__qualname__": original.__qualname__,
-        "__slots__": ("_rp_root", "_rp_path"),
+        "__slots__": ("_rp_root", "_rp_path", "_rp_json"),
         "model_config": {**original.model_config, **NESTED_CONFIG},
         "__rp_prepare__": False,
     }

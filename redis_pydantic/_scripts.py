@@ -8,6 +8,8 @@ text: values are never decoded inside Lua, so numbers keep their exact form.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
+from typing import Any
 
 
 class Script:
@@ -236,3 +238,74 @@ redis.call('DEL', KEYS[1])
 return 1
 """,
 )
+
+
+def _as_function(script: Script) -> str:
+    # Each script body becomes a function of its own KEYS and ARGV, so the batch can call it.
+    return f"local function {script.name}(KEYS, ARGV)\n{script.source}\nend\n"
+
+
+#: ARGV: the commands of a batch, each as its argument count followed by its arguments; a call
+#: of one of the scripts above is written ``@<name> <key count> <keys...> <args...>``. Every
+#: command runs, in order, even after one fails (as inside MULTI/EXEC), and the reply is the
+#: list of their replies, errors included. The whole batch is one atomic script run.
+BATCH = Script(
+    "batch",
+    "".join(_as_function(script) for script in (DICT_OPS, LIST_POP, LIST_INSERT))
+    + r"""
+-- Without RedisJSON nothing may run (MULTI/EXEC would refuse the whole transaction too).
+if #KEYS > 0 then
+  local probe = redis.pcall('JSON.TYPE', KEYS[1])
+  if type(probe) == 'table' and probe.err and string.find(string.lower(probe.err), 'unknown') then
+    return redis.error_reply("ERR unknown command 'JSON.TYPE': the RedisJSON module is not loaded")
+  end
+end
+local scripts = {['@dict_ops'] = dict_ops, ['@list_pop'] = list_pop, ['@list_insert'] = list_insert}
+local out, i, n = {}, 1, #ARGV
+while i <= n do
+  local count = tonumber(ARGV[i])
+  local script = scripts[ARGV[i + 1]]
+  local reply
+  if script then
+    local nkeys = tonumber(ARGV[i + 2])
+    local ok, res = pcall(script, {unpack(ARGV, i + 3, i + 2 + nkeys)},
+                          {unpack(ARGV, i + 3 + nkeys, i + count)})
+    if ok or type(res) == 'table' then reply = res else reply = redis.error_reply(tostring(res)) end
+  else
+    reply = redis.pcall(unpack(ARGV, i + 1, i + count))
+  end
+  if reply == nil then reply = false end
+  out[#out + 1] = reply
+  i = i + count + 1
+end
+return out
+""",
+)
+
+#: Lua's unpack() stops near 8000 values; a batch with a longer command goes by MULTI/EXEC.
+MAX_BATCH_COMMAND_ARGS = 7000
+
+
+def batch_call(commands: Iterable[tuple[Any, ...] | ScriptCall]) -> ScriptCall | None:
+    """The :data:`BATCH` call that runs ``commands`` as one atomic step, or ``None`` if one of
+    them is too long for it. The keys the commands touch are declared, as Redis asks."""
+    keys: dict[Any, None] = {}
+    argv: list[Any] = []
+    for command in commands:
+        if type(command) is tuple:
+            if len(command) > MAX_BATCH_COMMAND_ARGS:
+                return None
+            if command[0] == "JSON.MSET":  # key path value, repeated
+                keys.update(dict.fromkeys(command[1::3]))
+            elif len(command) > 1:
+                keys[command[1]] = None
+            argv.append(len(command))
+            argv += command
+        else:
+            call: ScriptCall = command  # type: ignore[assignment]
+            size = len(call.keys) + len(call.args) + 2
+            if size > MAX_BATCH_COMMAND_ARGS:
+                return None
+            keys.update(dict.fromkeys(call.keys))
+            argv += (size, "@" + call.script.name, len(call.keys), *call.keys, *call.args)
+    return ScriptCall(BATCH, tuple(keys), tuple(argv))

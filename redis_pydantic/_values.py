@@ -240,14 +240,14 @@ def value_wrapper(
             return _bind(maker(value), owner, spec)
         bind_model = getattr(value, "_rp_bind", None)
         if bind_model is not None:
-            bind_model(owner, spec.name)
+            bind_model(owner, spec)
             return value
         if spec.kind == MODEL and isinstance(value, BaseModel):
             # A plain instance of the user's class (assigned with ``=`` or unpickled): store its
             # Redis-enabled copy, as validation would have.
             converted = spec.item_type.model_validate(value)
             owner.__dict__[spec.name] = converted
-            converted._rp_bind(owner, spec.name)
+            converted._rp_bind(owner, spec)
             return converted
         return proxy_cls(owner, spec, value)
 

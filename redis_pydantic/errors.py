@@ -103,7 +103,7 @@ class RedisCommandError(RedisPydanticError):
 
 
 class PipelineError(RedisPydanticError):
-    """A pipeline could not run an operation, or some of its commands failed in EXEC."""
+    """A pipeline could not run an operation, or some of its commands failed in its transaction."""
 
     def __init__(
         self, message: str, failures: Sequence[tuple[int, Any, BaseException]] | None = None

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -11,7 +10,7 @@ from typing_extensions import Self
 
 from redis_pydantic import _base, _ops, _paths, _schema
 from redis_pydantic._async import connection
-from redis_pydantic._async.executor import Batch, current_batch, read, run
+from redis_pydantic._async.executor import PipelineScope, read, run
 from redis_pydantic._async.fields import unloaded_value, wrap_value
 from redis_pydantic._async.lock import DEFAULT_BLOCKING_TIMEOUT, DEFAULT_TIMEOUT, model_lock
 from redis_pydantic.errors import KeyNotFoundError
@@ -33,6 +32,7 @@ class RedisModelMixin:
     __slots__ = ()
     _rp_root: Any
     _rp_path: tuple[str, ...]
+    _rp_json: str
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -40,11 +40,18 @@ class RedisModelMixin:
         if cls.__dict__.get("__rp_prepare__", True):
             _prepare(cls)  # type: ignore[arg-type]
 
-    def _rp_bind(self, parent: Any, name: str) -> None:
-        """Attach this nested model to the document of ``parent`` under the field ``name``."""
-        root, path = _ops.locate(parent)
+    def _rp_bind(self, parent: Any, spec: _schema.FieldSpec) -> None:
+        """Attach this nested model to the document of ``parent`` as its field ``spec``."""
+        root = getattr(parent, "_rp_root", None)
+        if root is None:  # the parent is the stored model itself
+            object.__setattr__(self, "_rp_root", parent)
+            object.__setattr__(self, "_rp_path", spec.parts)
+            object.__setattr__(self, "_rp_json", spec.path)
+            return
         object.__setattr__(self, "_rp_root", root)
-        object.__setattr__(self, "_rp_path", (*path, name))
+        object.__setattr__(self, "_rp_path", (*parent._rp_path, spec.name))
+        # The field ops of this model build their paths on it: "$.profile" + ".title".
+        object.__setattr__(self, "_rp_json", parent._rp_json + spec.path[1:])
 
     def _rp_location(self) -> tuple[Any, tuple[str, ...]]:
         root, path = _ops.locate(self)
@@ -109,7 +116,7 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
     ``key_prefix``.
     """
 
-    __slots__ = ("_rp_root", "_rp_path", "_rp_pk", "_rp_state", "_rp_key")
+    __slots__ = ("_rp_root", "_rp_path", "_rp_json", "_rp_pk", "_rp_state", "_rp_key")
     # Documents store field names (never aliases), so validation accepts names as well as aliases.
     model_config = ConfigDict(
         ser_json_bytes="base64",
@@ -240,27 +247,11 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
         await run(_ops.Op(None, [tuple(args)] if copies else [], apply, what="duplicate", cls=cls))
         return copies
 
-    @asynccontextmanager
-    async def pipeline(self, *, refresh: bool = True) -> AsyncIterator[Self]:
-        """Queue every write made inside the block and send them as one MULTI/EXEC at the end.
+    def pipeline(self, *, refresh: bool = True) -> AbstractAsyncContextManager[Self]:
+        """Queue every write made inside the block and send them as one atomic step at the end.
 
         On entry the model is reloaded from Redis (one round trip), unless ``refresh=False`` or
         it was never saved. A pipeline opened inside another joins it. If the block raises,
         nothing is sent.
         """
-        outer = current_batch.get()
-        if outer is not None and not outer.closed:
-            yield self
-            return
-        root, _ = _ops.locate(self)
-        if refresh and getattr(root, "_rp_state", _base.NEW) == _base.STORED:
-            await self.load()
-        batch = Batch(type(root)._rp_client())
-        token = current_batch.set(batch)
-        try:
-            yield self
-        finally:
-            current_batch.reset(token)
-            # Tasks started inside the block inherit it; their later writes must not be lost.
-            batch.closed = True
-        await batch.execute()
+        return PipelineScope(self, refresh)

@@ -1,5 +1,5 @@
 # This file is generated from redis_pydantic/_async/executor.py by setup_unasync.py. Do not edit it by hand.
-"""Sending operations to Redis: directly, in MULTI/EXEC, or queued in an ambient pipeline."""
+"""Sending operations to Redis: directly, as one atomic batch, or queued in an ambient pipeline."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import redis.exceptions
 from pydantic import ValidationError
 
 from redis_pydantic._ops import Command, Op, Recheck, Single, Stale, fakeredis_get, is_fakeredis
-from redis_pydantic._scripts import ScriptCall
+from redis_pydantic._scripts import ScriptCall, batch_call
 from redis_pydantic._sync.connection import client_for
 from redis_pydantic.errors import (
     TRANSPORT_ERRORS,
@@ -41,25 +41,37 @@ def execute(client: Any, command: Command) -> Any:
     return client.execute_command(*command)
 
 
-def queue(pipe: Any, command: Command) -> None:
-    # Inside MULTI a missing script would abort the transaction, so scripts go by EVAL there.
-    pipe.execute_command(*(command.eval_args() if isinstance(command, ScriptCall) else command))
+def atomically(client: Any, commands: list[Command]) -> list[Any]:
+    """Run ``commands`` as one atomic step, in one round trip, and return their replies.
+
+    They go as one call of the batch script (the replies of a failed command are exceptions in
+    the list; like EXEC, Redis runs the others and does not roll back), or, when a command is too
+    long for Lua, as MULTI/EXEC.
+    """
+    call = batch_call(commands)
+    if call is None:
+        with client.pipeline(transaction=True) as pipe:
+            for command in commands:
+                # Inside MULTI a missing script would abort the transaction: scripts go by EVAL.
+                pipe.execute_command(*(command.eval_args() if isinstance(command, ScriptCall) else command))
+            return list(pipe.execute(raise_on_error=False))
+    replies = execute(client, call)
+    if len(replies) != len(commands):  # never expected: the script answers once per command
+        raise RedisCommandError(f"the batch of {len(commands)} commands got {len(replies)} replies")
+    return replies  # type: ignore[no-any-return]
 
 
 def transaction(client: Any, commands: list[Command]) -> list[Any]:
-    """Run ``commands`` in one MULTI/EXEC round trip and return their replies.
+    """Run ``commands`` atomically (see :func:`atomically`) and return their replies.
 
-    A command that Redis refuses inside EXEC is raised (the others have run: Redis does not roll
-    back), so callers never apply local changes for a failed transaction.
+    A command that Redis refuses is raised (the others have run: Redis does not roll back), so
+    callers never apply local changes for a failed transaction.
     """
-    with client.pipeline(transaction=True) as pipe:
-        for command in commands:
-            queue(pipe, command)
-        replies = pipe.execute(raise_on_error=False)
+    replies = atomically(client, commands)
     for reply in replies:
         if isinstance(reply, Exception):
             raise reply
-    return list(replies)
+    return replies
 
 
 def run(op: Op, *, direct: bool = False) -> Any:
@@ -120,7 +132,7 @@ def run_single(
         if batch is not None and not batch.closed:
             batch.add_single(single, returns_value, what, reload)
             return None
-        if root._rp_state != 1:  # never saved: the document is created in the same MULTI/EXEC
+        if root._rp_state != 1:  # never saved: the document is created in the same atomic batch
             op = Op(root, [command], lambda replies: on_reply(replies[0]), returns_value=returns_value)
             op.reload, op.what = reload, what
             return run(op)
@@ -158,7 +170,7 @@ def read(cls: type, key: str, command: Command) -> Any:
 
 
 class Batch:
-    """The operations queued by ``pipeline()``, sent as one MULTI/EXEC when the block ends."""
+    """The operations queued by ``pipeline()``, sent as one atomic step when the block ends."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
@@ -202,14 +214,7 @@ class Batch:
         if not self.commands:
             return
         try:
-            with self.client.pipeline(transaction=True) as pipe:
-                send = pipe.execute_command
-                for command in self.commands:
-                    if type(command) is tuple:
-                        send(*command)
-                    else:
-                        queue(pipe, command)
-                replies = pipe.execute(raise_on_error=False)
+            replies = atomically(self.client, self.commands)
         except TRANSPORT_ERRORS as exc:
             first_root = next(iter(self.roots.values()), None)
             raise translate(exc, self.client, first_root.key if first_root is not None else None) from exc
@@ -236,6 +241,40 @@ class Batch:
                 "Redis applied the others; the models involved were reloaded.",
                 failures,
             )
+
+
+class PipelineScope:
+    """The ``pipeline()`` block of a model: the batch is opened on entry and sent on exit."""
+
+    __slots__ = ("model", "refresh", "batch", "token")
+
+    def __init__(self, model: Any, refresh: bool) -> None:
+        self.model = model
+        self.refresh = refresh
+        self.batch: Batch | None = None
+
+    def __enter__(self) -> Any:
+        outer = current_batch.get()
+        if outer is not None and not outer.closed:
+            return self.model  # a pipeline inside another joins it
+        model = self.model
+        root = getattr(model, "_rp_root", None) or model
+        if self.refresh and getattr(root, "_rp_state", 0) == 1:  # 1: stored
+            model.load()
+        self.batch = Batch(type(root)._rp_client())
+        self.token = current_batch.set(self.batch)
+        return model
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        batch = self.batch
+        if batch is None:
+            return
+        self.batch = None
+        current_batch.reset(self.token)
+        # Tasks started inside the block inherit it; their later writes must not be lost.
+        batch.closed = True
+        if exc_type is None:  # a raising block sends nothing
+            batch.execute()
 
 
 def _describe(command: Command) -> str:

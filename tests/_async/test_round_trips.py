@@ -10,11 +10,11 @@ from pydantic import BaseModel, Field
 
 from redis_pydantic._async import connection
 from redis_pydantic._async.model import BaseRedisModel
-from redis_pydantic._scripts import DICT_OPS, LIST_INSERT, LIST_POP
+from redis_pydantic._scripts import BATCH, DICT_OPS, LIST_INSERT, LIST_POP
 
 
 class CountingClient:
-    """Wraps a client and counts round trips: single commands and MULTI/EXEC pipelines."""
+    """Wraps a client and counts round trips: single commands (scripts included) and pipelines."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -35,7 +35,7 @@ class CountingClient:
 @pytest.fixture
 async def counting(client) -> AsyncIterator[CountingClient]:
     # Scripts the server already knows run by EVALSHA alone; the first call ever also sends EVAL.
-    for script in (DICT_OPS, LIST_INSERT, LIST_POP):
+    for script in (DICT_OPS, LIST_INSERT, LIST_POP, BATCH):
         await client.script_load(script.source)
     proxy = CountingClient(client)
     previous = connection.override_client(proxy)

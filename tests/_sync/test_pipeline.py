@@ -1,10 +1,11 @@
 # This file is generated from tests/_async/test_pipeline.py by setup_unasync.py. Do not edit it by hand.
-"""``model.pipeline()``: every write made inside the block goes out as one MULTI/EXEC at the end."""
+"""``model.pipeline()``: every write made inside the block goes out as one atomic step at the end."""
 
 from __future__ import annotations
 
 import pytest
 
+from redis_pydantic._scripts import BATCH, MAX_BATCH_COMMAND_ARGS
 from redis_pydantic._sync.model import BaseRedisModel
 from redis_pydantic.errors import PipelineError
 
@@ -71,10 +72,11 @@ def test_pipeline_sends_nothing_before_exit_and_everything_after(client, stored)
     assert user.counter == 100
 
 
-def test_pipeline_sends_all_writes_in_one_transaction(client, stored, monkeypatch):
+def test_pipeline_sends_all_writes_in_one_atomic_script_call(client, stored, monkeypatch):
     user = saved_user()
     team = Team(title="Core")
     team.save()
+    client.script_load(BATCH.source)
     sent, pipelines = recording(client, monkeypatch)
     with user.pipeline() as pipelined:
         sent.clear()
@@ -82,8 +84,49 @@ def test_pipeline_sends_all_writes_in_one_transaction(client, stored, monkeypatc
         pipelined.name.set("New")
         team.members.aappend(user.pk)
         assert sent == []
+    assert pipelines == []
+    assert len(sent) == 1
+    assert sent[0][:5] == ("EVALSHA", BATCH.sha, 2, user.key, team.key)
+    assert stored.doc(user.key, "$.tags") == ["python", "redis"]
+    assert stored.doc(user.key, "$.name") == "New"
+    assert stored.doc(team.key, "$.members") == [user.pk]
+
+
+def test_pipeline_loads_its_script_when_the_server_lacks_it(client, stored):
+    user = saved_user()
+    client.script_flush()
+    with user.pipeline() as pipelined:
+        pipelined.tags.aappend("redis")
+        pipelined.metadata.aupdate(a="1", b="2")
+    assert stored.doc(user.key, "$.tags") == ["python", "redis"]
+    assert stored.doc(user.key, "$.metadata") == {"role": "developer", "a": "1", "b": "2"}
+    assert client.script_exists(BATCH.sha) == [True]
+
+
+def test_pipeline_with_a_command_too_long_for_the_script_goes_by_multi_exec(client, stored, monkeypatch):
+    user = saved_user()
+    n = MAX_BATCH_COMMAND_ARGS // 3 + 1  # one JSON.MSET of n keys is longer than the script takes
+    sent, pipelines = recording(client, monkeypatch)
+    with user.pipeline(refresh=False) as pipelined:
+        copies = pipelined.duplicate_many(n)
+        pipelined.tags.aappend("redis")
     assert pipelines == [True]
     assert sent == []
+    assert stored.doc(user.key, "$.tags") == ["python", "redis"]
+    assert user.tags == ["python", "redis"]
+    assert stored.doc(copies[-1].key, "$.tags") == ["python"]
+    assert client.exists(*(copy.key for copy in copies)) == n
+
+
+def test_pipeline_of_thousands_of_ops_is_one_call(client, stored, monkeypatch):
+    user = saved_user()
+    sent, pipelines = recording(client, monkeypatch)
+    with user.pipeline(refresh=False) as pipelined:
+        for i in range(3000):
+            pipelined.tags.aappend(str(i))
+    assert pipelines == [] and len(sent) in (1, 2)  # EVALSHA, then EVAL if the server lacked it
+    assert stored.doc(user.key, "$.tags") == ["python", *map(str, range(3000))]
+    assert user.tags == ["python", *map(str, range(3000))]
 
 
 def test_pipeline_local_values_change_only_after_exit(client, stored):

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, Field
 
-from redis_pydantic._scripts import DICT_OPS, LIST_INSERT, LIST_POP
+from redis_pydantic._scripts import BATCH, DICT_OPS, LIST_INSERT, LIST_POP
 from redis_pydantic._sync import connection
 from redis_pydantic._sync.model import BaseRedisModel
 
 
 class CountingClient:
-    """Wraps a client and counts round trips: single commands and MULTI/EXEC pipelines."""
+    """Wraps a client and counts round trips: single commands (scripts included) and pipelines."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -36,7 +36,7 @@ class CountingClient:
 @pytest.fixture
 def counting(client) -> Iterator[CountingClient]:
     # Scripts the server already knows run by EVALSHA alone; the first call ever also sends EVAL.
-    for script in (DICT_OPS, LIST_INSERT, LIST_POP):
+    for script in (DICT_OPS, LIST_INSERT, LIST_POP, BATCH):
         client.script_load(script.source)
     proxy = CountingClient(client)
     previous = connection.override_client(proxy)
