@@ -28,6 +28,15 @@ def init_state(model: Any) -> None:
     object.__setattr__(model, "_rp_key", None)
 
 
+def copy_from_json(cls: Any, payload: bytes, pk: str, key: str, state: int) -> Any:
+    """A new instance of ``cls`` validated from the document JSON ``payload``, with its key."""
+    copy = cls.__pydantic_validator__.validate_json(payload)
+    object.__setattr__(copy, "_rp_pk", pk)
+    object.__setattr__(copy, "_rp_key", key)
+    object.__setattr__(copy, "_rp_state", state)
+    return copy
+
+
 def _with_state_init(post_init: Any) -> Any:
     """Wrap a subclass's own model_post_init so the library's set-up always runs first."""
 

@@ -10,7 +10,7 @@ from typing_extensions import Self
 
 from redis_pydantic import _base, _ops, _paths, _schema
 from redis_pydantic._async import connection
-from redis_pydantic._async.executor import PipelineScope, read, run
+from redis_pydantic._async.executor import PipelineScope, in_pipeline, read, run, send_during
 from redis_pydantic._async.fields import unloaded_value, wrap_value
 from redis_pydantic._async.lock import DEFAULT_BLOCKING_TIMEOUT, DEFAULT_TIMEOUT, model_lock
 from redis_pydantic.errors import KeyNotFoundError
@@ -226,26 +226,43 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ValueError(f"n must be a non-negative int, not {n!r}")
         self._rp_check_complete()
-        payload = _ops.document_json(self)
+        if n == 0:
+            return []
         cls = type(self)
-        validate = cls.__pydantic_validator__.validate_json
+        payload = _ops.document_json(self)
         prefix = cls.Meta.key_prefix
-        copies: list[Self] = []
+        pks = _paths.new_pks(n)
+        keys = [f"{prefix}:{pk}" for pk in pks]
         args: list[Any] = ["JSON.MSET"]
-        for pk in _paths.new_pks(n):
-            copy = validate(payload)
-            key = f"{prefix}:{pk}"
-            object.__setattr__(copy, "_rp_pk", pk)
-            object.__setattr__(copy, "_rp_key", key)
-            copies.append(copy)
+        for key in keys:
             args += (key, "$", payload)
+        command = tuple(args)
+        # Each copy is what get() would read back. The first one is validated before anything
+        # is sent, so a document that does not validate raises with nothing written.
+        queued = in_pipeline()
+        state = _base.NEW if queued else _base.STORED  # queued copies are stored on exit
+        first = _base.copy_from_json(cls, payload, pks[0], keys[0], state)
 
-        def apply(replies: list[Any]) -> None:
-            for copy in copies:
-                copy._rp_mark_stored()
+        def build() -> list[Self]:
+            rest = n - 1
+            return [
+                first,
+                *map(_base.copy_from_json, [cls] * rest, [payload] * rest, pks[1:], keys[1:], [state] * rest),
+            ]
 
-        await run(_ops.Op(None, [tuple(args)] if copies else [], apply, what="duplicate", cls=cls))
-        return copies
+        if queued:
+            copies: list[Self] = build()
+
+            def apply(replies: list[Any]) -> None:
+                for copy in copies:
+                    copy._rp_mark_stored()
+
+            await run(_ops.Op(None, [command], apply, what="duplicate", cls=cls))
+            return copies
+        # The copies are built while Redis stores the documents (asyncio face).
+        built: list[Self]
+        _, built = await send_during(cls, command, build)
+        return built
 
     def pipeline(self, *, refresh: bool = True) -> AbstractAsyncContextManager[Self]:
         """Queue every write made inside the block and send them as one atomic step at the end.

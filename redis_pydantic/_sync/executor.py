@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import redis.exceptions
 from pydantic import ValidationError
 
+from redis_pydantic._compat import sync_while_sending
 from redis_pydantic._ops import Command, Op, Recheck, Single, Stale, fakeredis_get, is_fakeredis
 from redis_pydantic._scripts import ScriptCall, batch_call
 from redis_pydantic._sync.connection import client_for
@@ -20,6 +21,8 @@ from redis_pydantic.errors import (
     RedisPydanticError,
     translate,
 )
+
+W = TypeVar("W")
 
 #: The pipeline() batch of the current task (asyncio) or thread (blocking face).
 current_batch: contextvars.ContextVar[Batch | None] = contextvars.ContextVar(
@@ -160,6 +163,18 @@ def _recover(exc: Stale | Recheck, reload: Callable[[], Single] | None) -> Any:
     return exc.args[0] if exc.args else None
 
 
+def send_during(cls: type, command: Command, work: Callable[[], W]) -> tuple[Any, W]:
+    """Send ``command`` straight to Redis and run ``work()`` while Redis handles it.
+
+    The asyncio face overlaps the two; the blocking face runs ``work()`` first.
+    """
+    client = client_for(cls)
+    try:
+        return sync_while_sending(lambda: execute(client, command), work)
+    except TRANSPORT_ERRORS as exc:
+        raise translate(exc, client, None) from exc
+
+
 def read(cls: type, key: str, command: Command) -> Any:
     """Send a read command straight to Redis, even inside a pipeline."""
     client = cls._rp_client()  # type: ignore[attr-defined]
@@ -241,6 +256,12 @@ class Batch:
                 "Redis applied the others; the models involved were reloaded.",
                 failures,
             )
+
+
+def in_pipeline() -> bool:
+    """Whether writes made now are queued in an open ``pipeline()`` block."""
+    batch = current_batch.get()
+    return batch is not None and not batch.closed
 
 
 class PipelineScope:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, ValidationError
 
 from redis_pydantic._async.model import BaseRedisModel
+from redis_pydantic.errors import KeyNotFoundError
 
 
 class Skill(BaseModel):
@@ -205,3 +206,37 @@ async def test_duplicate_copy_is_loadable_with_get(client, stored):
     loaded = await User.get(copy.key)
     assert loaded.pk == copy.pk
     assert loaded.model_dump() == user.model_dump()
+
+
+class Bounded(BaseRedisModel):
+    count: int = Field(default=0, ge=0)
+
+
+async def test_duplicate_many_of_a_model_that_no_longer_validates_writes_nothing(client, stored):
+    model = Bounded(count=1)
+    await model.save()
+    model.count = -1  # plain assignment is not validated
+    with pytest.raises(ValidationError):
+        await model.duplicate_many(3)
+    assert await stored_keys(client) == [model.key]
+
+
+async def test_duplicate_many_copies_are_stored_models(client, stored):
+    user = await saved_user()
+    copies = await user.duplicate_many(3)
+    await copies[2].stats.visits.aincrease(1)  # a stored model: the op needs no NX create
+    assert await stored.doc(copies[2].key, "$.stats.visits") == 4
+    await User.try_delete(copies[1].key)
+    with pytest.raises(KeyNotFoundError):
+        await copies[1].tags.aappend("gone")  # stored models never re-create a deleted document
+    assert await stored_keys(client) == sorted([user.key, copies[0].key, copies[2].key])
+
+
+async def test_duplicate_many_inside_a_pipeline_is_stored_on_exit(client, stored):
+    user = await saved_user()
+    async with user.pipeline():
+        copies = await user.duplicate_many(2)
+        assert await stored_keys(client) == [user.key]
+    assert await stored_keys(client) == sorted([user.key, *(copy.key for copy in copies)])
+    await copies[0].name.set("Copy")
+    assert await stored.doc(copies[0].key, "$.name") == "Copy"
