@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import redis
 import redis.asyncio
@@ -24,38 +23,6 @@ SyncLock = redis.lock.Lock
 
 async_sleep = asyncio.sleep
 sync_sleep = time.sleep
-
-
-T = TypeVar("T")
-_TURNS_TO_SEND = 3
-W = TypeVar("W")
-
-
-async def async_while_sending(send: Callable[[], Awaitable[T]], work: Callable[[], W]) -> tuple[T, W]:
-    """Start the round trip ``send()``, run ``work()`` while Redis handles it, then wait for it.
-
-    ``work`` must not fail for reasons the caller could have checked first: by the time it runs,
-    the command is on its way. If it raises anyway, the reply is still awaited (the connection
-    goes back to the pool in a known state) and the exception is raised.
-    """
-    task = asyncio.ensure_future(send())
-    # A few turns of the event loop let the task take a connection and write the command (redis-py
-    # awaits a few times before it writes); it then waits for the reply. Fewer turns only
-    # overlap less.
-    for _ in range(_TURNS_TO_SEND):
-        await asyncio.sleep(0)
-    try:
-        done = work()
-    except BaseException:
-        await asyncio.gather(task, return_exceptions=True)
-        raise
-    return await task, done
-
-
-def sync_while_sending(send: Callable[[], T], work: Callable[[], W]) -> tuple[T, W]:
-    """The blocking face cannot overlap them: ``work()`` first, then the round trip."""
-    done = work()
-    return send(), done
 
 
 #: What a default client is cached per: the running event loop, or the whole process.

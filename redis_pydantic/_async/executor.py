@@ -10,8 +10,8 @@ import redis.exceptions
 from pydantic import ValidationError
 
 from redis_pydantic._async.connection import client_for
-from redis_pydantic._compat import async_while_sending
 from redis_pydantic._ops import Command, Op, Recheck, Single, Stale, fakeredis_get, is_fakeredis
+from redis_pydantic._overlap import async_while_sending
 from redis_pydantic._scripts import ScriptCall, batch_call
 from redis_pydantic.errors import (
     TRANSPORT_ERRORS,
@@ -162,14 +162,18 @@ async def _recover(exc: Stale | Recheck, reload: Callable[[], Single] | None) ->
     return exc.args[0] if exc.args else None
 
 
-async def send_during(cls: type, command: Command, work: Callable[[], W]) -> tuple[Any, W]:
-    """Send ``command`` straight to Redis and run ``work()`` while Redis handles it.
+async def send_during(cls: type, command: Command, work: Callable[[], W], *, overlap: bool) -> tuple[Any, W]:
+    """Send ``command`` straight to Redis and run ``work()``, while Redis handles it if ``overlap``.
 
-    The asyncio face overlaps the two; the blocking face runs ``work()`` first.
+    Overlapping has a fixed cost (a task, or handing the work to a helper thread), so callers
+    ask for it only when ``work`` is big.
     """
     client = client_for(cls)
     try:
-        return await async_while_sending(lambda: execute(client, command), work)
+        if overlap:
+            return await async_while_sending(lambda: execute(client, command), work)
+        done = work()
+        return await execute(client, command), done
     except TRANSPORT_ERRORS as exc:
         raise translate(exc, client, None) from exc
 
@@ -219,9 +223,11 @@ class Batch:
         self, single: Single, returns_value: bool, what: str, reload: Callable[[], Single] | None
     ) -> None:
         root, command, on_reply = single
-        self._admit(type(root), root, returns_value, what, False)
-        self.commands.append(command)
-        index = len(self.commands) - 1
+        if returns_value or id(root) not in self.roots:  # admitted roots have a checked class
+            self._admit(type(root), root, returns_value, what, False)
+        commands = self.commands
+        index = len(commands)
+        commands.append(command)
         self.entries.append((index, index + 1, on_reply, reload, True))
 
     async def execute(self) -> None:

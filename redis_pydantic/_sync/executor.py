@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 import redis.exceptions
 from pydantic import ValidationError
 
-from redis_pydantic._compat import sync_while_sending
 from redis_pydantic._ops import Command, Op, Recheck, Single, Stale, fakeredis_get, is_fakeredis
+from redis_pydantic._overlap import sync_while_sending
 from redis_pydantic._scripts import ScriptCall, batch_call
 from redis_pydantic._sync.connection import client_for
 from redis_pydantic.errors import (
@@ -163,14 +163,18 @@ def _recover(exc: Stale | Recheck, reload: Callable[[], Single] | None) -> Any:
     return exc.args[0] if exc.args else None
 
 
-def send_during(cls: type, command: Command, work: Callable[[], W]) -> tuple[Any, W]:
-    """Send ``command`` straight to Redis and run ``work()`` while Redis handles it.
+def send_during(cls: type, command: Command, work: Callable[[], W], *, overlap: bool) -> tuple[Any, W]:
+    """Send ``command`` straight to Redis and run ``work()``, while Redis handles it if ``overlap``.
 
-    The asyncio face overlaps the two; the blocking face runs ``work()`` first.
+    Overlapping has a fixed cost (a task, or handing the work to a helper thread), so callers
+    ask for it only when ``work`` is big.
     """
     client = client_for(cls)
     try:
-        return sync_while_sending(lambda: execute(client, command), work)
+        if overlap:
+            return sync_while_sending(lambda: execute(client, command), work)
+        done = work()
+        return execute(client, command), done
     except TRANSPORT_ERRORS as exc:
         raise translate(exc, client, None) from exc
 
@@ -220,9 +224,11 @@ class Batch:
         self, single: Single, returns_value: bool, what: str, reload: Callable[[], Single] | None
     ) -> None:
         root, command, on_reply = single
-        self._admit(type(root), root, returns_value, what, False)
-        self.commands.append(command)
-        index = len(self.commands) - 1
+        if returns_value or id(root) not in self.roots:  # admitted roots have a checked class
+            self._admit(type(root), root, returns_value, what, False)
+        commands = self.commands
+        index = len(commands)
+        commands.append(command)
         self.entries.append((index, index + 1, on_reply, reload, True))
 
     def execute(self) -> None:

@@ -113,7 +113,8 @@ def test_duplicate_many_stores_n_copies_with_distinct_pks(client, stored):
     assert stored_keys(client) == sorted([user.key, *(c.key for c in copies)])
 
 
-def test_duplicate_many_is_one_round_trip(client, stored, monkeypatch):
+@pytest.mark.parametrize("n", [10, 40])  # 40: the copies are built while the command travels
+def test_duplicate_many_is_one_round_trip(client, stored, monkeypatch, n):
     user = saved_user()
     sent = []
     original_execute = client.execute_command
@@ -129,8 +130,9 @@ def test_duplicate_many_is_one_round_trip(client, stored, monkeypatch):
 
     monkeypatch.setattr(client, "execute_command", execute_command)
     monkeypatch.setattr(client, "pipeline", pipeline)
-    copies = user.duplicate_many(10)
+    copies = user.duplicate_many(n)
     monkeypatch.undo()
+    assert len(copies) == n and len({copy.pk for copy in copies}) == n
     assert len(sent) == 1
     assert sent[0][0] == "JSON.MSET"
     for copy in copies:
