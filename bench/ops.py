@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.models import document
-from redis_pydantic._scripts import DICT_OPS, LIST_INSERT, LIST_POP
+from redis_pydantic._scripts import DICT_OPS, LIST_INSERT, LIST_POP, ScriptCall, batch_call
 
 Thunk = Callable[[], Any]
 
@@ -340,12 +340,8 @@ class Lock(Op):
         return thunk
 
 
-def _pipeline_commands(key: str, update_by_script: bool) -> list[tuple[Any, ...]]:
-    if update_by_script:  # inside MULTI the library sends scripts by EVAL (NOSCRIPT would abort EXEC)
-        update: tuple[Any, ...] = ("EVAL", DICT_OPS.source, 1, key, "set", "$.metadata")
-        update += ("k3", dumps("v3"), "k4", dumps("v4"))
-    else:
-        update = ("JSON.MSET", key, '$.metadata["k3"]', dumps("v3"), key, '$.metadata["k4"]', dumps("v4"))
+def _pipeline_commands(key: str) -> list[tuple[Any, ...]]:
+    """The block's 10 writes as the plain RedisJSON commands a hand-written client sends."""
     return [
         ("JSON.SET", key, "$.name", dumps("Grace")),
         ("JSON.SET", key, "$.age", dumps(37)),
@@ -354,18 +350,30 @@ def _pipeline_commands(key: str, update_by_script: bool) -> list[tuple[Any, ...]
         ("JSON.ARRAPPEND", key, "$.tags", dumps("a"), dumps("b")),
         ("JSON.SET", key, '$.metadata["k1"]', dumps("v1")),
         ("JSON.SET", key, '$.metadata["k2"]', dumps("v2")),
-        update,
+        ("JSON.MSET", key, '$.metadata["k3"]', dumps("v3"), key, '$.metadata["k4"]', dumps("v4")),
         ("JSON.ARRAPPEND", key, "$.profile.skills", dumps("s")),
         ("JSON.SET", key, "$.profile.title", dumps("T")),
     ]
 
 
+def _batch_script_args(key: str) -> tuple[Any, ...]:
+    """The library's one EVALSHA for the block: the batch script with the same 10 writes."""
+    commands: list[Any] = _pipeline_commands(key)
+    dict_path = "$.metadata"
+    commands[7] = ScriptCall(DICT_OPS, (key,), ("set", dict_path, "k3", dumps("v3"), "k4", dumps("v4")))
+    call = batch_call(commands)
+    assert call is not None
+    return call.evalsha_args()
+
+
 class Pipeline(Op):
     name = "pipeline(10 ops)"
     what = (
-        "`with user.pipeline():` 3 sets, aappend, aextend(2), 2 aset_item, aupdate(2), nested aappend, "
-        "nested set, with refresh=False; raw: client.pipeline(transaction=True) with the same 10 commands "
-        "(aupdate as the library sends it: EVAL of dict_ops, or JSON.MSET)"
+        "`with user.pipeline(refresh=False):` 3 sets, aappend, aextend(2), 2 aset_item, aupdate(2), "
+        "nested aappend, nested set (the library sends one EVALSHA of its batch script); raw: "
+        "client.pipeline(transaction=True), MULTI/EXEC, with the same 10 writes as plain RedisJSON "
+        "commands (aupdate as JSON.MSET); other raw: raw EVALSHA of the batch script with the same "
+        "arguments as ours"
     )
     refresh = False
     budget = MULTI
@@ -406,22 +414,44 @@ class Pipeline(Op):
         return thunk
 
     def raw(self, env: Any, i: int) -> Thunk:
-        client, key, by_script = env.client, env.raw_key(i), env.ours_sent(self, "eval")
+        client, key, ex, refresh = env.client, env.raw_key(i), env.ex, self.refresh
         if env.is_async:
 
             async def athunk() -> None:
+                if refresh:
+                    loads(await ex("JSON.GET", key, "$"))
                 async with client.pipeline(transaction=True) as pipe:
-                    for command in _pipeline_commands(key, by_script):
+                    for command in _pipeline_commands(key):
                         pipe.execute_command(*command)
                     await pipe.execute()
 
             return athunk
 
         def thunk() -> None:
+            if refresh:
+                loads(ex("JSON.GET", key, "$"))
             with client.pipeline(transaction=True) as pipe:
-                for command in _pipeline_commands(key, by_script):
+                for command in _pipeline_commands(key):
                     pipe.execute_command(*command)
                 pipe.execute()
+
+        return thunk
+
+    def native(self, env: Any, i: int) -> Thunk | None:
+        key, ex, refresh = env.native_key(i), env.ex, self.refresh
+        if env.is_async:
+
+            async def athunk() -> None:
+                if refresh:
+                    loads(await ex("JSON.GET", key, "$"))
+                await ex(*_batch_script_args(key))
+
+            return athunk
+
+        def thunk() -> None:
+            if refresh:
+                loads(ex("JSON.GET", key, "$"))
+            ex(*_batch_script_args(key))
 
         return thunk
 
@@ -429,8 +459,8 @@ class Pipeline(Op):
 class PipelineRefresh(Pipeline):
     name = "pipeline(10 ops) + refresh"
     what = (
-        "the same block with pipeline()'s default refresh=True: one JSON.GET round trip on entry, "
-        "which the raw side does not do"
+        "the same block with pipeline()'s default refresh=True: one JSON.GET round trip on entry; "
+        "raw and other raw send the same JSON.GET (+ json.loads) before their pipeline"
     )
     refresh = True
 

@@ -421,25 +421,41 @@ def _check_key(spec: FieldSpec, key: Any) -> str:
     return key
 
 
+def dict_set_item(owner: Any, spec: FieldSpec, d: dict[str, Any], item_key: Any, value: Any) -> Single:
+    item_key = _check_key(spec, item_key)
+    validated = spec.validate_item(value)
+    root, key, path = target(owner, spec)
+    payload = spec.dump_item_json(validated)
+    command: Command
+    if _paths.is_path_safe_key(item_key):
+        command = ("JSON.SET", key, path + _paths.key_segment(item_key), payload)
+    else:
+        command = ScriptCall(DICT_OPS, (key,), ("set", path, item_key, payload))
+
+    def on_reply(reply: Any) -> None:
+        if reply is None:
+            raise RedisCommandError(f"{path} is not a dict in the document at {key!r}")
+        dict.__setitem__(d, item_key, validated)
+        owner.__pydantic_fields_set__.add(spec.name)
+
+    return root, command, on_reply
+
+
 def dict_update(owner: Any, spec: FieldSpec, d: dict[str, Any], items: Mapping[str, Any]) -> Single | None:
     """``None`` for no items."""
+    if len(items) == 1:
+        ((item_key, value),) = items.items()
+        return dict_set_item(owner, spec, d, item_key, value)
     validated = {_check_key(spec, k): spec.validate_item(v) for k, v in items.items()}
     if not validated:
         return None
     root, key, path = target(owner, spec)
-    payloads = {k: spec.dump_item_json(v) for k, v in validated.items()}
-    command: Command
-    if len(payloads) == 1:
-        ((k, payload),) = payloads.items()
-    if len(payloads) == 1 and _paths.is_path_safe_key(k):
-        command = ("JSON.SET", key, path + _paths.key_segment(k), payload)
-    else:
-        # Not JSON.MSET: it answers OK and writes nothing when the path no longer holds an object,
-        # which would leave the local dict ahead of Redis. The script checks and refuses.
-        flat: list[Any] = ["set", path]
-        for k, payload in payloads.items():
-            flat += [k, payload]
-        command = ScriptCall(DICT_OPS, (key,), tuple(flat))
+    # Not JSON.MSET: it answers OK and writes nothing when the path no longer holds an object,
+    # which would leave the local dict ahead of Redis. The script checks and refuses.
+    flat: list[Any] = ["set", path]
+    for k, v in validated.items():
+        flat += (k, spec.dump_item_json(v))
+    command = ScriptCall(DICT_OPS, (key,), tuple(flat))
 
     def on_reply(reply: Any) -> None:
         if reply is None:

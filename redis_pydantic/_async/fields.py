@@ -153,7 +153,9 @@ class RedisDict(_Bound, DictCopies, dict):  # type: ignore[type-arg]
 
     async def aset_item(self, key: str, value: Any) -> None:
         """Set ``self[key] = value`` in Redis, then locally."""
-        await self._rp_update({key: value}, "aset_item")
+        await run_single(
+            _ops.dict_set_item(self._rp_owner, self._rp_spec, self, key, value), what="aset_item"
+        )
 
     async def aupdate(self, mapping: Mapping[str, Any] | None = None, /, **kwargs: Any) -> None:
         """Set several items in one atomic command (a script that checks the path), then locally."""

@@ -199,6 +199,7 @@ class Batch:
         #: read that refreshes a stale local value, and whether it is a one-command operation.
         self.entries: list[tuple[int, int, Callable[[Any], Any], Callable[[], Single] | None, bool]] = []
         self.roots: dict[int, Any] = {}
+        self.last_root: Any = None  # most ops of a block write the same model: admitted already
         self.checked: set[type] = set()
 
     def _admit(self, cls: type, root: Any, returns_value: bool, what: str, creates: bool) -> None:
@@ -213,6 +214,7 @@ class Batch:
             if create is not None:
                 self.commands.append(create)
             self.roots[id(root)] = root
+        self.last_root = root
 
     def add(self, op: Op) -> None:
         self._admit(op.cls, op.root, op.returns_value, op.what, op.creates)
@@ -223,13 +225,13 @@ class Batch:
     def add_single(
         self, single: Single, returns_value: bool, what: str, reload: Callable[[], Single] | None
     ) -> None:
-        root, command, on_reply = single
-        if returns_value or id(root) not in self.roots:  # admitted roots have a checked class
+        root = single[0]
+        if returns_value or root is not self.last_root:
             self._admit(type(root), root, returns_value, what, False)
         commands = self.commands
         index = len(commands)
-        commands.append(command)
-        self.entries.append((index, index + 1, on_reply, reload, True))
+        commands.append(single[1])
+        self.entries.append((index, index + 1, single[2], reload, True))
 
     def execute(self) -> None:
         if not self.commands:

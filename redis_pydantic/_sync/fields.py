@@ -154,7 +154,7 @@ class RedisDict(_Bound, DictCopies, dict):  # type: ignore[type-arg]
 
     def aset_item(self, key: str, value: Any) -> None:
         """Set ``self[key] = value`` in Redis, then locally."""
-        self._rp_update({key: value}, "aset_item")
+        run_single(_ops.dict_set_item(self._rp_owner, self._rp_spec, self, key, value), what="aset_item")
 
     def aupdate(self, mapping: Mapping[str, Any] | None = None, /, **kwargs: Any) -> None:
         """Set several items in one atomic command (a script that checks the path), then locally."""
