@@ -679,6 +679,33 @@ def _table(results: list[Result], sent: dict[str, Any], throughput: bool) -> lis
     return lines
 
 
+def summary_table(seq: list[Result], conc: list[Result]) -> list[str]:
+    """One row per op with both faces and the concurrent ratio: the table README shows."""
+    lines = [
+        "## Summary",
+        "",
+        "| operation | asyncio µs: ours / raw (ratio) | blocking µs: ours / raw (ratio) "
+        "| asyncio, 100 in flight (ratio) |",
+        "|---|---|---|---|",
+    ]
+    by_key = {(r.op.name, r.face, r.mode): r for r in [*seq, *conc]}
+    for name in dict.fromkeys(r.op.name for r in seq):
+        cells = []
+        for face in ("async", "sync"):
+            r = by_key.get((name, face, "seq"))
+            if r is None:
+                cells.append("–")
+                continue
+            ours, raw = r.samples["ours"], r.samples["raw"]
+            ratio = _paired(ours, raw)
+            cells.append(f"{statistics.median(ours):.1f} / {statistics.median(raw):.1f} ({ratio:.2f}×)")
+        c = by_key.get((name, "async", "c100"))
+        cells.append(f"{_paired(c.samples['ours'], c.samples['raw'], True):.2f}×" if c else "–")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines
+
+
 def memory_table(rows: list[MemoryRow]) -> list[str]:
     lines = [
         "| face | instances | ours bytes/instance | plain pydantic bytes/instance | ratio | budget | ok? |",
@@ -762,6 +789,7 @@ def report(
         checks += [m.ours / m.plain <= MEMORY_BUDGET for m in mem]
         lines += [f"**{sum(checks)} of {len(checks)} rows within budget.**", ""]
     if seq:
+        lines += summary_table(seq, conc)
         lines += sent_section(seq, sent)
     profile = [p for o in outs for p in o["profile"]]
     if profile:
