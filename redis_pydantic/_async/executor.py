@@ -140,7 +140,10 @@ async def run_single(
             return await run(op)
     client = client_for(type(root))
     try:
-        reply = await execute(client, command)
+        if type(command) is tuple and not read:  # execute()'s common case, one frame less
+            reply = await client.execute_command(*command)
+        else:
+            reply = await execute(client, command)
     except TRANSPORT_ERRORS as exc:
         raise translate(exc, client, root.key) from exc
     try:

@@ -141,7 +141,10 @@ def run_single(
             return run(op)
     client = client_for(type(root))
     try:
-        reply = execute(client, command)
+        if type(command) is tuple and not read:  # execute()'s common case, one frame less
+            reply = client.execute_command(*command)
+        else:
+            reply = execute(client, command)
     except TRANSPORT_ERRORS as exc:
         raise translate(exc, client, root.key) from exc
     try:

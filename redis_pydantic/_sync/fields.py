@@ -111,21 +111,17 @@ class RedisList(_Bound, ListCopies, list):  # type: ignore[type-arg]
 
     __slots__ = ("_rp_owner", "_rp_spec")
 
-    def _rp_extend(self, items: Iterable[Any], what: str) -> None:
-        owner, spec = self._rp_owner, self._rp_spec
-        run_single(
-            _ops.list_extend(owner, spec, self, items),
-            reload=lambda: _ops.load_field(owner, spec),
-            what=what,
-        )
-
     def aappend(self, item: Any) -> None:
         """Append ``item`` in Redis (JSON.ARRAPPEND), then locally."""
-        self._rp_extend((item,), "aappend")
+        owner, spec = self._rp_owner, self._rp_spec
+        single = _ops.list_extend(owner, spec, self, (item,))
+        run_single(single, reload=lambda: _ops.load_field(owner, spec), what="aappend")
 
     def aextend(self, items: Iterable[Any]) -> None:
         """Append every item in one JSON.ARRAPPEND, then locally."""
-        self._rp_extend(items, "aextend")
+        owner, spec = self._rp_owner, self._rp_spec
+        single = _ops.list_extend(owner, spec, self, items)
+        run_single(single, reload=lambda: _ops.load_field(owner, spec), what="aextend")
 
     def ainsert(self, index: int, item: Any) -> None:
         """Insert ``item`` before ``index`` in Redis, then locally (indexes clamp like list.insert)."""
@@ -149,9 +145,6 @@ class RedisDict(_Bound, DictCopies, dict):  # type: ignore[type-arg]
 
     __slots__ = ("_rp_owner", "_rp_spec")
 
-    def _rp_update(self, items: Mapping[str, Any], what: str) -> None:
-        run_single(_ops.dict_update(self._rp_owner, self._rp_spec, self, items), what=what)
-
     def aset_item(self, key: str, value: Any) -> None:
         """Set ``self[key] = value`` in Redis, then locally."""
         run_single(_ops.dict_set_item(self._rp_owner, self._rp_spec, self, key, value), what="aset_item")
@@ -159,7 +152,7 @@ class RedisDict(_Bound, DictCopies, dict):  # type: ignore[type-arg]
     def aupdate(self, mapping: Mapping[str, Any] | None = None, /, **kwargs: Any) -> None:
         """Set several items in one atomic command (a script that checks the path), then locally."""
         items = dict(mapping or {}, **kwargs)
-        self._rp_update(items, "aupdate")
+        run_single(_ops.dict_update(self._rp_owner, self._rp_spec, self, items), what="aupdate")
 
     def adel_item(self, key: str) -> None:
         """Delete ``key`` in Redis, then locally. KeyError when it is not there."""
