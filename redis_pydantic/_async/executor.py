@@ -168,8 +168,8 @@ async def _recover(exc: Stale | Recheck, reload: Callable[[], Single] | None) ->
 async def send_during(cls: type, command: Command, work: Callable[[], W], *, overlap: bool) -> tuple[Any, W]:
     """Send ``command`` straight to Redis and run ``work()``, while Redis handles it if ``overlap``.
 
-    Overlapping has a fixed cost (a task, or handing the work to a helper thread), so callers
-    ask for it only when ``work`` is big.
+    Overlapping has a fixed cost (a task and a few turns of the event loop; the blocking face
+    does not overlap), so callers ask for it only when ``work`` is big.
     """
     client = client_for(cls)
     try:

@@ -47,11 +47,13 @@ class RedisModelMixin:
 
     def _rp_bind(self, parent: Any, spec: _schema.FieldSpec) -> None:
         """Attach this nested model to the document of ``parent`` as its field ``spec``."""
-        root = getattr(parent, "_rp_root", None)
+        root = getattr(parent, "_rp_root", False)
         if root is None:  # the parent is the stored model itself
             object.__setattr__(self, "_rp_root", parent)
             object.__setattr__(self, "_rp_path", spec.parts)
             object.__setattr__(self, "_rp_json", spec.path)
+            return
+        if root is False:  # the parent is not attached to a document: neither is this model
             return
         object.__setattr__(self, "_rp_root", root)
         object.__setattr__(self, "_rp_path", (*parent._rp_path, spec.name))

@@ -292,6 +292,20 @@ class Team(BaseRedisModel):
     members: list[UserProfile] = Field(default_factory=list)
 
 
+class Shelf(BaseRedisModel):
+    boxes: list[MiddleModel] = Field(default_factory=list)
+
+
+def test_an_op_two_levels_below_a_model_inside_a_list_raises_runtime_error(client, stored):
+    shelf = Shelf(boxes=[MiddleModel()])
+    shelf.save()
+    with pytest.raises(RuntimeError, match="not attached to a stored model"):
+        shelf.boxes[0].inner.items.aappend("x")
+    with pytest.raises(RuntimeError, match="not attached to a stored model"):
+        shelf.boxes[0].inner.counter.set(1)
+    assert stored.doc(shelf.key, "$.boxes") == [{"inner": {"items": [], "counter": 0}, "tags": []}]
+
+
 def test_an_op_on_a_model_inside_a_list_raises_runtime_error_and_sends_nothing(client, stored):
     team = Team(members=[UserProfile(bio="a")])
     team.save()
