@@ -2,8 +2,9 @@
 
 Each builder validates its input first, so bad input raises before anything is queued, and
 returns an :class:`Op`. A face's executor sends ``Op.commands`` (directly, as one atomic batch,
-or queued in an ambient pipeline) and then calls ``Op.apply(replies)``, which updates local state and returns
-the operation's result. Local state therefore changes only after Redis accepted the change.
+or queued in an ambient pipeline) and then calls ``Op.apply(replies)``, which updates local
+state and returns the operation's result. Local state therefore changes only after Redis
+accepted the change.
 """
 
 from __future__ import annotations

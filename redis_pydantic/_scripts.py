@@ -245,13 +245,20 @@ def _as_function(script: Script) -> str:
     return f"local function {script.name}(KEYS, ARGV)\n{script.source}\nend\n"
 
 
+#: The scripts a batch can run among its commands (the others make it go by MULTI/EXEC).
+_IN_BATCH = (DICT_OPS, LIST_POP, LIST_INSERT)
+
+
 #: ARGV: the commands of a batch, each as its argument count followed by its arguments; a call
 #: of one of the scripts above is written ``@<name> <key count> <keys...> <args...>``. Every
 #: command runs, in order, even after one fails (as inside MULTI/EXEC), and the reply is the
 #: list of their replies, errors included. The whole batch is one atomic script run.
 BATCH = Script(
     "batch",
-    "".join(_as_function(script) for script in (DICT_OPS, LIST_POP, LIST_INSERT))
+    "".join(_as_function(script) for script in _IN_BATCH)
+    + "local scripts = {"
+    + ", ".join(f"['@{script.name}'] = {script.name}" for script in _IN_BATCH)
+    + "}\n"
     + r"""
 -- Without RedisJSON nothing may run (MULTI/EXEC would refuse the whole transaction too).
 if #KEYS > 0 then
@@ -260,7 +267,6 @@ if #KEYS > 0 then
     return redis.error_reply("ERR unknown command 'JSON.TYPE': the RedisJSON module is not loaded")
   end
 end
-local scripts = {['@dict_ops'] = dict_ops, ['@list_pop'] = list_pop, ['@list_insert'] = list_insert}
 local out, i, n = {}, 1, #ARGV
 while i <= n do
   local count = tonumber(ARGV[i])
@@ -304,7 +310,7 @@ def batch_call(commands: Iterable[tuple[Any, ...] | ScriptCall]) -> ScriptCall |
         else:
             call: ScriptCall = command  # type: ignore[assignment]
             size = len(call.keys) + len(call.args) + 2
-            if size > MAX_BATCH_COMMAND_ARGS:
+            if size > MAX_BATCH_COMMAND_ARGS or call.script not in _IN_BATCH:
                 return None
             keys.update(dict.fromkeys(call.keys))
             argv += (size, "@" + call.script.name, len(call.keys), *call.keys, *call.args)

@@ -250,11 +250,8 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
         first = _base.copy_from_json(cls, payload, pks[0], keys[0], state)
 
         def build() -> list[Self]:
-            rest = n - 1
-            return [
-                first,
-                *map(_base.copy_from_json, [cls] * rest, [payload] * rest, pks[1:], keys[1:], [state] * rest),
-            ]
+            rest = zip(pks[1:], keys[1:], strict=True)
+            return [first, *(_base.copy_from_json(cls, payload, pk, key, state) for pk, key in rest)]
 
         if queued:
             copies: list[Self] = build()

@@ -119,6 +119,21 @@ async def test_pipeline_with_a_command_too_long_for_the_script_goes_by_multi_exe
     assert await client.exists(*(copy.key for copy in copies)) == n
 
 
+async def test_pipeline_with_a_command_at_the_script_limit_is_still_one_script_call(
+    client, stored, monkeypatch
+):
+    user = await saved_user()
+    n = (MAX_BATCH_COMMAND_ARGS - 1) // 3  # JSON.MSET of n keys: exactly the longest command
+    sent, pipelines = recording(client, monkeypatch)
+    async with user.pipeline(refresh=False) as pipelined:
+        copies = await pipelined.duplicate_many(n)
+        await pipelined.tags.aappend("redis")
+    assert pipelines == []
+    assert sent[-1][:2] in (("EVALSHA", BATCH.sha), ("EVAL", BATCH.source))
+    assert await client.exists(*(copy.key for copy in copies)) == n
+    assert await stored.doc(user.key, "$.tags") == ["python", "redis"]
+
+
 async def test_pipeline_of_thousands_of_ops_is_one_call(client, stored, monkeypatch):
     user = await saved_user()
     sent, pipelines = recording(client, monkeypatch)

@@ -118,6 +118,19 @@ def test_pipeline_with_a_command_too_long_for_the_script_goes_by_multi_exec(clie
     assert client.exists(*(copy.key for copy in copies)) == n
 
 
+def test_pipeline_with_a_command_at_the_script_limit_is_still_one_script_call(client, stored, monkeypatch):
+    user = saved_user()
+    n = (MAX_BATCH_COMMAND_ARGS - 1) // 3  # JSON.MSET of n keys: exactly the longest command
+    sent, pipelines = recording(client, monkeypatch)
+    with user.pipeline(refresh=False) as pipelined:
+        copies = pipelined.duplicate_many(n)
+        pipelined.tags.aappend("redis")
+    assert pipelines == []
+    assert sent[-1][:2] in (("EVALSHA", BATCH.sha), ("EVAL", BATCH.source))
+    assert client.exists(*(copy.key for copy in copies)) == n
+    assert stored.doc(user.key, "$.tags") == ["python", "redis"]
+
+
 def test_pipeline_of_thousands_of_ops_is_one_call(client, stored, monkeypatch):
     user = saved_user()
     sent, pipelines = recording(client, monkeypatch)
