@@ -111,6 +111,20 @@ async def test_field_set_on_a_server_without_json_raises_json_not_available(plai
     assert_json_module_message(caught.value)
 
 
+async def test_a_pipeline_on_a_server_without_json_raises_and_applies_nothing(plain_redis_url, use_client):
+    client = AsyncRedis.from_url(plain_redis_url)
+    use_client(client)
+    await client.set("Note:other", "kept")
+    note = Note()
+    with pytest.raises(RedisJSONNotAvailableError) as caught:
+        async with note.pipeline():
+            await note.delete("Note:other")  # a plain command first, then JSON commands
+            await note.text.set("x")
+    assert_json_module_message(caught.value)
+    assert await client.get("Note:other") == b"kept"
+    await client.delete("Note:other")
+
+
 # -- an unreachable server ----------------------------------------------------------------------
 
 

@@ -112,6 +112,20 @@ def test_field_set_on_a_server_without_json_raises_json_not_available(plain_redi
     assert_json_module_message(caught.value)
 
 
+def test_a_pipeline_on_a_server_without_json_raises_and_applies_nothing(plain_redis_url, use_client):
+    client = SyncRedis.from_url(plain_redis_url)
+    use_client(client)
+    client.set("Note:other", "kept")
+    note = Note()
+    with pytest.raises(RedisJSONNotAvailableError) as caught:
+        with note.pipeline():
+            note.delete("Note:other")  # a plain command first, then JSON commands
+            note.text.set("x")
+    assert_json_module_message(caught.value)
+    assert client.get("Note:other") == b"kept"
+    client.delete("Note:other")
+
+
 # -- an unreachable server ----------------------------------------------------------------------
 
 
