@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from redis_pydantic._overlap import async_while_sending, sync_while_sending
+from tests._twins import SyncRedis
 
 
 def test_asyncio_twin_runs_the_work_after_the_command_left_and_before_its_reply():
@@ -55,6 +56,27 @@ def test_asyncio_twin_raises_the_send_error_after_the_work_finished():
     with pytest.raises(ConnectionError, match="down"):
         asyncio.run(async_while_sending(send, work))
     assert events == ["work"]
+
+
+async def test_asyncio_twin_writes_a_real_redis_command_before_the_work_starts(
+    real_async_client, real_redis_url
+):
+    # redis-py awaits a few times before it writes; the twin's turns of the loop must cover them,
+    # or duplicate_many builds its copies before its JSON.MSET leaves (slower, still correct).
+    # A second client reads from inside the work: Redis serves commands in the order they
+    # arrive, so it sees the increment only if the command was written before the work began.
+    await real_async_client.ping()  # a connection exists, as in a running application
+    observer = SyncRedis.from_url(real_redis_url)
+    try:
+        seen: list[bytes | None] = []
+        reply, _ = await async_while_sending(
+            lambda: real_async_client.incr("overlap:counter"),
+            lambda: seen.append(observer.get("overlap:counter")),
+        )
+    finally:
+        observer.close()
+    assert reply == 1
+    assert seen == [b"1"]
 
 
 def test_blocking_twin_runs_the_work_first_and_sends_nothing_when_it_fails():
