@@ -39,7 +39,6 @@ REPLACEMENTS: dict[str, str] = {
     "async_sleep": "sync_sleep",
     "async_loop_key": "sync_loop_key",
     "async_close_with_loop": "sync_close_with_loop",
-    "async_while_sending": "sync_while_sending",
     "aclose": "close",
     "AbstractAsyncContextManager": "AbstractContextManager",
     "AsyncLeaseKeeper": "SyncLeaseKeeper",

@@ -10,8 +10,8 @@ import redis.exceptions
 from pydantic import ValidationError
 
 from redis_pydantic._async.connection import client_for
+from redis_pydantic._compat import AsyncRedis
 from redis_pydantic._ops import Command, Op, Recheck, Single, Stale, fakeredis_get, is_fakeredis
-from redis_pydantic._overlap import async_while_sending
 from redis_pydantic._scripts import ScriptCall, batch_call
 from redis_pydantic.errors import (
     TRANSPORT_ERRORS,
@@ -165,20 +165,75 @@ async def _recover(exc: Stale | Recheck, reload: Callable[[], Single] | None) ->
     return exc.args[0] if exc.args else None
 
 
-async def send_during(cls: type, command: Command, work: Callable[[], W], *, overlap: bool) -> tuple[Any, W]:
+async def send_during(
+    cls: type, command: tuple[Any, ...], work: Callable[[], W], *, overlap: bool
+) -> tuple[Any, W]:
     """Send ``command`` straight to Redis and run ``work()``, while Redis handles it if ``overlap``.
 
-    Overlapping has a fixed cost (a task and a few turns of the event loop; the blocking face
-    does not overlap), so callers ask for it only when ``work`` is big.
+    Overlapping takes a connection from the client's pool, has redis-py write the command on
+    it, runs ``work()``, then has redis-py read the reply. It applies to a plain redis-py client
+    with a pool; any other client (a subclass, fakeredis, a single-connection client) runs
+    ``work()`` first. ``command`` must be safe to send twice: when the connection turns out to be
+    broken, it is sent again through ``execute_command``, with the client's retry policy.
     """
     client = client_for(cls)
     try:
-        if overlap:
-            return await async_while_sending(lambda: execute(client, command), work)
-        done = work()
-        return await execute(client, command), done
+        connection = await _take_connection(client) if overlap else None
+        if connection is None:
+            done = work()
+            return await client.execute_command(*command), done
+        try:
+            return await _write_work_read(client, connection, command, work)
+        finally:
+            await client.connection_pool.release(connection)
     except TRANSPORT_ERRORS as exc:
         raise translate(exc, client, None) from exc
+
+
+#: Errors after which a connection is unusable (redis-py has disconnected it already).
+_LOST = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+
+
+async def _take_connection(client: Any) -> Any:
+    if (
+        type(client) is not AsyncRedis
+        or client.connection is not None
+        or getattr(client, "single_connection_client", False)
+    ):
+        return None
+    pool = client.connection_pool
+    try:
+        pending = pool.get_connection()
+    except TypeError:  # redis-py before 5.3 wants a command name
+        pending = pool.get_connection("JSON.MSET")
+    return await pending
+
+
+async def _write_work_read(
+    client: Any, connection: Any, command: tuple[Any, ...], work: Callable[[], W]
+) -> tuple[Any, W]:
+    try:
+        await connection.send_command(*command)
+    except _LOST:  # e.g. a pooled connection the server closed: send it the usual way
+        done = work()
+        return await client.execute_command(*command), done
+    try:
+        done = work()  # Redis handles the command meanwhile
+    except BaseException:
+        try:  # the command is on its way: take its reply off the connection, then raise
+            await client.parse_response(connection, command[0])
+        except BaseException:  # noqa: BLE001 - the work's exception is the one to raise
+            await connection.disconnect()
+        raise
+    try:
+        return await client.parse_response(connection, command[0]), done
+    except _LOST:
+        return await client.execute_command(*command), done
+    except redis.exceptions.ResponseError:
+        raise  # an error reply leaves the connection clean
+    except BaseException:  # cancelled or interrupted while reading: the reply may be half read
+        await connection.disconnect()
+        raise
 
 
 async def read(cls: type, key: str, command: Command) -> Any:

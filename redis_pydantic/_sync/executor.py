@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 import redis.exceptions
 from pydantic import ValidationError
 
+from redis_pydantic._compat import SyncRedis
 from redis_pydantic._ops import Command, Op, Recheck, Single, Stale, fakeredis_get, is_fakeredis
-from redis_pydantic._overlap import sync_while_sending
 from redis_pydantic._scripts import ScriptCall, batch_call
 from redis_pydantic._sync.connection import client_for
 from redis_pydantic.errors import (
@@ -166,20 +166,75 @@ def _recover(exc: Stale | Recheck, reload: Callable[[], Single] | None) -> Any:
     return exc.args[0] if exc.args else None
 
 
-def send_during(cls: type, command: Command, work: Callable[[], W], *, overlap: bool) -> tuple[Any, W]:
+def send_during(
+    cls: type, command: tuple[Any, ...], work: Callable[[], W], *, overlap: bool
+) -> tuple[Any, W]:
     """Send ``command`` straight to Redis and run ``work()``, while Redis handles it if ``overlap``.
 
-    Overlapping has a fixed cost (a task and a few turns of the event loop; the blocking face
-    does not overlap), so callers ask for it only when ``work`` is big.
+    Overlapping takes a connection from the client's pool, has redis-py write the command on
+    it, runs ``work()``, then has redis-py read the reply. It applies to a plain redis-py client
+    with a pool; any other client (a subclass, fakeredis, a single-connection client) runs
+    ``work()`` first. ``command`` must be safe to send twice: when the connection turns out to be
+    broken, it is sent again through ``execute_command``, with the client's retry policy.
     """
     client = client_for(cls)
     try:
-        if overlap:
-            return sync_while_sending(lambda: execute(client, command), work)
-        done = work()
-        return execute(client, command), done
+        connection = _take_connection(client) if overlap else None
+        if connection is None:
+            done = work()
+            return client.execute_command(*command), done
+        try:
+            return _write_work_read(client, connection, command, work)
+        finally:
+            client.connection_pool.release(connection)
     except TRANSPORT_ERRORS as exc:
         raise translate(exc, client, None) from exc
+
+
+#: Errors after which a connection is unusable (redis-py has disconnected it already).
+_LOST = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+
+
+def _take_connection(client: Any) -> Any:
+    if (
+        type(client) is not SyncRedis
+        or client.connection is not None
+        or getattr(client, "single_connection_client", False)
+    ):
+        return None
+    pool = client.connection_pool
+    try:
+        pending = pool.get_connection()
+    except TypeError:  # redis-py before 5.3 wants a command name
+        pending = pool.get_connection("JSON.MSET")
+    return pending
+
+
+def _write_work_read(
+    client: Any, connection: Any, command: tuple[Any, ...], work: Callable[[], W]
+) -> tuple[Any, W]:
+    try:
+        connection.send_command(*command)
+    except _LOST:  # e.g. a pooled connection the server closed: send it the usual way
+        done = work()
+        return client.execute_command(*command), done
+    try:
+        done = work()  # Redis handles the command meanwhile
+    except BaseException:
+        try:  # the command is on its way: take its reply off the connection, then raise
+            client.parse_response(connection, command[0])
+        except BaseException:  # noqa: BLE001 - the work's exception is the one to raise
+            connection.disconnect()
+        raise
+    try:
+        return client.parse_response(connection, command[0]), done
+    except _LOST:
+        return client.execute_command(*command), done
+    except redis.exceptions.ResponseError:
+        raise  # an error reply leaves the connection clean
+    except BaseException:  # cancelled or interrupted while reading: the reply may be half read
+        connection.disconnect()
+        raise
 
 
 def read(cls: type, key: str, command: Command) -> Any:

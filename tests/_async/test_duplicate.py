@@ -113,8 +113,23 @@ async def test_duplicate_many_stores_n_copies_with_distinct_pks(client, stored):
 
 
 @pytest.mark.parametrize("n", [10, 40])  # 40: the copies are built while the command travels
-async def test_duplicate_many_is_one_round_trip(client, stored, monkeypatch, n):
+async def test_duplicate_many_is_one_command(client, stored, backend, n):
     user = await saved_user()
+    if backend == "fake":  # no INFO commandstats: watch the client instead
+        sent = await commands_sent_by_the_client(client, user, n)
+        assert [args[0] for args in sent] == ["JSON.MSET"]
+    else:
+        await client.config_resetstat()
+        await user.duplicate_many(n)
+        stats = await client.info("commandstats")
+        calls = {name.removeprefix("cmdstat_"): row["calls"] for name, row in stats.items()}
+        assert {name: n for name, n in calls.items() if not name.startswith(("info", "config"))} == {
+            "json.mset": 1
+        }
+    assert len(await stored_keys(client)) == n + 1
+
+
+async def commands_sent_by_the_client(client, user, n):
     sent = []
     original_execute = client.execute_command
     original_pipeline = client.pipeline
@@ -127,15 +142,13 @@ async def test_duplicate_many_is_one_round_trip(client, stored, monkeypatch, n):
         sent.append(("PIPELINE",))
         return original_pipeline(*args, **kwargs)
 
-    monkeypatch.setattr(client, "execute_command", execute_command)
-    monkeypatch.setattr(client, "pipeline", pipeline)
-    copies = await user.duplicate_many(n)
-    monkeypatch.undo()
+    client.execute_command, client.pipeline = execute_command, pipeline
+    try:
+        copies = await user.duplicate_many(n)
+    finally:
+        client.execute_command, client.pipeline = original_execute, original_pipeline
     assert len(copies) == n and len({copy.pk for copy in copies}) == n
-    assert len(sent) == 1
-    assert sent[0][0] == "JSON.MSET"
-    for copy in copies:
-        assert await stored.exists(copy.key)
+    return sent
 
 
 async def test_duplicate_many_zero_stores_nothing(client, stored):

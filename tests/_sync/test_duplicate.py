@@ -114,8 +114,23 @@ def test_duplicate_many_stores_n_copies_with_distinct_pks(client, stored):
 
 
 @pytest.mark.parametrize("n", [10, 40])  # 40: the copies are built while the command travels
-def test_duplicate_many_is_one_round_trip(client, stored, monkeypatch, n):
+def test_duplicate_many_is_one_command(client, stored, backend, n):
     user = saved_user()
+    if backend == "fake":  # no INFO commandstats: watch the client instead
+        sent = commands_sent_by_the_client(client, user, n)
+        assert [args[0] for args in sent] == ["JSON.MSET"]
+    else:
+        client.config_resetstat()
+        user.duplicate_many(n)
+        stats = client.info("commandstats")
+        calls = {name.removeprefix("cmdstat_"): row["calls"] for name, row in stats.items()}
+        assert {name: n for name, n in calls.items() if not name.startswith(("info", "config"))} == {
+            "json.mset": 1
+        }
+    assert len(stored_keys(client)) == n + 1
+
+
+def commands_sent_by_the_client(client, user, n):
     sent = []
     original_execute = client.execute_command
     original_pipeline = client.pipeline
@@ -128,15 +143,13 @@ def test_duplicate_many_is_one_round_trip(client, stored, monkeypatch, n):
         sent.append(("PIPELINE",))
         return original_pipeline(*args, **kwargs)
 
-    monkeypatch.setattr(client, "execute_command", execute_command)
-    monkeypatch.setattr(client, "pipeline", pipeline)
-    copies = user.duplicate_many(n)
-    monkeypatch.undo()
+    client.execute_command, client.pipeline = execute_command, pipeline
+    try:
+        copies = user.duplicate_many(n)
+    finally:
+        client.execute_command, client.pipeline = original_execute, original_pipeline
     assert len(copies) == n and len({copy.pk for copy in copies}) == n
-    assert len(sent) == 1
-    assert sent[0][0] == "JSON.MSET"
-    for copy in copies:
-        assert stored.exists(copy.key)
+    return sent
 
 
 def test_duplicate_many_zero_stores_nothing(client, stored):
