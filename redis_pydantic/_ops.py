@@ -314,6 +314,17 @@ def _check_length(path: str, key: str, expected: int, reply: Any) -> None:
         raise Stale
 
 
+def list_append(owner: Any, spec: FieldSpec, lst: list[Any], item: Any) -> Single:
+    validated = spec.validate_item(item)
+    root, key, path = target(owner, spec)
+
+    def on_reply(reply: Any) -> None:
+        _check_length(path, key, len(lst) + 1, reply)
+        list.append(lst, validated)
+
+    return root, ("JSON.ARRAPPEND", key, path, spec.dump_item_json(validated)), on_reply
+
+
 def list_extend(owner: Any, spec: FieldSpec, lst: list[Any], items: Iterable[Any]) -> Single | None:
     """``None`` for no items: appending nothing is a no-op, as for ``list.extend([])``."""
     validated = [spec.validate_item(x) for x in items]

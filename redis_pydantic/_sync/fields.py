@@ -114,7 +114,7 @@ class RedisList(_Bound, ListCopies, list):  # type: ignore[type-arg]
     def aappend(self, item: Any) -> None:
         """Append ``item`` in Redis (JSON.ARRAPPEND), then locally."""
         owner, spec = self._rp_owner, self._rp_spec
-        single = _ops.list_extend(owner, spec, self, (item,))
+        single = _ops.list_append(owner, spec, self, item)
         run_single(single, reload=lambda: _ops.load_field(owner, spec), what="aappend")
 
     def aextend(self, items: Iterable[Any]) -> None:
