@@ -232,10 +232,10 @@ def store_local(owner: Any, spec: FieldSpec, value: Any) -> None:
 def target(owner: Any, spec: FieldSpec) -> tuple[Any, str, str]:
     """The stored model, its key and the JSON path of the field ``spec`` of ``owner``."""
     root: Any = getattr(owner, "_rp_root", False)
-    if root is None:  # a top-level stored model: the common case
-        return owner, owner.key, spec.path
+    if root is None:  # a top-level stored model: the common case (its key is usually cached)
+        return owner, owner._rp_key or owner.key, spec.path
     if root is not False:  # a nested model bound to its document
-        return root, root.key, owner._rp_json + spec.path[1:]
+        return root, root._rp_key or root.key, owner._rp_json + spec.path[1:]
     f = Field(owner, spec)
     return f.root, f.root.key, f.path
 
