@@ -340,46 +340,50 @@ def list_extend(owner: Any, spec: FieldSpec, lst: list[Any], items: Iterable[Any
     return root, ("JSON.ARRAPPEND", key, path, *payloads), on_reply
 
 
-def list_insert(f: Field, lst: list[Any], index: int, item: Any) -> Op:
+def _check_index(index: Any) -> None:
     if not isinstance(index, int) or isinstance(index, bool):
         raise TypeError(f"list indices must be integers, not {type(index).__name__}")
-    validated = f.spec.validate_item(item)
-    payload = f.spec.dump_item_json(validated)
+
+
+def list_insert(owner: Any, spec: FieldSpec, lst: list[Any], index: int, item: Any) -> Single:
+    _check_index(index)
+    validated = spec.validate_item(item)
+    root, key, path = target(owner, spec)
+    payload = spec.dump_item_json(validated)
     command: Command
     if index == 0:
-        command = ("JSON.ARRINSERT", f.key, f.path, 0, payload)
+        command = ("JSON.ARRINSERT", key, path, 0, payload)
     else:
-        command = ScriptCall(LIST_INSERT, (f.key,), (f.path, index, payload))
+        command = ScriptCall(LIST_INSERT, (key,), (path, index, payload))
 
-    def apply(replies: list[Any]) -> None:
-        _check_length(f.path, f.key, len(lst) + 1, replies[-1])
+    def on_reply(reply: Any) -> None:
+        _check_length(path, key, len(lst) + 1, reply)
         list.insert(lst, index, validated)
 
-    return Op(f.root, [command], apply, reload=lambda: load_field(f.owner, f.spec), what="ainsert")
+    return root, command, on_reply
 
 
-def list_pop(f: Field, lst: list[Any], index: int) -> Op:
-    if not isinstance(index, int) or isinstance(index, bool):
-        raise TypeError(f"list indices must be integers, not {type(index).__name__}")
+def list_pop(owner: Any, spec: FieldSpec, lst: list[Any], index: int) -> Single:
+    _check_index(index)
+    root, key, path = target(owner, spec)
     command: Command
     if index in (-1, 0):  # always in range unless the list is empty: JSON.ARRPOP itself
-        command = ("JSON.ARRPOP", f.key, f.path, index)
+        command = ("JSON.ARRPOP", key, path, index)
     else:  # Python's IndexError for an index out of range (ARRPOP would clamp it)
-        command = ScriptCall(LIST_POP, (f.key,), (f.path, index))
+        command = ScriptCall(LIST_POP, (key,), (path, index))
 
-    def apply(replies: list[Any]) -> Any:
-        reply = replies[-1]
+    def on_reply(reply: Any) -> Any:
         if type(command) is tuple:
             raw = first(reply)
             if raw is None:
                 # [nil] is both "empty list" and "not a list"; nothing was written, so a read
                 # tells them apart.
-                raise Recheck(_pop_failure(f))
+                raise Recheck(_pop_failure(root, key, path))
         else:
             if reply[0] == 0:
                 raise IndexError(text(reply[1]))
             raw = reply[1]
-        item = f.spec.load_item_json(raw)
+        item = spec.load_item_json(raw)
         try:
             local_ok = lst[index] == item
         except IndexError:
@@ -389,21 +393,19 @@ def list_pop(f: Field, lst: list[Any], index: int) -> Op:
         list.pop(lst, index)
         return item
 
-    return Op(
-        f.root, [command], apply, returns_value=True, reload=lambda: load_field(f.owner, f.spec), what="apop"
-    )
+    return root, command, on_reply
 
 
-def _pop_failure(f: Field) -> Op:
+def _pop_failure(root: Any, key: str, path: str) -> Op:
     """A read that raises the right error for a JSON.ARRPOP that popped nothing."""
 
     def apply(replies: list[Any]) -> None:
         kind = first(first(replies[0]))
         if kind in (b"array", "array"):
             raise IndexError("pop from empty list")
-        raise RedisCommandError(f"{f.path} is not a list in the document at {f.key!r}")
+        raise RedisCommandError(f"{path} is not a list in the document at {key!r}")
 
-    return Op(f.root, [("JSON.TYPE", f.key, f.path)], apply, returns_value=True, what="apop")
+    return Op(root, [("JSON.TYPE", key, path)], apply, returns_value=True, what="apop")
 
 
 def clear_container(owner: Any, spec: FieldSpec, container: list[Any] | dict[Any, Any]) -> Single:
@@ -481,57 +483,49 @@ def dict_update(owner: Any, spec: FieldSpec, d: dict[str, Any], items: Mapping[s
 _MISSING = object()
 
 
-def dict_pop(f: Field, d: dict[str, Any], key: Any, default: Any = _MISSING) -> Op:
-    key = _check_key(f.spec, key)
+def dict_pop(
+    owner: Any, spec: FieldSpec, d: dict[str, Any], item_key: Any, default: Any = _MISSING
+) -> Single:
+    item_key = _check_key(spec, item_key)
+    root, key, path = target(owner, spec)
 
-    def apply(replies: list[Any]) -> Any:
-        reply = replies[-1]
+    def on_reply(reply: Any) -> Any:
         if reply[0] == 0:
             if default is _MISSING:
-                raise KeyError(key)
-            d.pop(key, None)
+                raise KeyError(item_key)
+            d.pop(item_key, None)
             return default
-        value = f.spec.load_item_json(reply[1])
-        d.pop(key, None)
+        value = spec.load_item_json(reply[1])
+        d.pop(item_key, None)
         return value
 
-    return Op(
-        f.root,
-        [ScriptCall(DICT_OPS, (f.key,), ("pop", f.path, key))],
-        apply,
-        returns_value=True,
-        what="apop",
-    )
+    return root, ScriptCall(DICT_OPS, (key,), ("pop", path, item_key)), on_reply
 
 
-def dict_del(f: Field, d: dict[str, Any], key: Any) -> Op:
-    key = _check_key(f.spec, key)
+def dict_del(owner: Any, spec: FieldSpec, d: dict[str, Any], item_key: Any) -> Single:
+    item_key = _check_key(spec, item_key)
+    root, key, path = target(owner, spec)
 
-    def apply(replies: list[Any]) -> None:
-        if replies[-1][0] == 0:
-            raise KeyError(key)
-        d.pop(key, None)
+    def on_reply(reply: Any) -> None:
+        if reply[0] == 0:
+            raise KeyError(item_key)
+        d.pop(item_key, None)
 
-    return Op(f.root, [ScriptCall(DICT_OPS, (f.key,), ("pop", f.path, key))], apply, what="adel_item")
+    return root, ScriptCall(DICT_OPS, (key,), ("pop", path, item_key)), on_reply
 
 
-def dict_popitem(f: Field, d: dict[str, Any]) -> Op:
-    def apply(replies: list[Any]) -> tuple[str, Any]:
-        reply = replies[-1]
+def dict_popitem(owner: Any, spec: FieldSpec, d: dict[str, Any]) -> Single:
+    root, key, path = target(owner, spec)
+
+    def on_reply(reply: Any) -> tuple[str, Any]:
         if reply[0] == 0:
             raise KeyError("popitem(): dictionary is empty")
-        key = text(reply[1])
-        value = f.spec.load_item_json(reply[2])
-        d.pop(key, None)
-        return key, value
+        popped = text(reply[1])
+        value = spec.load_item_json(reply[2])
+        d.pop(popped, None)
+        return popped, value
 
-    return Op(
-        f.root,
-        [ScriptCall(DICT_OPS, (f.key,), ("popitem", f.path))],
-        apply,
-        returns_value=True,
-        what="apopitem",
-    )
+    return root, ScriptCall(DICT_OPS, (key,), ("popitem", path)), on_reply
 
 
 # --------------------------------------------------------------------------- model-level

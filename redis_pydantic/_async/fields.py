@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from redis_pydantic import _ops
-from redis_pydantic._async.executor import run, run_single
+from redis_pydantic._async.executor import run_single
 from redis_pydantic._schema import FieldSpec
 from redis_pydantic._values import (
     DictCopies,
@@ -35,9 +35,6 @@ class _Bound:
     __slots__ = ()
     _rp_owner: Any
     _rp_spec: FieldSpec
-
-    def _rp_field(self) -> _ops.Field:
-        return _ops.Field(self._rp_owner, self._rp_spec)
 
     async def set(self, value: Any) -> None:
         """Validate ``value``, write it to this field in Redis, then store it locally."""
@@ -124,11 +121,17 @@ class RedisList(_Bound, ListCopies, list):  # type: ignore[type-arg]
 
     async def ainsert(self, index: int, item: Any) -> None:
         """Insert ``item`` before ``index`` in Redis, then locally (indexes clamp like list.insert)."""
-        await run(_ops.list_insert(self._rp_field(), self, index, item))
+        owner, spec = self._rp_owner, self._rp_spec
+        single = _ops.list_insert(owner, spec, self, index, item)
+        await run_single(single, reload=lambda: _ops.load_field(owner, spec), what="ainsert")
 
     async def apop(self, index: int = -1) -> Any:
         """Remove and return the item at ``index`` in Redis. IndexError when empty or out of range."""
-        return await run(_ops.list_pop(self._rp_field(), self, index))
+        owner, spec = self._rp_owner, self._rp_spec
+        single = _ops.list_pop(owner, spec, self, index)
+        return await run_single(
+            single, returns_value=True, reload=lambda: _ops.load_field(owner, spec), what="apop"
+        )
 
     async def aclear(self) -> None:
         """Make the list empty in Redis (``[]`` stays at the path), then locally."""
@@ -157,15 +160,17 @@ class RedisDict(_Bound, DictCopies, dict):  # type: ignore[type-arg]
 
     async def adel_item(self, key: str) -> None:
         """Delete ``key`` in Redis, then locally. KeyError when it is not there."""
-        await run(_ops.dict_del(self._rp_field(), self, key))
+        await run_single(_ops.dict_del(self._rp_owner, self._rp_spec, self, key), what="adel_item")
 
     async def apop(self, key: str, default: Any = _MISSING) -> Any:
         """Remove ``key`` in Redis and return its value, or ``default``; KeyError without one."""
-        return await run(_ops.dict_pop(self._rp_field(), self, key, default))
+        single = _ops.dict_pop(self._rp_owner, self._rp_spec, self, key, default)
+        return await run_single(single, returns_value=True, what="apop")
 
     async def apopitem(self) -> tuple[str, Any]:
         """Remove and return the last ``(key, value)`` pair in Redis. KeyError when empty."""
-        return await run(_ops.dict_popitem(self._rp_field(), self))  # type: ignore[no-any-return]
+        single = _ops.dict_popitem(self._rp_owner, self._rp_spec, self)
+        return await run_single(single, returns_value=True, what="apopitem")  # type: ignore[no-any-return]
 
     async def aclear(self) -> None:
         """Make the dict empty in Redis (``{}`` stays at the path), then locally."""

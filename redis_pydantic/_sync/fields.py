@@ -19,7 +19,7 @@ from typing import Any
 
 from redis_pydantic import _ops
 from redis_pydantic._schema import FieldSpec
-from redis_pydantic._sync.executor import run, run_single
+from redis_pydantic._sync.executor import run_single
 from redis_pydantic._values import (
     DictCopies,
     ListCopies,
@@ -36,9 +36,6 @@ class _Bound:
     __slots__ = ()
     _rp_owner: Any
     _rp_spec: FieldSpec
-
-    def _rp_field(self) -> _ops.Field:
-        return _ops.Field(self._rp_owner, self._rp_spec)
 
     def set(self, value: Any) -> None:
         """Validate ``value``, write it to this field in Redis, then store it locally."""
@@ -125,11 +122,17 @@ class RedisList(_Bound, ListCopies, list):  # type: ignore[type-arg]
 
     def ainsert(self, index: int, item: Any) -> None:
         """Insert ``item`` before ``index`` in Redis, then locally (indexes clamp like list.insert)."""
-        run(_ops.list_insert(self._rp_field(), self, index, item))
+        owner, spec = self._rp_owner, self._rp_spec
+        single = _ops.list_insert(owner, spec, self, index, item)
+        run_single(single, reload=lambda: _ops.load_field(owner, spec), what="ainsert")
 
     def apop(self, index: int = -1) -> Any:
         """Remove and return the item at ``index`` in Redis. IndexError when empty or out of range."""
-        return run(_ops.list_pop(self._rp_field(), self, index))
+        owner, spec = self._rp_owner, self._rp_spec
+        single = _ops.list_pop(owner, spec, self, index)
+        return run_single(
+            single, returns_value=True, reload=lambda: _ops.load_field(owner, spec), what="apop"
+        )
 
     def aclear(self) -> None:
         """Make the list empty in Redis (``[]`` stays at the path), then locally."""
@@ -156,15 +159,17 @@ class RedisDict(_Bound, DictCopies, dict):  # type: ignore[type-arg]
 
     def adel_item(self, key: str) -> None:
         """Delete ``key`` in Redis, then locally. KeyError when it is not there."""
-        run(_ops.dict_del(self._rp_field(), self, key))
+        run_single(_ops.dict_del(self._rp_owner, self._rp_spec, self, key), what="adel_item")
 
     def apop(self, key: str, default: Any = _MISSING) -> Any:
         """Remove ``key`` in Redis and return its value, or ``default``; KeyError without one."""
-        return run(_ops.dict_pop(self._rp_field(), self, key, default))
+        single = _ops.dict_pop(self._rp_owner, self._rp_spec, self, key, default)
+        return run_single(single, returns_value=True, what="apop")
 
     def apopitem(self) -> tuple[str, Any]:
         """Remove and return the last ``(key, value)`` pair in Redis. KeyError when empty."""
-        return run(_ops.dict_popitem(self._rp_field(), self))  # type: ignore[no-any-return]
+        single = _ops.dict_popitem(self._rp_owner, self._rp_spec, self)
+        return run_single(single, returns_value=True, what="apopitem")  # type: ignore[no-any-return]
 
     def aclear(self) -> None:
         """Make the dict empty in Redis (``{}`` stays at the path), then locally."""
