@@ -296,28 +296,21 @@ class FieldDescriptor:
     """Class attribute that gives a model field its Redis-aware value on instance access.
 
     The value itself stays in the instance ``__dict__`` where pydantic keeps it, so pydantic's
-    serialization, copying and comparison see plain values. The face's ``wrap`` turns the plain
-    value into one that also has ``set``/``load`` and the atomic operations.
+    serialization, copying and comparison see plain values. Each face subclasses it (see
+    ``_values.field_descriptor_class``) with a ``__get__`` that turns the plain value into one
+    that also has ``set``/``load`` and the atomic operations.
     """
 
-    __slots__ = ("name", "spec", "wrap", "unloaded")
+    __slots__ = ("name", "spec")
 
-    def __init__(self, spec: FieldSpec, wrap: Callable[..., Any], unloaded: Callable[..., Any]) -> None:
+    def __init__(self, spec: FieldSpec) -> None:
         self.name = spec.name
         self.spec = spec
-        self.wrap = wrap
-        self.unloaded = unloaded
 
-    def __get__(self, instance: Any, owner: type | None = None) -> Any:
-        if instance is None:
-            # Like pydantic, which keeps no field attributes on the class: a subclass's field
-            # collection (getattr(cls, name)) must not take this descriptor for a default value.
-            raise AttributeError(f"{self.spec.qualname} is a field of instances, not of the class")
-        try:
-            value = instance.__dict__[self.name]
-        except KeyError:
-            return self.unloaded(instance, self.spec)
-        return self.wrap(instance, self.spec, value)
+    def class_access(self) -> AttributeError:
+        # Like pydantic, which keeps no field attributes on the class: a subclass's field
+        # collection (getattr(cls, name)) must not take this descriptor for a default value.
+        return AttributeError(f"{self.spec.qualname} is a field of instances, not of the class")
 
     def __set__(self, instance: Any, value: Any) -> None:
         # Reached only through object.__setattr__: pydantic's own __setattr__ writes __dict__.
@@ -325,16 +318,15 @@ class FieldDescriptor:
         instance.__pydantic_fields_set__.add(self.name)
 
 
-def install_descriptors(cls: type[BaseModel], wrap: Callable[..., Any], unloaded: Callable[..., Any]) -> None:
+def install_descriptors(cls: type[BaseModel], descriptor: type[FieldDescriptor]) -> None:
     for name, spec in field_specs(cls).items():
-        type.__setattr__(cls, name, FieldDescriptor(spec, wrap, unloaded))
+        type.__setattr__(cls, name, descriptor(spec))
 
 
 def prepare_model_class(
     cls: type[BaseModel],
     convert: Callable[[type[BaseModel]], type[BaseModel]],
-    wrap: Callable[..., Any],
-    unloaded: Callable[..., Any],
+    descriptor: type[FieldDescriptor],
 ) -> None:
     """Make a freshly defined model class storable: nested classes, checks, descriptors."""
     changed = False
@@ -348,7 +340,7 @@ def prepare_model_class(
     if changed:
         cls.model_rebuild(force=True)
     check_storable(cls)
-    install_descriptors(cls, wrap, unloaded)
+    install_descriptors(cls, descriptor)
 
 
 def _original(model: Any) -> Any:

@@ -1,7 +1,7 @@
 """The I/O-free parts of bound field values, shared by both faces.
 
 Each face's ``fields`` module combines these with its own ``set``/``load`` and atomic methods,
-and builds its ``wrap_value`` with :func:`value_wrapper`.
+and builds its field descriptor class with :func:`field_descriptor_class`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from redis_pydantic._schema import MODEL, FieldSpec
+from redis_pydantic._schema import MODEL, FieldDescriptor, FieldSpec
 from redis_pydantic.errors import FieldNotLoadedError
 
 
@@ -192,7 +192,7 @@ def _bind(obj: Any, owner: Any, spec: FieldSpec) -> Any:
     return obj
 
 
-def value_wrapper(
+def field_descriptor_class(
     plain: dict[type, type],
     datetime_cls: type[datetime.datetime],
     date_cls: type[datetime.date],
@@ -200,8 +200,14 @@ def value_wrapper(
     list_cls: type[list[Any]],
     dict_cls: type[dict[Any, Any]],
     proxy_cls: type[ValueProxy],
-) -> Callable[[Any, FieldSpec, Any], Any]:
-    """Build a face's ``wrap_value(owner, spec, value)`` from its bound value classes."""
+    unloaded_cls: Callable[[Any, FieldSpec], Any],
+) -> type[FieldDescriptor]:
+    """Build a face's field descriptor from its bound value classes.
+
+    Reading a field returns the bound form of its value: ``plain`` maps str, int, float, bytes
+    and Decimal to their bound subclasses; lists and dicts become (and stay) the face's bound
+    containers; a field of a partial instance that was not loaded reads as ``unloaded_cls``.
+    """
 
     def make_datetime(v: datetime.datetime) -> Any:
         return datetime_cls(
@@ -220,17 +226,8 @@ def value_wrapper(
         uuid.UUID: make_uuid,
     }
 
-    def wrap_value(owner: Any, spec: FieldSpec, value: Any) -> Any:
-        """The bound form of ``value``, the field ``spec`` of the model instance ``owner``."""
+    def wrap_other(owner: Any, spec: FieldSpec, value: Any) -> Any:
         kind = type(value)
-        cls = plain.get(kind)
-        if cls is not None:  # str, int, float, bytes, Decimal: the common case, kept short
-            obj = cls(value)
-            obj._rp_owner = owner
-            obj._rp_spec = spec
-            return obj
-        if kind is list_cls or kind is dict_cls:
-            return _bind(value, owner, spec)
         if kind is list or kind is dict:
             container = list_cls(value) if kind is list else dict_cls(value)
             owner.__dict__[spec.name] = container
@@ -251,4 +248,26 @@ def value_wrapper(
             return converted
         return proxy_cls(owner, spec, value)
 
-    return wrap_value
+    class BoundFieldDescriptor(FieldDescriptor):
+        __slots__ = ()
+
+        def __get__(self, instance: Any, owner: type | None = None) -> Any:
+            if instance is None:
+                raise self.class_access()
+            try:
+                value = instance.__dict__[self.name]
+            except KeyError:
+                return unloaded_cls(instance, self.spec)
+            # The common cases first, in this one call: every field operation starts here.
+            kind = type(value)
+            cls = plain.get(kind)
+            if cls is not None:  # str, int, float, bytes, Decimal
+                obj = cls(value)
+                obj._rp_owner = instance
+                obj._rp_spec = self.spec
+                return obj
+            if kind is list_cls or kind is dict_cls:
+                return _bind(value, instance, self.spec)
+            return wrap_other(instance, self.spec, value)
+
+    return BoundFieldDescriptor

@@ -25,7 +25,7 @@ from redis_pydantic._values import (
     ScalarCopies,
     UnloadedBase,
     ValueProxy,
-    value_wrapper,
+    field_descriptor_class,
 )
 
 
@@ -186,7 +186,7 @@ class UnloadedField(_Bound, UnloadedBase):
     __slots__ = ()
 
 
-wrap_value = value_wrapper(
+FieldDescriptor = field_descriptor_class(
     {str: RedisStr, int: RedisInt, float: RedisFloat, bytes: RedisBytes, decimal.Decimal: RedisDecimal},
     RedisDatetime,
     RedisDate,
@@ -194,9 +194,5 @@ wrap_value = value_wrapper(
     RedisList,
     RedisDict,
     RedisValue,
+    UnloadedField,
 )
-
-
-def unloaded_value(owner: Any, spec: FieldSpec) -> UnloadedField:
-    """The placeholder a field of a partial instance reads as until it is given or loaded."""
-    return UnloadedField(owner, spec)

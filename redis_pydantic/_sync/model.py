@@ -12,7 +12,7 @@ from typing_extensions import Self
 from redis_pydantic import _base, _ops, _paths, _schema
 from redis_pydantic._sync import connection
 from redis_pydantic._sync.executor import PipelineScope, in_pipeline, read, run, send_during
-from redis_pydantic._sync.fields import unloaded_value, wrap_value
+from redis_pydantic._sync.fields import FieldDescriptor
 from redis_pydantic._sync.lock import DEFAULT_BLOCKING_TIMEOUT, DEFAULT_TIMEOUT, model_lock
 from redis_pydantic.errors import KeyNotFoundError
 
@@ -28,7 +28,7 @@ def _nested_class(original: type[BaseModel]) -> type[BaseModel]:
 
 
 def _prepare(cls: type[BaseModel]) -> None:
-    _schema.prepare_model_class(cls, _nested_class, wrap_value, unloaded_value)
+    _schema.prepare_model_class(cls, _nested_class, FieldDescriptor)
 
 
 class RedisModelMixin:
