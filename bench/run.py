@@ -65,7 +65,7 @@ MEMORY_BUDGET = 1.3
 
 @dataclass
 class Settings:
-    rounds: int = 15
+    rounds: int = 31  # single rounds swing by ±5% on a busy 2-core machine
     warmup: int = 2
     batch: int = 200
     conc_rounds: int = 7
@@ -807,7 +807,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--faces", default="async,sync", help="comma list of: async, sync")
     p.add_argument("--ops", default="all", help="comma list of op names (see --list), or 'all'")
     p.add_argument("--url", help="use this Redis (with RedisJSON) instead of starting one")
-    p.add_argument("--rounds", type=int, help="timed rounds per op (default 15)")
+    p.add_argument("--rounds", type=int, help="timed rounds per op (default 31)")
     p.add_argument("--batch", type=int, help="ops per side per round before op weight (default 200)")
     p.add_argument("--no-concurrent", action="store_true", help="skip the 100-in-flight asyncio runs")
     p.add_argument("--no-memory", action="store_true", help="skip the tracemalloc comparison")
