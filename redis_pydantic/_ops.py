@@ -210,10 +210,18 @@ class Field:
         store_local(self.owner, self.spec, value)
 
 
+#: Values that are simply stored: no identity to keep, no model to fill in place.
+_PLAIN_VALUES = frozenset({str, int, float, bool, bytes, type(None)})
+
+
 def store_local(owner: Any, spec: FieldSpec, value: Any) -> None:
     """Put a value into the owner, keeping list/dict identity so held references stay live."""
     d = owner.__dict__
     name = spec.name
+    if type(value) in _PLAIN_VALUES:  # the common case, without the checks below
+        d[name] = value
+        owner.__pydantic_fields_set__.add(name)
+        return
     current = d.get(name)
     if type(current) is type(value) and not isinstance(value, BaseModel):
         d[name] = value
