@@ -61,13 +61,15 @@ class RedisModelMixin:
         object.__setattr__(self, "_rp_json", parent._rp_json + spec.path[1:])
 
     def _rp_location(self) -> tuple[Any, tuple[str, ...]]:
-        root, path = _ops.locate(self)
-        if root is self and not isinstance(self, BaseRedisModel):
-            raise RuntimeError(
-                f"this {type(self).__name__} is not attached to a stored model; reach it through "
-                "the model's attribute (user.profile), not from a list, dict or copy"
-            )
-        return root, path
+        root = getattr(self, "_rp_root", False)
+        if root is None:  # a stored model itself
+            return self, ()
+        if root is not False:  # a nested model bound to its stored model
+            return root, self._rp_path
+        raise RuntimeError(
+            f"this {type(self).__name__} is not attached to a stored model; reach it through "
+            "the model's attribute (user.profile), not from a list, dict or copy"
+        )
 
     def load(self) -> Self:
         """Read this model (or nested model) from Redis into this instance, in one round trip."""
