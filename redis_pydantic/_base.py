@@ -6,6 +6,7 @@ state and copying live here; each face's ``BaseRedisModel`` adds the methods tha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
@@ -35,6 +36,36 @@ def copy_from_json(cls: Any, payload: bytes, pk: str, key: str, state: int) -> A
     object.__setattr__(copy, "_rp_key", key)
     object.__setattr__(copy, "_rp_state", state)
     return copy
+
+
+def plan_duplicates(model: Any, n: int, state: int) -> tuple[tuple[Any, ...], Callable[[], list[Any]]] | None:
+    """The JSON.MSET that stores ``n`` copies of ``model`` under new pks, and the function that
+    builds the copies (each what get() would read back), or ``None`` for ``n == 0``.
+
+    The first copy is validated here, before anything is sent: a model that no longer validates
+    raises with nothing written. The caller runs the builder while Redis stores the documents.
+    """
+    if getattr(model, "_rp_root", None) is not None:
+        raise RuntimeError("Can only duplicate from top level model")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"n must be a non-negative int, not {n!r}")
+    model._rp_check_complete()
+    if n == 0:
+        return None
+    cls = type(model)
+    payload = _ops.document_json(model)
+    pks = _paths.new_pks(n)
+    keys = [f"{cls.Meta.key_prefix}:{pk}" for pk in pks]
+    args: list[Any] = ["JSON.MSET"]
+    for key in keys:
+        args += (key, "$", payload)
+    first = copy_from_json(cls, payload, pks[0], keys[0], state)
+
+    def build() -> list[Any]:
+        rest = zip(pks[1:], keys[1:], strict=True)
+        return [first, *(copy_from_json(cls, payload, pk, key, state) for pk, key in rest)]
+
+    return tuple(args), build
 
 
 def _with_state_init(post_init: Any) -> Any:
@@ -68,6 +99,39 @@ def set_up_class(cls: Any) -> None:
     own_post_init = cls.__dict__.get("model_post_init")
     if own_post_init is not None and not getattr(own_post_init, "__rp_wrapped__", False):
         type.__setattr__(cls, "model_post_init", _with_state_init(own_post_init))
+
+
+class NestedCore:
+    """Where a model sits in its document; shared by stored and nested models, no I/O."""
+
+    __slots__ = ()
+    _rp_root: Any
+    _rp_path: tuple[str, ...]
+    _rp_json: str
+
+    def _rp_bind(self, parent: Any, spec: Any) -> None:
+        """Attach this nested model to the document of ``parent`` as its field ``spec``."""
+        root = getattr(parent, "_rp_root", False)
+        if root is None:  # the parent is the stored model itself
+            object.__setattr__(self, "_rp_root", parent)
+            object.__setattr__(self, "_rp_path", spec.parts)
+            object.__setattr__(self, "_rp_json", spec.path)
+            return
+        if root is False:  # the parent is not attached to a document: neither is this model
+            return
+        object.__setattr__(self, "_rp_root", root)
+        object.__setattr__(self, "_rp_path", (*parent._rp_path, spec.name))
+        # The field ops of this model build their paths on it: "$.profile" + ".title".
+        object.__setattr__(self, "_rp_json", parent._rp_json + spec.path[1:])
+
+    def _rp_location(self) -> tuple[Any, tuple[str, ...]]:
+        """The stored model and this model's path in its document; RuntimeError if none."""
+        root = getattr(self, "_rp_root", False)
+        if root is None:  # a stored model itself
+            return self, ()
+        if root is not False:  # a nested model bound to its stored model
+            return root, self._rp_path
+        raise _ops.not_attached(self)
 
 
 # At run time the core is a plain mixin placed before BaseModel; type checkers see BaseModel.

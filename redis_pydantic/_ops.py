@@ -172,42 +172,12 @@ def replace_fields(target: BaseModel, loaded: BaseModel) -> None:
 # --------------------------------------------------------------------------- field ops
 
 
-class Field:
-    """Where one field lives: its owner instance, name, spec, root model and JSON path."""
-
-    __slots__ = ("owner", "spec", "root", "parts", "path")
-
-    def __init__(self, owner: Any, spec: FieldSpec) -> None:
-        self.owner = owner
-        self.spec = spec
-        if getattr(owner, "_rp_root", False) is None:  # a top-level stored model: the common case
-            self.root = owner
-            self.parts = spec.parts
-            self.path = spec.path
-            return
-        root, parts = locate(owner)
-        if root is not owner:
-            self.root = root
-            self.parts = (*parts, spec.name)
-            self.path = owner._rp_json + spec.path[1:]
-            return
-        if not hasattr(type(owner), "_rp_create_command"):
-            # A nested model that is not bound to a stored model: an item of a list or dict, or
-            # a copy. It has no document to write to.
-            raise RuntimeError(
-                f"this {type(owner).__name__} is not attached to a stored model; reach it through "
-                "the model's attribute (user.profile), not from a list, dict or copy"
-            )
-        self.root = root
-        self.parts = (*parts, spec.name)
-        self.path = _paths.json_path_for(self.parts)
-
-    @property
-    def key(self) -> str:
-        return self.root.key
-
-    def store_local(self, value: Any) -> None:
-        store_local(self.owner, self.spec, value)
+def not_attached(model: Any) -> RuntimeError:
+    """The error for an operation on a nested model that belongs to no stored document."""
+    return RuntimeError(
+        f"this {type(model).__name__} is not attached to a stored model; reach it through "
+        "the model's attribute (user.profile), not from a list, dict or copy"
+    )
 
 
 #: Values that are simply stored: no identity to keep, no model to fill in place.
@@ -244,8 +214,9 @@ def target(owner: Any, spec: FieldSpec) -> tuple[Any, str, str]:
         return owner, owner._rp_key or owner.key, spec.path
     if root is not False:  # a nested model bound to its document
         return root, root._rp_key or root.key, owner._rp_json + spec.path[1:]
-    f = Field(owner, spec)
-    return f.root, f.root.key, f.path
+    # A nested model that is not bound to a stored model (an item of a list or dict, or a copy)
+    # has no document to write to.
+    raise not_attached(owner)
 
 
 #: One command and what its reply does locally: ``(root, command, on_reply)``. The executor
@@ -569,15 +540,15 @@ def set_fields(model: Any, values: Mapping[str, Any], what: str = "aupdate") -> 
     unknown = [n for n in values if n not in specs]
     if unknown:
         raise AttributeError(f"{type(model).__name__} has no field(s) {', '.join(map(repr, unknown))}")
-    fields = {name: Field(model, specs[name]) for name in values}
-    validated = {name: fields[name].spec.validate(v) for name, v in values.items()}
+    validated = {name: specs[name].validate(v) for name, v in values.items()}
     root = locate(model)[0]
     args: list[Any] = ["JSON.MSET"]
     for name, value in validated.items():
-        args += [root.key, fields[name].path, fields[name].spec.dump_json(value)]
+        _, key, path = target(model, specs[name])
+        args += [key, path, specs[name].dump_json(value)]
 
     def apply(replies: list[Any]) -> None:
         for name, value in validated.items():
-            fields[name].store_local(value)
+            store_local(model, specs[name], value)
 
     return Op(root, [tuple(args)] if validated else [], apply, what=what)

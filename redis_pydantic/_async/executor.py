@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from redis_pydantic._async.connection import client_for
 from redis_pydantic._compat import AsyncRedis
-from redis_pydantic._ops import Command, Op, Recheck, Single, Stale, fakeredis_get, is_fakeredis
+from redis_pydantic._ops import Command, Op, Recheck, Single, Stale, fakeredis_get, is_fakeredis, locate
 from redis_pydantic._scripts import ScriptCall, batch_call
 from redis_pydantic.errors import (
     TRANSPORT_ERRORS,
@@ -140,10 +140,7 @@ async def run_single(
             return await run(op)
     client = client_for(type(root))
     try:
-        if type(command) is tuple and not read:  # execute()'s common case, one frame less
-            reply = await client.execute_command(*command)
-        else:
-            reply = await execute(client, command)
+        reply = await execute(client, command)
     except TRANSPORT_ERRORS as exc:
         raise translate(exc, client, root.key) from exc
     try:
@@ -344,7 +341,7 @@ class PipelineScope:
         if outer is not None and not outer.closed:
             return self.model  # a pipeline inside another joins it
         model = self.model
-        root = getattr(model, "_rp_root", None) or model
+        root = locate(model)[0]
         if self.refresh and getattr(root, "_rp_state", 0) == 1:  # 1: stored
             await model.load()
         self.batch = Batch(type(root)._rp_client())

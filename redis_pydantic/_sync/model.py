@@ -31,45 +31,16 @@ def _prepare(cls: type[BaseModel]) -> None:
     _schema.prepare_model_class(cls, _nested_class, FieldDescriptor)
 
 
-class RedisModelMixin:
+class RedisModelMixin(_base.NestedCore):
     """Operations shared by stored models and by the models nested inside them."""
 
     __slots__ = ()
-    _rp_root: Any
-    _rp_path: tuple[str, ...]
-    _rp_json: str
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)  # type: ignore[misc]
         if cls.__dict__.get("__rp_prepare__", True):
             _prepare(cls)  # type: ignore[arg-type]
-
-    def _rp_bind(self, parent: Any, spec: _schema.FieldSpec) -> None:
-        """Attach this nested model to the document of ``parent`` as its field ``spec``."""
-        root = getattr(parent, "_rp_root", False)
-        if root is None:  # the parent is the stored model itself
-            object.__setattr__(self, "_rp_root", parent)
-            object.__setattr__(self, "_rp_path", spec.parts)
-            object.__setattr__(self, "_rp_json", spec.path)
-            return
-        if root is False:  # the parent is not attached to a document: neither is this model
-            return
-        object.__setattr__(self, "_rp_root", root)
-        object.__setattr__(self, "_rp_path", (*parent._rp_path, spec.name))
-        # The field ops of this model build their paths on it: "$.profile" + ".title".
-        object.__setattr__(self, "_rp_json", parent._rp_json + spec.path[1:])
-
-    def _rp_location(self) -> tuple[Any, tuple[str, ...]]:
-        root = getattr(self, "_rp_root", False)
-        if root is None:  # a stored model itself
-            return self, ()
-        if root is not False:  # a nested model bound to its stored model
-            return root, self._rp_path
-        raise RuntimeError(
-            f"this {type(self).__name__} is not attached to a stored model; reach it through "
-            "the model's attribute (user.profile), not from a list, dict or copy"
-        )
 
     def load(self) -> Self:
         """Read this model (or nested model) from Redis into this instance, in one round trip."""
@@ -228,32 +199,13 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
 
     def duplicate_many(self, n: int) -> list[Self]:
         """Store ``n`` copies of this model under new pks in one round trip (JSON.MSET)."""
-        if getattr(self, "_rp_root", None) is not None:
-            raise RuntimeError("Can only duplicate from top level model")
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise ValueError(f"n must be a non-negative int, not {n!r}")
-        self._rp_check_complete()
-        if n == 0:
-            return []
-        cls = type(self)
-        payload = _ops.document_json(self)
-        prefix = cls.Meta.key_prefix
-        pks = _paths.new_pks(n)
-        keys = [f"{prefix}:{pk}" for pk in pks]
-        args: list[Any] = ["JSON.MSET"]
-        for key in keys:
-            args += (key, "$", payload)
-        command = tuple(args)
-        # Each copy is what get() would read back. The first one is validated before anything
-        # is sent, so a document that does not validate raises with nothing written.
         queued = in_pipeline()
-        state = _base.NEW if queued else _base.STORED  # queued copies are stored on exit
-        first = _base.copy_from_json(cls, payload, pks[0], keys[0], state)
-
-        def build() -> list[Self]:
-            rest = zip(pks[1:], keys[1:], strict=True)
-            return [first, *(_base.copy_from_json(cls, payload, pk, key, state) for pk, key in rest)]
-
+        # Queued copies are marked stored when the pipeline has sent them.
+        plan = _base.plan_duplicates(self, n, _base.NEW if queued else _base.STORED)
+        if plan is None:
+            return []
+        command, build = plan
+        cls = type(self)
         if queued:
             copies: list[Self] = build()
 
