@@ -8,9 +8,12 @@ it is a failure. fakeredis is the second backend.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
+import fakeredis
 import pytest
 
 from redis_pydantic._async import connection as async_connection
@@ -26,6 +29,23 @@ BACKENDS = ["real", "real-resp2", "fake"]
 def real_client_options(backend: str) -> dict[str, object]:
     """redis-py client options of a real backend."""
     return {"decode_responses": True, "protocol": 2} if backend == "real-resp2" else {}
+
+
+def backend_client(request: pytest.FixtureRequest, backend: str, redis_cls: Any, fake_cls: Any) -> Any:
+    """A new client of one face for ``backend``: its own fakeredis server, or the real server."""
+    if backend == "fake":
+        return fake_cls(server=fakeredis.FakeServer())
+    return redis_cls.from_url(request.getfixturevalue("real_redis_url"), **real_client_options(backend))
+
+
+@contextlib.contextmanager
+def installed(connection: Any, client: Any) -> Iterator[Any]:
+    """Make ``client`` every model's client of the face whose ``connection`` module is given."""
+    previous = connection.override_client(client)
+    try:
+        yield client
+    finally:
+        connection.override_client(previous)
 
 
 def _unavailable(reason: str) -> None:
@@ -69,12 +89,9 @@ async def real_async_client(real_redis_url: str) -> AsyncIterator[AsyncRedis]:
     """An asyncio client on the real server, flushed, installed as every asyncio model's client."""
     client = AsyncRedis.from_url(real_redis_url)
     await client.flushdb()
-    previous = async_connection.override_client(client)
-    try:
+    with installed(async_connection, client):
         yield client
-    finally:
-        async_connection.override_client(previous)
-        await client.aclose()
+    await client.aclose()
 
 
 @pytest.fixture
@@ -82,9 +99,6 @@ def real_sync_client(real_redis_url: str) -> Iterator[SyncRedis]:
     """A blocking client on the real server, flushed, installed as every blocking model's client."""
     client = SyncRedis.from_url(real_redis_url)
     client.flushdb()
-    previous = sync_connection.override_client(client)
-    try:
+    with installed(sync_connection, client):
         yield client
-    finally:
-        sync_connection.override_client(previous)
-        client.close()
+    client.close()

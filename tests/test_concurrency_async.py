@@ -14,6 +14,7 @@ import pytest
 from redis_pydantic._async import connection
 from redis_pydantic._async.model import BaseRedisModel
 from tests._twins import AsyncRedis
+from tests.conftest import backend_client, installed
 
 TASKS = 12
 ROUNDS = 15
@@ -28,17 +29,11 @@ class Tally(BaseRedisModel):
 
 @pytest.fixture(params=["real", "fake"])
 async def client(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    if request.param == "fake":
-        redis_client = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
-    else:
-        redis_client = AsyncRedis.from_url(request.getfixturevalue("real_redis_url"))
+    redis_client = backend_client(request, request.param, AsyncRedis, fakeredis.FakeAsyncRedis)
     await redis_client.flushdb()
-    previous = connection.override_client(redis_client)
-    try:
+    with installed(connection, redis_client):
         yield redis_client
-    finally:
-        connection.override_client(previous)
-        await redis_client.aclose()
+    await redis_client.aclose()
 
 
 async def held(client: Any, key: str) -> Any:

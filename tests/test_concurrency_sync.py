@@ -14,6 +14,7 @@ import pytest
 from redis_pydantic._sync import connection
 from redis_pydantic._sync.model import BaseRedisModel
 from tests._twins import SyncRedis
+from tests.conftest import backend_client, installed
 
 THREADS = 8
 ROUNDS = 15
@@ -28,17 +29,11 @@ class Tally(BaseRedisModel):
 
 @pytest.fixture(params=["real", "fake"])
 def client(request: pytest.FixtureRequest) -> Iterator[Any]:
-    if request.param == "fake":
-        redis_client = fakeredis.FakeRedis(server=fakeredis.FakeServer())
-    else:
-        redis_client = SyncRedis.from_url(request.getfixturevalue("real_redis_url"))
+    redis_client = backend_client(request, request.param, SyncRedis, fakeredis.FakeRedis)
     redis_client.flushdb()
-    previous = connection.override_client(redis_client)
-    try:
+    with installed(connection, redis_client):
         yield redis_client
-    finally:
-        connection.override_client(previous)
-        redis_client.close()
+    redis_client.close()
 
 
 def held(client: Any, key: str) -> Any:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from redis_pydantic._async import connection
 from redis_pydantic._async.model import BaseRedisModel
 from tests._twins import AsyncRedis
-from tests.conftest import BACKENDS, real_client_options
+from tests.conftest import BACKENDS, backend_client, installed
 
 PROPERTY_SETTINGS = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -39,16 +39,11 @@ class PropertyBag(BaseRedisModel):
 def run(request: pytest.FixtureRequest) -> Iterator[Runner]:
     """Run a coroutine to completion on a private loop whose models talk to the backend."""
     loop = asyncio.new_event_loop()
-    if request.param == "fake":
-        client = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
-    else:
-        url = request.getfixturevalue("real_redis_url")
-        client = AsyncRedis.from_url(url, **real_client_options(request.param))
-    previous = connection.override_client(client)
+    client = backend_client(request, request.param, AsyncRedis, fakeredis.FakeAsyncRedis)
     try:
-        yield loop.run_until_complete
+        with installed(connection, client):
+            yield loop.run_until_complete
     finally:
-        connection.override_client(previous)
         loop.run_until_complete(client.aclose())
         loop.close()
 

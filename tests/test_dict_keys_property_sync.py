@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from redis_pydantic._sync import connection
 from redis_pydantic._sync.model import BaseRedisModel
 from tests._twins import SyncRedis
-from tests.conftest import BACKENDS, real_client_options
+from tests.conftest import BACKENDS, backend_client, installed
 
 PROPERTY_SETTINGS = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -31,17 +31,10 @@ class PropertyBag(BaseRedisModel):
 @pytest.fixture(params=BACKENDS)
 def client(request: pytest.FixtureRequest) -> Iterator[Any]:
     """A client for the backend, installed as every blocking model's client."""
-    if request.param == "fake":
-        redis_client = fakeredis.FakeRedis(server=fakeredis.FakeServer())
-    else:
-        url = request.getfixturevalue("real_redis_url")
-        redis_client = SyncRedis.from_url(url, **real_client_options(request.param))
-    previous = connection.override_client(redis_client)
-    try:
+    redis_client = backend_client(request, request.param, SyncRedis, fakeredis.FakeRedis)
+    with installed(connection, redis_client):
         yield redis_client
-    finally:
-        connection.override_client(previous)
-        redis_client.close()
+    redis_client.close()
 
 
 def held(client: Any, bag: PropertyBag) -> Any:

@@ -15,6 +15,7 @@ from redis_pydantic._async.executor import send_during as async_send_during
 from redis_pydantic._sync.executor import send_during as sync_send_during
 from redis_pydantic.errors import RedisCommandError
 from tests._twins import SyncRedis
+from tests.conftest import installed
 
 
 class Model:
@@ -120,14 +121,11 @@ def test_a_single_connection_client_runs_the_work_first(real_redis_url, observer
     from redis_pydantic._sync import connection
 
     client = SyncRedis.from_url(real_redis_url, single_connection_client=True)
-    previous = connection.override_client(client)
-    try:
+    with installed(connection, client):
         client.delete("overlap:n")
         seen: list[Any] = []
         sync_send_during(
             Model, ("INCR", "overlap:n"), lambda: seen.append(observer.get("overlap:n")), overlap=True
         )
-        assert seen == [None]
-    finally:
-        connection.override_client(previous)
-        client.close()
+    client.close()
+    assert seen == [None]

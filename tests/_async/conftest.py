@@ -6,30 +6,42 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import fakeredis
 import pytest
 
 from redis_pydantic._async import connection
 from redis_pydantic._ops import fakeredis_get, is_fakeredis
 from tests._twins import AsyncFakeRedis, AsyncRedis
-from tests.conftest import real_client_options
+from tests.conftest import backend_client, installed
 
 
 @pytest.fixture
 async def client(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     """A Redis client for the test's backend, flushed, and installed as every model's client."""
-    if backend == "fake":
-        redis_client = AsyncFakeRedis(server=fakeredis.FakeServer())
-    else:
-        url = request.getfixturevalue("real_redis_url")
-        redis_client = AsyncRedis.from_url(url, **real_client_options(backend))
+    redis_client = backend_client(request, backend, AsyncRedis, AsyncFakeRedis)
     await redis_client.flushdb()
-    previous = connection.override_client(redis_client)
-    try:
+    with installed(connection, redis_client):
         yield redis_client
-    finally:
-        connection.override_client(previous)
-        await redis_client.aclose()
+    await redis_client.aclose()
+
+
+def recording(client: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[Any]]:
+    """Record the commands sent outside pipelines and the redis-py pipelines opened on ``client``."""
+    sent: list[Any] = []
+    pipelines: list[Any] = []
+    original_execute = client.execute_command
+    original_pipeline = client.pipeline
+
+    async def execute_command(*args: Any, **kwargs: Any) -> Any:
+        sent.append(args)
+        return await original_execute(*args, **kwargs)
+
+    def pipeline(*args: Any, **kwargs: Any) -> Any:
+        pipelines.append(kwargs.get("transaction", args[0] if args else True))
+        return original_pipeline(*args, **kwargs)
+
+    monkeypatch.setattr(client, "execute_command", execute_command)
+    monkeypatch.setattr(client, "pipeline", pipeline)
+    return sent, pipelines
 
 
 class Stored:

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic.errors import KeyNotFoundError
+from tests._async.conftest import recording
 
 
 class Skill(BaseModel):
@@ -113,11 +114,14 @@ async def test_duplicate_many_stores_n_copies_with_distinct_pks(client, stored):
 
 
 @pytest.mark.parametrize("n", [10, 40])  # 40: the copies are built while the command travels
-async def test_duplicate_many_is_one_command(client, stored, backend, n):
+async def test_duplicate_many_is_one_command(client, stored, backend, monkeypatch, n):
     user = await saved_user()
     if backend == "fake":  # no INFO commandstats: watch the client instead
-        sent = await commands_sent_by_the_client(client, user, n)
-        assert [args[0] for args in sent] == ["JSON.MSET"]
+        sent, pipelines = recording(client, monkeypatch)
+        copies = await user.duplicate_many(n)
+        monkeypatch.undo()
+        assert len({copy.pk for copy in copies}) == n
+        assert [args[0] for args in sent] == ["JSON.MSET"] and pipelines == []
     else:
         await client.config_resetstat()
         await user.duplicate_many(n)
@@ -127,28 +131,6 @@ async def test_duplicate_many_is_one_command(client, stored, backend, n):
             "json.mset": 1
         }
     assert len(await stored_keys(client)) == n + 1
-
-
-async def commands_sent_by_the_client(client, user, n):
-    sent = []
-    original_execute = client.execute_command
-    original_pipeline = client.pipeline
-
-    async def execute_command(*args, **kwargs):
-        sent.append(args)
-        return await original_execute(*args, **kwargs)
-
-    def pipeline(*args, **kwargs):
-        sent.append(("PIPELINE",))
-        return original_pipeline(*args, **kwargs)
-
-    client.execute_command, client.pipeline = execute_command, pipeline
-    try:
-        copies = await user.duplicate_many(n)
-    finally:
-        client.execute_command, client.pipeline = original_execute, original_pipeline
-    assert len(copies) == n and len({copy.pk for copy in copies}) == n
-    return sent
 
 
 async def test_duplicate_many_zero_stores_nothing(client, stored):

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from redis_pydantic._async import connection
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic.errors import KeyNotFoundError, RedisPydanticError, WrongModelKeyError
+from tests.conftest import installed
 
 
 class Profile(BaseModel):
@@ -66,12 +67,8 @@ class Recorder:
 
 @pytest.fixture
 def recorder(client):
-    rec = Recorder(client)
-    previous = connection.override_client(rec)
-    try:
+    with installed(connection, Recorder(client)) as rec:
         yield rec
-    finally:
-        connection.override_client(previous)
 
 
 async def raw_set(client, key, document):

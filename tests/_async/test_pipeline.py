@@ -7,6 +7,7 @@ import pytest
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic._scripts import BATCH, MAX_BATCH_COMMAND_ARGS
 from redis_pydantic.errors import PipelineError
+from tests._async.conftest import recording
 
 
 class User(BaseRedisModel):
@@ -25,26 +26,6 @@ async def saved_user(name: str = "John", **fields) -> User:
     user = User(name=name, tags=["python"], metadata={"role": "developer"}, **fields)
     await user.save()
     return user
-
-
-def recording(client, monkeypatch):
-    """Record the commands sent outside pipelines and the pipelines opened on ``client``."""
-    sent = []
-    pipelines = []
-    original_execute = client.execute_command
-    original_pipeline = client.pipeline
-
-    async def execute_command(*args, **kwargs):
-        sent.append(args)
-        return await original_execute(*args, **kwargs)
-
-    def pipeline(*args, **kwargs):
-        pipelines.append(kwargs.get("transaction", args[0] if args else True))
-        return original_pipeline(*args, **kwargs)
-
-    monkeypatch.setattr(client, "execute_command", execute_command)
-    monkeypatch.setattr(client, "pipeline", pipeline)
-    return sent, pipelines
 
 
 async def test_pipeline_sends_nothing_before_exit_and_everything_after(client, stored):

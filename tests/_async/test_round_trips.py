@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from redis_pydantic._async import connection
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic._scripts import BATCH, DICT_OPS, LIST_INSERT, LIST_POP
+from tests.conftest import installed
 
 
 class CountingClient:
@@ -37,12 +38,8 @@ async def counting(client) -> AsyncIterator[CountingClient]:
     # Scripts the server already knows run by EVALSHA alone; the first call ever also sends EVAL.
     for script in (DICT_OPS, LIST_INSERT, LIST_POP, BATCH):
         await client.script_load(script.source)
-    proxy = CountingClient(client)
-    previous = connection.override_client(proxy)
-    try:
+    with installed(connection, CountingClient(client)) as proxy:
         yield proxy
-    finally:
-        connection.override_client(previous)
 
 
 class Profile(BaseModel):

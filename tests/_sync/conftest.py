@@ -7,30 +7,42 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import fakeredis
 import pytest
 
 from redis_pydantic._ops import fakeredis_get, is_fakeredis
 from redis_pydantic._sync import connection
 from tests._twins import SyncFakeRedis, SyncRedis
-from tests.conftest import real_client_options
+from tests.conftest import backend_client, installed
 
 
 @pytest.fixture
 def client(backend: str, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A Redis client for the test's backend, flushed, and installed as every model's client."""
-    if backend == "fake":
-        redis_client = SyncFakeRedis(server=fakeredis.FakeServer())
-    else:
-        url = request.getfixturevalue("real_redis_url")
-        redis_client = SyncRedis.from_url(url, **real_client_options(backend))
+    redis_client = backend_client(request, backend, SyncRedis, SyncFakeRedis)
     redis_client.flushdb()
-    previous = connection.override_client(redis_client)
-    try:
+    with installed(connection, redis_client):
         yield redis_client
-    finally:
-        connection.override_client(previous)
-        redis_client.close()
+    redis_client.close()
+
+
+def recording(client: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[Any]]:
+    """Record the commands sent outside pipelines and the redis-py pipelines opened on ``client``."""
+    sent: list[Any] = []
+    pipelines: list[Any] = []
+    original_execute = client.execute_command
+    original_pipeline = client.pipeline
+
+    def execute_command(*args: Any, **kwargs: Any) -> Any:
+        sent.append(args)
+        return original_execute(*args, **kwargs)
+
+    def pipeline(*args: Any, **kwargs: Any) -> Any:
+        pipelines.append(kwargs.get("transaction", args[0] if args else True))
+        return original_pipeline(*args, **kwargs)
+
+    monkeypatch.setattr(client, "execute_command", execute_command)
+    monkeypatch.setattr(client, "pipeline", pipeline)
+    return sent, pipelines
 
 
 class Stored:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from redis_pydantic._sync.model import BaseRedisModel
 from redis_pydantic.errors import KeyNotFoundError
+from tests._sync.conftest import recording
 
 
 class Skill(BaseModel):
@@ -114,11 +115,14 @@ def test_duplicate_many_stores_n_copies_with_distinct_pks(client, stored):
 
 
 @pytest.mark.parametrize("n", [10, 40])  # 40: the copies are built while the command travels
-def test_duplicate_many_is_one_command(client, stored, backend, n):
+def test_duplicate_many_is_one_command(client, stored, backend, monkeypatch, n):
     user = saved_user()
     if backend == "fake":  # no INFO commandstats: watch the client instead
-        sent = commands_sent_by_the_client(client, user, n)
-        assert [args[0] for args in sent] == ["JSON.MSET"]
+        sent, pipelines = recording(client, monkeypatch)
+        copies = user.duplicate_many(n)
+        monkeypatch.undo()
+        assert len({copy.pk for copy in copies}) == n
+        assert [args[0] for args in sent] == ["JSON.MSET"] and pipelines == []
     else:
         client.config_resetstat()
         user.duplicate_many(n)
@@ -128,28 +132,6 @@ def test_duplicate_many_is_one_command(client, stored, backend, n):
             "json.mset": 1
         }
     assert len(stored_keys(client)) == n + 1
-
-
-def commands_sent_by_the_client(client, user, n):
-    sent = []
-    original_execute = client.execute_command
-    original_pipeline = client.pipeline
-
-    def execute_command(*args, **kwargs):
-        sent.append(args)
-        return original_execute(*args, **kwargs)
-
-    def pipeline(*args, **kwargs):
-        sent.append(("PIPELINE",))
-        return original_pipeline(*args, **kwargs)
-
-    client.execute_command, client.pipeline = execute_command, pipeline
-    try:
-        copies = user.duplicate_many(n)
-    finally:
-        client.execute_command, client.pipeline = original_execute, original_pipeline
-    assert len(copies) == n and len({copy.pk for copy in copies}) == n
-    return sent
 
 
 def test_duplicate_many_zero_stores_nothing(client, stored):

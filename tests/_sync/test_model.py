@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from redis_pydantic._sync import connection
 from redis_pydantic._sync.model import BaseRedisModel
 from redis_pydantic.errors import KeyNotFoundError, RedisPydanticError, WrongModelKeyError
+from tests.conftest import installed
 
 
 class Profile(BaseModel):
@@ -67,12 +68,8 @@ class Recorder:
 
 @pytest.fixture
 def recorder(client):
-    rec = Recorder(client)
-    previous = connection.override_client(rec)
-    try:
+    with installed(connection, Recorder(client)) as rec:
         yield rec
-    finally:
-        connection.override_client(previous)
 
 
 def raw_set(client, key, document):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from redis_pydantic._scripts import BATCH, DICT_OPS, LIST_INSERT, LIST_POP
 from redis_pydantic._sync import connection
 from redis_pydantic._sync.model import BaseRedisModel
+from tests.conftest import installed
 
 
 class CountingClient:
@@ -38,12 +39,8 @@ def counting(client) -> Iterator[CountingClient]:
     # Scripts the server already knows run by EVALSHA alone; the first call ever also sends EVAL.
     for script in (DICT_OPS, LIST_INSERT, LIST_POP, BATCH):
         client.script_load(script.source)
-    proxy = CountingClient(client)
-    previous = connection.override_client(proxy)
-    try:
+    with installed(connection, CountingClient(client)) as proxy:
         yield proxy
-    finally:
-        connection.override_client(previous)
 
 
 class Profile(BaseModel):
