@@ -36,6 +36,7 @@ REPLACEMENTS: dict[str, str] = {
     "AsyncRedis": "SyncRedis",
     "AsyncLock": "SyncLock",
     "AsyncFakeRedis": "SyncFakeRedis",
+    "AsyncRawFakeRedis": "SyncRawFakeRedis",
     "async_sleep": "sync_sleep",
     "async_loop_key": "sync_loop_key",
     "async_close_with_loop": "sync_close_with_loop",

@@ -7,9 +7,48 @@ This package is the asyncio face::
 Blocking code uses the same API without ``await`` from :mod:`redis_pydantic.sync`.
 """
 
+from redis_pydantic._async.fields import (
+    RedisBool,
+    RedisBytes,
+    RedisDate,
+    RedisDatetime,
+    RedisDecimal,
+    RedisDict,
+    RedisFloat,
+    RedisFrozenset,
+    RedisInt,
+    RedisList,
+    RedisSet,
+    RedisStr,
+    RedisTime,
+    RedisTimedelta,
+    RedisTuple,
+    RedisUUID,
+)
 from redis_pydantic._async.model import BaseRedisModel
+from redis_pydantic._values import plain
 from redis_pydantic.errors import *  # noqa: F403 - the error types are part of both faces
 from redis_pydantic.errors import __all__ as _error_names
 
-__all__ = ["BaseRedisModel", *_error_names]
+__all__ = [
+    "BaseRedisModel",
+    "RedisBool",
+    "RedisBytes",
+    "RedisDate",
+    "RedisDatetime",
+    "RedisDecimal",
+    "RedisDict",
+    "RedisFloat",
+    "RedisFrozenset",
+    "RedisInt",
+    "RedisList",
+    "RedisSet",
+    "RedisStr",
+    "RedisTime",
+    "RedisTimedelta",
+    "RedisTuple",
+    "RedisUUID",
+    "plain",
+    *_error_names,
+]
 __version__ = "2.0.0"

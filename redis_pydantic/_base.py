@@ -6,17 +6,31 @@ state and copying live here; each face's ``BaseRedisModel`` adds the methods tha
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
 from typing_extensions import Self
 
-from redis_pydantic import _ops, _paths, _schema
-from redis_pydantic.errors import WrongModelKeyError
+from redis_pydantic import _ops, _paths, _schema, _values
+from redis_pydantic.errors import KeyNotFoundError, NotAttachedError, WrongModelKeyError
 
-NEW = 0  # never saved or loaded by this instance: the first field op creates the document
-STORED = 1  # saved or loaded: field ops require the document to exist
+NEW = _ops.NEW
+STORED = _ops.STORED
+
+
+#: Assigned values of these types are stored as they are.
+_PLAIN_TYPES = frozenset({str, int, float, bool, bytes, type(None)})
+
+
+def assign(model: Any, name: str, value: Any) -> None:
+    """``model.name = value`` for stored and nested models.
+
+    A value read from a model is stored as its plain value (or a copy, for an attached nested
+    model): it can never write into the document it was read from.
+    """
+    if type(value) not in _PLAIN_TYPES:
+        value = _values.assignable(value)
+    BaseModel.__setattr__(model, name, value)
 
 
 def init_state(model: Any) -> None:
@@ -38,34 +52,83 @@ def copy_from_json(cls: Any, payload: bytes, pk: str, key: str, state: int) -> A
     return copy
 
 
-def plan_duplicates(model: Any, n: int, state: int) -> tuple[tuple[Any, ...], Callable[[], list[Any]]] | None:
-    """The JSON.MSET that stores ``n`` copies of ``model`` under new pks, and the function that
-    builds the copies (each what get() would read back), or ``None`` for ``n == 0``.
+def duplicates(model: Any, n: int) -> tuple[_ops.Op | None, list[Any]]:
+    """The JSON.MSET that stores ``n`` copies of ``model`` under new pks, and the copies (each
+    what get() would read back, marked stored once the command has run).
 
-    The first copy is validated here, before anything is sent: a model that no longer validates
-    raises with nothing written. The caller runs the builder while Redis stores the documents.
+    The copies are validated before anything is sent: a model that no longer validates raises
+    with nothing written.
     """
     if getattr(model, "_rp_root", None) is not None:
-        raise RuntimeError("Can only duplicate from top level model")
+        raise NotAttachedError("Can only duplicate from top level model")
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         raise ValueError(f"n must be a non-negative int, not {n!r}")
     model._rp_check_complete()
     if n == 0:
-        return None
+        return None, []
     cls = type(model)
     payload = _ops.document_json(model)
     pks = _paths.new_pks(n)
-    keys = [f"{cls.Meta.key_prefix}:{pk}" for pk in pks]
     args: list[Any] = ["JSON.MSET"]
-    for key in keys:
+    copies = []
+    for pk in pks:
+        key = f"{cls.Meta.key_prefix}:{pk}"
         args += (key, "$", payload)
-    first = copy_from_json(cls, payload, pks[0], keys[0], state)
+        copies.append(copy_from_json(cls, payload, pk, key, NEW))
 
-    def build() -> list[Any]:
-        rest = zip(pks[1:], keys[1:], strict=True)
-        return [first, *(copy_from_json(cls, payload, pk, key, state) for pk, key in rest)]
+    def apply(replies: list[Any]) -> None:
+        for copy in copies:
+            copy._rp_mark_stored()
 
-    return tuple(args), build
+    return _ops.Op(None, [tuple(args)], apply, access=_ops.Access.WRITE, what="duplicate", cls=cls), copies
+
+
+def save_model(model: Any) -> _ops.Op:
+    """Write ``model``'s whole document (or, for a nested model, its place in the document)."""
+    if getattr(model, "_rp_root", None) is not None:
+        model = _ops.current_owner(model)
+        root, path = model._rp_location()
+        payload = model.__pydantic_serializer__.to_json(model)
+        command = ("JSON.SET", root.key, _paths.json_path_for(path), payload)
+        return _ops.Op(root, [command], _ops.nothing, what="save")
+    model._rp_check_complete()
+    payload = _ops.document_json(model)
+
+    def apply(replies: list[Any]) -> None:
+        model._rp_mark_stored()
+
+    return _ops.Op(
+        model, [("JSON.SET", model.key, "$", payload)], apply, access=_ops.Access.WRITE, what="save"
+    )
+
+
+def get_model(cls: Any, key: str) -> _ops.Op:
+    """Read the model of class ``cls`` stored at ``key``."""
+    pk = cls._rp_pk_of(key)
+
+    def apply(replies: list[Any]) -> Any:
+        raw = _ops.unwrap_json(replies[0], key)
+        if raw is None:
+            raise KeyNotFoundError(key)
+        return copy_from_json(cls, raw, pk, key, STORED)
+
+    return _ops.Op(None, [("JSON.GET", key, "$")], apply, access=_ops.Access.READ, what="get", cls=cls)
+
+
+def load_model(model: Any) -> _ops.Op:
+    """Read ``model`` (a stored or nested model) from Redis into the instance itself."""
+    model = _ops.current_owner(model)
+    root, path = model._rp_location()
+    json_path = _paths.json_path_for(path)
+    key = root.key
+
+    def apply(replies: list[Any]) -> None:
+        raw = _ops.unwrap_json(replies[0], key)
+        if raw is None:
+            raise KeyNotFoundError(key, f"the document at {key!r} has no {json_path}")
+        _ops.validate_into(model, raw)
+
+    return _ops.Op(root, [("JSON.GET", key, json_path)], apply, access=_ops.Access.READ, what="load")
 
 
 def _with_state_init(post_init: Any) -> Any:
@@ -109,20 +172,31 @@ class NestedCore:
     _rp_path: tuple[str, ...]
     _rp_json: str
 
-    def _rp_bind(self, parent: Any, spec: Any) -> None:
-        """Attach this nested model to the document of ``parent`` as its field ``spec``."""
+    def _rp_claim(self, parent: Any, spec: Any) -> Any:
+        """This model as the value of field ``spec`` of ``parent``, attached to that place.
+
+        A free model is attached there and returned. One attached to another place (shared by
+        a shallow copy of its parent, say) is not taken away from it: ``parent`` gets a copy.
+        """
         root = getattr(parent, "_rp_root", False)
-        if root is None:  # the parent is the stored model itself
-            object.__setattr__(self, "_rp_root", parent)
-            object.__setattr__(self, "_rp_path", spec.parts)
-            object.__setattr__(self, "_rp_json", spec.path)
-            return
         if root is False:  # the parent is not attached to a document: neither is this model
-            return
-        object.__setattr__(self, "_rp_root", root)
-        object.__setattr__(self, "_rp_path", (*parent._rp_path, spec.name))
-        # The field ops of this model build their paths on it: "$.profile" + ".title".
-        object.__setattr__(self, "_rp_json", parent._rp_json + spec.path[1:])
+            return self
+        if root is None:  # the parent is the stored model itself
+            root, path, json_path = parent, spec.parts, spec.path
+        else:
+            # The field ops of this model build their paths on it: "$.profile" + ".title".
+            path, json_path = (*parent._rp_path, spec.name), parent._rp_json + spec.path[1:]
+        model = self
+        mine = getattr(self, "_rp_root", False)
+        if mine is not False:
+            if mine is root and self._rp_path == path:
+                return self
+            model = type(self).model_validate(self)  # nested classes always copy on validation
+            parent.__dict__[spec.name] = model
+        object.__setattr__(model, "_rp_root", root)
+        object.__setattr__(model, "_rp_path", path)
+        object.__setattr__(model, "_rp_json", json_path)
+        return model
 
     def _rp_location(self) -> tuple[Any, tuple[str, ...]]:
         """The stored model and this model's path in its document; RuntimeError if none."""
@@ -132,6 +206,8 @@ class NestedCore:
         if root is not False:  # a nested model bound to its stored model
             return root, self._rp_path
         raise _ops.not_attached(self)
+
+    __setattr__ = assign
 
 
 # At run time the core is a plain mixin placed before BaseModel; type checkers see BaseModel.

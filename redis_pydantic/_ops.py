@@ -1,68 +1,131 @@
-"""Redis operations as data: the commands to send and what to do with the replies.
+"""Redis operations as data: one :class:`Op` holds everything about one library operation.
 
 Each builder validates its input first, so bad input raises before anything is queued, and
-returns an :class:`Op`. A face's executor sends ``Op.commands`` (directly, as one atomic batch,
-or queued in an ambient pipeline) and then calls ``Op.apply(replies)``, which updates local
-state and returns the operation's result. Local state therefore changes only after Redis
-accepted the change.
+returns an :class:`Op`: the commands to send, how their replies are applied locally, whether the
+operation returns a value, whether it needs the document, and (for optimistic operations) the
+read that the commands are computed from. A face's ``executor.run(op)`` decides how it is sent:
+directly, queued in an open ``pipeline()``, or after creating a never-saved document. Local state
+changes only in ``apply``, after Redis accepted the change.
 """
 
 from __future__ import annotations
 
+import enum
 import json
-import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from redis_pydantic import _paths
-from redis_pydantic._schema import FieldSpec, field_specs
+from redis_pydantic._schema import DECIMAL, FieldSpec, field_specs
 from redis_pydantic._scripts import DICT_OPS, LIST_INSERT, LIST_POP, ScriptCall
-from redis_pydantic.errors import FieldValidationError, KeyNotFoundError, RedisCommandError
+from redis_pydantic.errors import (
+    FieldNotLoadedError,
+    FieldStateError,
+    FieldValidationError,
+    KeyNotFoundError,
+    NotAttachedError,
+    RedisCommandError,
+)
 
 Command = tuple[Any, ...] | ScriptCall
-Apply = Callable[[list[Any]], Any]
 
 
-class Stale(Exception):
-    """Raised by ``apply`` when the reply shows that the local value was out of date."""
+class DocumentState(enum.Enum):
+    """What a stored model knows about its document."""
+
+    #: Never saved or loaded by this instance: its first field operation creates the document.
+    NEW = "new"
+    #: Saved, loaded or deleted: field operations require the document to exist.
+    STORED = "stored"
 
 
-class Recheck(Exception):
-    """Raised by ``apply`` when a reply is ambiguous: the executor runs ``op`` (a read) instead."""
+NEW = DocumentState.NEW
+STORED = DocumentState.STORED
 
-    def __init__(self, op: Op) -> None:
-        super().__init__(op)
+
+class Access(enum.Enum):
+    """How an operation touches the document, which decides how ``run()`` sends it."""
+
+    #: Sent at once, even inside ``pipeline()``; never creates the document.
+    READ = "read"
+    #: Changes part of the document: a never-saved model's document is created first, in the
+    #: same atomic step. Queued inside ``pipeline()``.
+    UPDATE = "update"
+    #: Writes (or deletes) whole documents itself: nothing is created first.
+    WRITE = "write"
+
+
+class Then:
+    """What the replies of an operation call for: run the read ``op``, then return ``result``.
+
+    ``result`` is :data:`READ_RESULT` when the read's own result is the operation's result (a
+    read that raises the right error, for example).
+    """
+
+    __slots__ = ("op", "result")
+
+    def __init__(self, op: Op, result: Any) -> None:
         self.op = op
+        self.result = result
+
+
+#: See :class:`Then`.
+READ_RESULT: Any = object()
+
+
+class Optimistic:
+    """An operation whose commands depend on the current value in Redis (check-and-set).
+
+    The executor watches ``key``, sends ``read``, and calls ``decide(reply)``: it returns the
+    write commands (sent inside MULTI/EXEC) or raises. A conflicting write from another client
+    makes the executor read and decide again.
+    """
+
+    __slots__ = ("key", "read", "decide")
+
+    def __init__(self, key: str, read: Command, decide: Callable[[Any], list[Command]]) -> None:
+        self.key = key
+        self.read = read
+        self.decide = decide
 
 
 class Op:
-    """One library operation: commands for Redis and the local effect of their replies."""
+    """One library operation, complete: built once, by one builder.
 
-    __slots__ = ("root", "cls", "commands", "apply", "returns_value", "reload", "what", "creates")
+    ``commands`` go to Redis; ``apply(replies)`` gets one reply per command, updates local state
+    and returns the operation's result, or a :class:`Then`. ``returns_value`` operations cannot
+    be queued in ``pipeline()``. ``optimistic`` operations compute their commands from a read.
+    """
+
+    __slots__ = ("root", "cls", "commands", "apply", "access", "returns_value", "what", "optimistic")
 
     def __init__(
         self,
         root: Any,
         commands: list[Command],
-        apply: Apply,
+        apply: Callable[[list[Any]], Any],
         *,
+        access: Access = Access.UPDATE,
         returns_value: bool = False,
-        reload: Callable[[], Single] | None = None,
         what: str = "",
         cls: type | None = None,
-        creates: bool = False,
+        optimistic: Optimistic | None = None,
     ) -> None:
         self.root = root
-        #: The op writes the whole document itself, so no JSON.SET NX has to come first.
-        self.creates = creates
         self.cls = cls if cls is not None else type(root)
         self.commands = commands
         self.apply = apply
+        self.access = access
         self.returns_value = returns_value
-        self.reload = reload
         self.what = what
+        self.optimistic = optimistic
+
+
+def nothing(replies: list[Any]) -> None:
+    """``apply`` of an operation whose replies change nothing locally."""
+    return None
 
 
 # --------------------------------------------------------------------------- reply helpers
@@ -88,40 +151,6 @@ def unwrap_json(reply: Any, key: str) -> str | bytes | None:
     return reply[1:-1]
 
 
-_FAKE_CLIENTS: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
-
-
-def is_fakeredis(client: Any) -> bool:
-    """Whether ``client`` talks to an in-process fakeredis server (cached per client)."""
-    try:
-        return _FAKE_CLIENTS[client]
-    except (KeyError, TypeError):
-        pass
-    pool = getattr(client, "connection_pool", None)
-    fake = type(client).__module__.startswith("fakeredis") or (
-        pool is not None and pool.connection_class.__module__.startswith("fakeredis")
-    )
-    try:
-        _FAKE_CLIENTS[client] = fake
-    except TypeError:
-        pass
-    return fake
-
-
-def fakeredis_get(reply: Any, path: Any) -> Any:
-    """Turn fakeredis's answer to ``JSON.GET key path path`` into real RedisJSON's ``[value]``.
-
-    fakeredis drops the outer brackets when a single ``$`` path matches one array, which makes
-    an empty list look like a missing path; asking for the path twice gets the unambiguous
-    ``{path: [matches]}`` form.
-    """
-    if reply is None:
-        return None
-    matches = json.loads(reply)[path if isinstance(path, str) else path.decode()]
-    out = json.dumps(matches, separators=(",", ":"), ensure_ascii=False)
-    return out.encode() if isinstance(reply, bytes) else out
-
-
 def first(reply: Any) -> Any:
     """The first element of a ``$``-path reply list."""
     if isinstance(reply, list):
@@ -134,6 +163,8 @@ def locate(model: Any) -> tuple[Any, tuple[str, ...]]:
     root = getattr(model, "_rp_root", None)
     if root is None:
         return model, ()
+    if root is False:
+        raise not_attached(model)
     return root, model._rp_path
 
 
@@ -169,15 +200,65 @@ def replace_fields(target: BaseModel, loaded: BaseModel) -> None:
     object.__setattr__(target, "__pydantic_extra__", loaded.__pydantic_extra__)
 
 
-# --------------------------------------------------------------------------- field ops
+# --------------------------------------------------------------------------- where a field is
 
 
-def not_attached(model: Any) -> RuntimeError:
+def not_attached(model: Any) -> NotAttachedError:
     """The error for an operation on a nested model that belongs to no stored document."""
-    return RuntimeError(
+    return NotAttachedError(
         f"this {type(model).__name__} is not attached to a stored model; reach it through "
         "the model's attribute (user.profile), not from a list, dict or copy"
     )
+
+
+def current_owner(owner: Any) -> Any:
+    """The model that holds the field now: ``owner`` itself, or for a nested model that was
+    replaced in its parent since it was read, the nested model now at its place.
+
+    An operation through a value that is no longer the model's current field acts on the current
+    field, so it never writes elsewhere and the local object stays equal to Redis.
+    """
+    root: Any = getattr(owner, "_rp_root", False)
+    if root is None:  # a top-level stored model: the common case
+        return owner
+    if root is False:
+        raise not_attached(owner)
+    current = root
+    for name in owner._rp_path:
+        current = getattr(current, name)  # the descriptor binds (or rebinds) what it returns
+    if current is owner:
+        return owner
+    if not isinstance(current, BaseModel):
+        path = _paths.json_path_for(owner._rp_path)
+        raise NotAttachedError(
+            f"{path} of the document at {root.key!r} holds {current!r} locally, not a model"
+        )
+    return current
+
+
+def target(owner: Any, spec: FieldSpec) -> tuple[Any, Any, str, str]:
+    """The current owner, the stored model, its key and the JSON path of field ``spec``."""
+    root: Any = getattr(owner, "_rp_root", False)
+    if root is None:  # a top-level stored model: the common case (its key is usually cached)
+        return owner, owner, owner._rp_key or owner.key, spec.path
+    owner = current_owner(owner)
+    root = owner._rp_root
+    return owner, root, root._rp_key or root.key, owner._rp_json + spec.path[1:]
+
+
+def current_container(owner: Any, spec: FieldSpec, kind: type) -> Any:
+    """The list or dict the field holds now (bound to ``owner``), for in-place local changes."""
+    try:
+        value = owner.__dict__[spec.name]
+    except KeyError:
+        raise FieldNotLoadedError(
+            f"{spec.qualname} is not loaded: call load() on it or on the model"
+        ) from None
+    if not isinstance(value, kind):
+        raise FieldStateError(f"{spec.qualname} holds {value!r} locally, not a {kind.__name__}")
+    if getattr(value, "_rp_owner", None) is not owner:
+        value = getattr(owner, spec.name)  # the descriptor binds a copy to this owner
+    return value
 
 
 #: Values that are simply stored: no identity to keep, no model to fill in place.
@@ -193,54 +274,46 @@ def store_local(owner: Any, spec: FieldSpec, value: Any) -> None:
         owner.__pydantic_fields_set__.add(name)
         return
     current = d.get(name)
-    if type(current) is type(value) and not isinstance(value, BaseModel):
-        d[name] = value
-    elif isinstance(current, BaseModel) and type(current) is type(value):
+    if isinstance(current, BaseModel) and type(current) is type(value):
         replace_fields(current, value)
-    elif type(current) is not type(value) and isinstance(current, list) and isinstance(value, list):
-        list.__setitem__(current, slice(None), value)
-    elif type(current) is not type(value) and isinstance(current, dict) and isinstance(value, dict):
-        dict.clear(current)
-        dict.update(current, value)
+    elif (
+        isinstance(value, list | dict | set)
+        and getattr(current, "_rp_owner", None) is owner
+        and isinstance(current, type(value))
+    ):
+        # The bound container stays the same object: values read before stay live.
+        type(value).clear(current)
+        if isinstance(value, dict):
+            dict.update(current, value)
+        elif isinstance(value, list):
+            list.extend(current, value)
+        else:
+            set.update(current, value)
     else:
         d[name] = value
     owner.__pydantic_fields_set__.add(name)
 
 
-def target(owner: Any, spec: FieldSpec) -> tuple[Any, str, str]:
-    """The stored model, its key and the JSON path of the field ``spec`` of ``owner``."""
-    root: Any = getattr(owner, "_rp_root", False)
-    if root is None:  # a top-level stored model: the common case (its key is usually cached)
-        return owner, owner._rp_key or owner.key, spec.path
-    if root is not False:  # a nested model bound to its document
-        return root, root._rp_key or root.key, owner._rp_json + spec.path[1:]
-    # A nested model that is not bound to a stored model (an item of a list or dict, or a copy)
-    # has no document to write to.
-    raise not_attached(owner)
+# --------------------------------------------------------------------------- scalar fields
 
 
-#: One command and what its reply does locally: ``(root, command, on_reply)``. The executor
-#: sends it directly, or wraps it in an :class:`Op` inside a pipeline or a first write.
-Single = tuple[Any, Command, Callable[[Any], Any]]
-
-
-def set_field(owner: Any, spec: FieldSpec, value: Any) -> Single:
-    root, key, path = target(owner, spec)
+def set_field(owner: Any, spec: FieldSpec, value: Any) -> Op:
+    owner, root, key, path = target(owner, spec)
     validated = spec.validate(value)
 
-    def on_reply(reply: Any) -> None:
-        if reply is None:
+    def apply(replies: list[Any]) -> None:
+        if replies[0] is None:
             raise RedisCommandError(f"{path} cannot be written in the document at {key!r}")
         store_local(owner, spec, validated)
 
-    return root, ("JSON.SET", key, path, spec.dump_json(validated)), on_reply
+    return Op(root, [("JSON.SET", key, path, spec.dump_json(validated))], apply, what="set")
 
 
-def load_field(owner: Any, spec: FieldSpec) -> Single:
-    root, key, path = target(owner, spec)
+def load_field(owner: Any, spec: FieldSpec) -> Op:
+    owner, root, key, path = target(owner, spec)
 
-    def on_reply(reply: Any) -> Any:
-        raw = unwrap_json(reply, key)
+    def apply(replies: list[Any]) -> Any:
+        raw = unwrap_json(replies[0], key)
         if raw is None:
             info = type(owner).__pydantic_fields__[spec.name]
             if info.is_required():
@@ -249,20 +322,19 @@ def load_field(owner: Any, spec: FieldSpec) -> Single:
         else:
             value = spec.load_json(raw)
         store_local(owner, spec, value)
-        return value
+        return getattr(owner, spec.name)
 
-    return root, ("JSON.GET", key, path), on_reply
+    return Op(root, [("JSON.GET", key, path)], apply, access=Access.READ, what="load")
 
 
-def increase(owner: Any, spec: FieldSpec, amount: Any) -> Single:
-    if spec.kind == "int":
-        if type(amount) is not int:
-            raise FieldValidationError(spec.qualname, _type_error("int", amount))
-    elif not isinstance(amount, int | float) or isinstance(amount, bool):
-        raise FieldValidationError(spec.qualname, _type_error("float", amount))
-    root, key, path = target(owner, spec)
+def increase(owner: Any, spec: FieldSpec, amount: Any) -> Op:
+    amount = spec.validate_amount(amount)
+    owner, root, key, path = target(owner, spec)
+    if spec.kind == DECIMAL:
+        return _increase_decimal(owner, root, spec, key, path, amount)
 
-    def on_reply(reply: Any) -> Any:
+    def apply(replies: list[Any]) -> Any:
+        reply = replies[0]
         if isinstance(reply, bytes | str):  # RESP2 (and scripts) answer the JSON text "[n]"
             reply = json.loads(reply)
         new = first(reply)
@@ -272,51 +344,86 @@ def increase(owner: Any, spec: FieldSpec, amount: Any) -> Single:
         store_local(owner, spec, value)
         return value
 
-    return root, ("JSON.NUMINCRBY", key, path, amount), on_reply
+    return Op(root, [("JSON.NUMINCRBY", key, path, amount)], apply, returns_value=True, what="aincrease")
 
 
-def _type_error(expected: str, value: Any) -> ValidationError:
-    return ValidationError.from_exception_data(
-        "aincrease",
-        [{"type": f"{expected}_type", "loc": ("amount",), "input": value}],
+def _increase_decimal(owner: Any, root: Any, spec: FieldSpec, key: str, path: str, amount: Any) -> Op:
+    # Decimals are stored as JSON strings (exactly), which JSON.NUMINCRBY cannot add to: the new
+    # value is computed here from the current one and written only if nobody changed it since.
+    new: list[Any] = []
+
+    def decide(reply: Any) -> list[Command]:
+        raw = unwrap_json(reply, key)
+        if raw is None:
+            raise RedisCommandError(f"{path} is not in the document at {key!r}")
+        current = spec.load_json(raw)
+        if current is None:
+            raise RedisCommandError(f"{path} is not a number in the document at {key!r}")
+        value = spec.validate(current + amount)
+        new[:] = [value]
+        return [("JSON.SET", key, path, spec.dump_json(value), "XX")]
+
+    def apply(replies: list[Any]) -> Any:
+        if replies[0] is None:
+            raise RedisCommandError(f"{path} cannot be written in the document at {key!r}")
+        store_local(owner, spec, new[0])
+        return new[0]
+
+    return Op(
+        root,
+        [],
+        apply,
+        returns_value=True,
+        what="aincrease",
+        optimistic=Optimistic(key, ("JSON.GET", key, path), decide),
     )
 
 
 # -- lists ---------------------------------------------------------------------------------
 
 
-def _check_length(path: str, key: str, expected: int, reply: Any) -> None:
+def _length_matches(path: str, key: str, expected: int, reply: Any) -> bool:
     new_len = first(reply)
     if new_len is None:
         raise RedisCommandError(f"{path} is not a list in the document at {key!r}")
-    if new_len != expected:
-        raise Stale
+    return bool(new_len == expected)
 
 
-def list_append(owner: Any, spec: FieldSpec, lst: list[Any], item: Any) -> Single:
+def _reread(owner: Any, spec: FieldSpec, result: Any = None) -> Then:
+    """Redis made the change, but the local value was out of date: read the field again."""
+    return Then(load_field(owner, spec), result)
+
+
+def list_append(owner: Any, spec: FieldSpec, item: Any) -> Op:
     validated = spec.validate_item(item)
-    root, key, path = target(owner, spec)
+    owner, root, key, path = target(owner, spec)
+    lst = current_container(owner, spec, list)
 
-    def on_reply(reply: Any) -> None:
-        _check_length(path, key, len(lst) + 1, reply)
+    def apply(replies: list[Any]) -> Any:
+        if not _length_matches(path, key, len(lst) + 1, replies[0]):
+            return _reread(owner, spec)
         list.append(lst, validated)
+        return None
 
-    return root, ("JSON.ARRAPPEND", key, path, spec.dump_item_json(validated)), on_reply
+    return Op(root, [("JSON.ARRAPPEND", key, path, spec.dump_item_json(validated))], apply, what="aappend")
 
 
-def list_extend(owner: Any, spec: FieldSpec, lst: list[Any], items: Iterable[Any]) -> Single | None:
+def list_extend(owner: Any, spec: FieldSpec, items: Iterable[Any]) -> Op | None:
     """``None`` for no items: appending nothing is a no-op, as for ``list.extend([])``."""
     validated = [spec.validate_item(x) for x in items]
     if not validated:
         return None
-    root, key, path = target(owner, spec)
+    owner, root, key, path = target(owner, spec)
+    lst = current_container(owner, spec, list)
     payloads = [spec.dump_item_json(x) for x in validated]
 
-    def on_reply(reply: Any) -> None:
-        _check_length(path, key, len(lst) + len(validated), reply)
+    def apply(replies: list[Any]) -> Any:
+        if not _length_matches(path, key, len(lst) + len(validated), replies[0]):
+            return _reread(owner, spec)
         list.extend(lst, validated)
+        return None
 
-    return root, ("JSON.ARRAPPEND", key, path, *payloads), on_reply
+    return Op(root, [("JSON.ARRAPPEND", key, path, *payloads)], apply, what="aextend")
 
 
 def _check_index(index: Any) -> None:
@@ -324,10 +431,11 @@ def _check_index(index: Any) -> None:
         raise TypeError(f"list indices must be integers, not {type(index).__name__}")
 
 
-def list_insert(owner: Any, spec: FieldSpec, lst: list[Any], index: int, item: Any) -> Single:
+def list_insert(owner: Any, spec: FieldSpec, index: int, item: Any) -> Op:
     _check_index(index)
     validated = spec.validate_item(item)
-    root, key, path = target(owner, spec)
+    owner, root, key, path = target(owner, spec)
+    lst = current_container(owner, spec, list)
     payload = spec.dump_item_json(validated)
     command: Command
     if index == 0:
@@ -335,29 +443,33 @@ def list_insert(owner: Any, spec: FieldSpec, lst: list[Any], index: int, item: A
     else:
         command = ScriptCall(LIST_INSERT, (key,), (path, index, payload))
 
-    def on_reply(reply: Any) -> None:
-        _check_length(path, key, len(lst) + 1, reply)
+    def apply(replies: list[Any]) -> Any:
+        if not _length_matches(path, key, len(lst) + 1, replies[0]):
+            return _reread(owner, spec)
         list.insert(lst, index, validated)
+        return None
 
-    return root, command, on_reply
+    return Op(root, [command], apply, what="ainsert")
 
 
-def list_pop(owner: Any, spec: FieldSpec, lst: list[Any], index: int) -> Single:
+def list_pop(owner: Any, spec: FieldSpec, index: int) -> Op:
     _check_index(index)
-    root, key, path = target(owner, spec)
+    owner, root, key, path = target(owner, spec)
+    lst = current_container(owner, spec, list)
     command: Command
     if index in (-1, 0):  # always in range unless the list is empty: JSON.ARRPOP itself
         command = ("JSON.ARRPOP", key, path, index)
     else:  # Python's IndexError for an index out of range (ARRPOP would clamp it)
         command = ScriptCall(LIST_POP, (key,), (path, index))
 
-    def on_reply(reply: Any) -> Any:
+    def apply(replies: list[Any]) -> Any:
+        reply = replies[0]
         if type(command) is tuple:
             raw = first(reply)
             if raw is None:
                 # [nil] is both "empty list" and "not a list"; nothing was written, so a read
                 # tells them apart.
-                raise Recheck(_pop_failure(root, key, path))
+                return Then(_pop_failure(root, key, path), READ_RESULT)
         else:
             if reply[0] == 0:
                 raise IndexError(text(reply[1]))
@@ -368,11 +480,11 @@ def list_pop(owner: Any, spec: FieldSpec, lst: list[Any], index: int) -> Single:
         except IndexError:
             local_ok = False
         if not local_ok:
-            raise Stale(item)
+            return _reread(owner, spec, item)
         list.pop(lst, index)
         return item
 
-    return root, command, on_reply
+    return Op(root, [command], apply, returns_value=True, what="apop")
 
 
 def _pop_failure(root: Any, key: str, path: str) -> Op:
@@ -384,91 +496,88 @@ def _pop_failure(root: Any, key: str, path: str) -> Op:
             raise IndexError("pop from empty list")
         raise RedisCommandError(f"{path} is not a list in the document at {key!r}")
 
-    return Op(root, [("JSON.TYPE", key, path)], apply, returns_value=True, what="apop")
+    return Op(root, [("JSON.TYPE", key, path)], apply, access=Access.READ, what="apop")
 
 
-def clear_container(owner: Any, spec: FieldSpec, container: list[Any] | dict[Any, Any]) -> Single:
-    root, key, path = target(owner, spec)
-    empty = b"[]" if isinstance(container, list) else b"{}"
+def clear_container(owner: Any, spec: FieldSpec, kind: type) -> Op:
+    owner, root, key, path = target(owner, spec)
+    container = current_container(owner, spec, kind)
+    empty = b"[]" if kind is list else b"{}"
 
-    def on_reply(reply: Any) -> None:
-        if reply is None:
+    def apply(replies: list[Any]) -> None:
+        if replies[0] is None:
             raise RedisCommandError(f"{path} cannot be written in the document at {key!r}")
         container.clear()
         owner.__pydantic_fields_set__.add(spec.name)
 
-    return root, ("JSON.SET", key, path, empty), on_reply
+    return Op(root, [("JSON.SET", key, path, empty)], apply, what="aclear")
 
 
 # -- dicts ---------------------------------------------------------------------------------
 
 
-def _check_key(spec: FieldSpec, key: Any) -> str:
-    if not isinstance(key, str):
-        raise FieldValidationError(
-            f"{spec.qualname}[key]",
-            ValidationError.from_exception_data(
-                "dict key", [{"type": "string_type", "loc": ("key",), "input": key}]
-            ),
-        )
-    return key
-
-
-def dict_set_item(owner: Any, spec: FieldSpec, d: dict[str, Any], item_key: Any, value: Any) -> Single:
-    item_key = _check_key(spec, item_key)
+def dict_set_item(owner: Any, spec: FieldSpec, item_key: Any, value: Any) -> Op:
+    item_key, member = spec.validate_key(item_key)
     validated = spec.validate_item(value)
-    root, key, path = target(owner, spec)
+    owner, root, key, path = target(owner, spec)
+    d = current_container(owner, spec, dict)
     payload = spec.dump_item_json(validated)
     command: Command
-    if _paths.is_path_safe_key(item_key):
-        command = ("JSON.SET", key, path + _paths.key_segment(item_key), payload)
+    if _paths.is_path_safe_key(member):
+        command = ("JSON.SET", key, path + _paths.key_segment(member), payload)
     else:
-        command = ScriptCall(DICT_OPS, (key,), ("set", path, item_key, payload))
+        command = ScriptCall(DICT_OPS, (key,), ("set", path, member, payload))
 
-    def on_reply(reply: Any) -> None:
-        if reply is None:
+    def apply(replies: list[Any]) -> None:
+        if replies[0] is None:
             raise RedisCommandError(f"{path} is not a dict in the document at {key!r}")
         dict.__setitem__(d, item_key, validated)
         owner.__pydantic_fields_set__.add(spec.name)
 
-    return root, command, on_reply
+    return Op(root, [command], apply, what="aset_item")
 
 
-def dict_update(owner: Any, spec: FieldSpec, d: dict[str, Any], items: Mapping[str, Any]) -> Single | None:
+def dict_update(owner: Any, spec: FieldSpec, items: Mapping[Any, Any]) -> Op | None:
     """``None`` for no items."""
     if len(items) == 1:
         ((item_key, value),) = items.items()
-        return dict_set_item(owner, spec, d, item_key, value)
-    validated = {_check_key(spec, k): spec.validate_item(v) for k, v in items.items()}
+        return dict_set_item(owner, spec, item_key, value)
+    validated: dict[Any, Any] = {}
+    members: list[Any] = []
+    for k, v in items.items():
+        k, member = spec.validate_key(k)
+        validated[k] = spec.validate_item(v)
+        members.append(member)
     if not validated:
         return None
-    root, key, path = target(owner, spec)
+    owner, root, key, path = target(owner, spec)
+    d = current_container(owner, spec, dict)
     # Not JSON.MSET: it answers OK and writes nothing when the path no longer holds an object,
     # which would leave the local dict ahead of Redis. The script checks and refuses.
     flat: list[Any] = ["set", path]
-    for k, v in validated.items():
-        flat += (k, spec.dump_item_json(v))
+    for member, v in zip(members, validated.values(), strict=True):
+        flat += (member, spec.dump_item_json(v))
     command = ScriptCall(DICT_OPS, (key,), tuple(flat))
 
-    def on_reply(reply: Any) -> None:
-        if reply is None:
+    def apply(replies: list[Any]) -> None:
+        if replies[0] is None:
             raise RedisCommandError(f"{path} is not a dict in the document at {key!r}")
         dict.update(d, validated)
         owner.__pydantic_fields_set__.add(spec.name)
 
-    return root, command, on_reply
+    return Op(root, [command], apply, what="aupdate")
 
 
-_MISSING = object()
+_MISSING: Any = object()
 
 
-def dict_pop(
-    owner: Any, spec: FieldSpec, d: dict[str, Any], item_key: Any, default: Any = _MISSING
-) -> Single:
-    item_key = _check_key(spec, item_key)
-    root, key, path = target(owner, spec)
+def dict_pop(owner: Any, spec: FieldSpec, item_key: Any, default: Any = _MISSING) -> Op:
+    item_key, member = spec.validate_key(item_key)
+    owner, root, key, path = target(owner, spec)
+    d = current_container(owner, spec, dict)
 
-    def on_reply(reply: Any) -> Any:
+    def apply(replies: list[Any]) -> Any:
+        reply = replies[0]
         if reply[0] == 0:
             if default is _MISSING:
                 raise KeyError(item_key)
@@ -478,33 +587,39 @@ def dict_pop(
         d.pop(item_key, None)
         return value
 
-    return root, ScriptCall(DICT_OPS, (key,), ("pop", path, item_key)), on_reply
+    command = ScriptCall(DICT_OPS, (key,), ("pop", path, member))
+    return Op(root, [command], apply, returns_value=True, what="apop")
 
 
-def dict_del(owner: Any, spec: FieldSpec, d: dict[str, Any], item_key: Any) -> Single:
-    item_key = _check_key(spec, item_key)
-    root, key, path = target(owner, spec)
+def dict_del(owner: Any, spec: FieldSpec, item_key: Any) -> Op:
+    item_key, member = spec.validate_key(item_key)
+    owner, root, key, path = target(owner, spec)
+    d = current_container(owner, spec, dict)
 
-    def on_reply(reply: Any) -> None:
-        if reply[0] == 0:
+    def apply(replies: list[Any]) -> None:
+        if replies[0][0] == 0:
             raise KeyError(item_key)
         d.pop(item_key, None)
 
-    return root, ScriptCall(DICT_OPS, (key,), ("pop", path, item_key)), on_reply
+    return Op(root, [ScriptCall(DICT_OPS, (key,), ("pop", path, member))], apply, what="adel_item")
 
 
-def dict_popitem(owner: Any, spec: FieldSpec, d: dict[str, Any]) -> Single:
-    root, key, path = target(owner, spec)
+def dict_popitem(owner: Any, spec: FieldSpec) -> Op:
+    owner, root, key, path = target(owner, spec)
+    d = current_container(owner, spec, dict)
 
-    def on_reply(reply: Any) -> tuple[str, Any]:
+    def apply(replies: list[Any]) -> tuple[Any, Any]:
+        reply = replies[0]
         if reply[0] == 0:
             raise KeyError("popitem(): dictionary is empty")
-        popped = text(reply[1])
+        popped = spec.load_key(text(reply[1]))
         value = spec.load_item_json(reply[2])
         d.pop(popped, None)
         return popped, value
 
-    return root, ScriptCall(DICT_OPS, (key,), ("popitem", path)), on_reply
+    return Op(
+        root, [ScriptCall(DICT_OPS, (key,), ("popitem", path))], apply, returns_value=True, what="apopitem"
+    )
 
 
 # --------------------------------------------------------------------------- model-level
@@ -517,8 +632,10 @@ def field_payloads(model: Any) -> dict[str, bytes]:
     return {name: spec.dump_json(d[name]) for name, spec in specs.items() if name in d}
 
 
-def replace_model(model: Any, root: Any, path: tuple[str, ...], value: Any) -> Op:
-    """Replace the nested ``model`` (at ``path`` in ``root``'s document) by ``value``."""
+def replace_model(model: Any, value: Any) -> Op:
+    """Replace the nested ``model`` by ``value`` (a model of its class or a dict)."""
+    model = current_owner(model)
+    root, path = locate(model)
     cls = type(model)
     try:
         validated = cls.model_validate(value, strict=True)
@@ -541,10 +658,11 @@ def set_fields(model: Any, values: Mapping[str, Any], what: str = "aupdate") -> 
     if unknown:
         raise AttributeError(f"{type(model).__name__} has no field(s) {', '.join(map(repr, unknown))}")
     validated = {name: specs[name].validate(v) for name, v in values.items()}
+    model = current_owner(model)
     root = locate(model)[0]
     args: list[Any] = ["JSON.MSET"]
     for name, value in validated.items():
-        _, key, path = target(model, specs[name])
+        _, _, key, path = target(model, specs[name])
         args += [key, path, specs[name].dump_json(value)]
 
     def apply(replies: list[Any]) -> None:

@@ -6,13 +6,16 @@ its own I/O methods.
 
 from __future__ import annotations
 
+import base64
 import collections.abc
+import decimal
+import json
 import types
 import typing
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, PlainSerializer, TypeAdapter, ValidationError, WrapSerializer
 from pydantic.errors import PydanticInvalidForJsonSchema, PydanticSchemaGenerationError, PydanticUserError
 from pydantic.fields import FieldInfo
 from pydantic_core import SchemaSerializer, SchemaValidator
@@ -39,7 +42,11 @@ DICT = "dict"
 MODEL = "model"
 INT = "int"
 FLOAT = "float"
+DECIMAL = "decimal"
 OTHER = "other"
+
+#: The numeric kinds: fields of these have ``aincrease``.
+NUMBERS = frozenset({INT, FLOAT, DECIMAL})
 
 _NONE_TYPES = (type(None), None)
 
@@ -82,7 +89,51 @@ def _classify(annotation: Any) -> tuple[str, Any]:
         return INT, int
     if core is float:
         return FLOAT, float
+    if core is decimal.Decimal:
+        return DECIMAL, decimal.Decimal
     return OTHER, Any
+
+
+def _dict_key_type(annotation: Any) -> Any:
+    """The key type of the dict arm of a field's annotation (``str`` when not given)."""
+    core = _strip(annotation)
+    origin = typing.get_origin(core) or core
+    args = typing.get_args(core)
+    if origin in (Union, types.UnionType):
+        for arm in args:
+            if _classify(arm)[0] == DICT:
+                return _dict_key_type(arm)
+    return args[0] if len(args) == 2 else str
+
+
+def contains_any(annotation: Any) -> bool:
+    """Whether values of ``annotation`` can hold anything (``Any``, ``object``, bare ``list``...).
+
+    Such values are stored as whatever JSON makes of them (bytes and datetimes as text), so the
+    local value after a write is read back from that JSON, to stay equal to what get() returns.
+    """
+    if annotation is Any or annotation is object:
+        return True
+    if isinstance(annotation, type) and typing.get_origin(annotation) is None:
+        return annotation in (list, dict, set, frozenset, tuple) and not issubclass(annotation, BaseModel)
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is Literal:
+        return False
+    if origin is Annotated:
+        return contains_any(args[0])
+    if origin is not None and not args:
+        return True
+    return any(contains_any(a) for a in args if a is not Ellipsis)
+
+
+def type_name(annotation: Any) -> str:
+    """How a type reads in messages: ``int``, ``list[str]``, ``int | None``."""
+    if isinstance(annotation, type) and typing.get_origin(annotation) is None:
+        return annotation.__name__
+    if typing.get_origin(annotation) is Annotated:
+        return type_name(typing.get_args(annotation)[0])
+    return repr(annotation).replace("typing.", "")
 
 
 def item_adapter(item_type: Any) -> TypeAdapter[Any]:
@@ -131,14 +182,18 @@ class FieldSpec:
         "annotation",
         "kind",
         "item_type",
+        "key_type",
         "parts",
         "path",
+        "any_values",
         "_validator",
         "_strict",
         "_serializer",
         "_item",
         "_item_validator",
         "_item_serializer",
+        "_key_validator",
+        "_key_dumper",
     )
 
     def __init__(self, owner: type[BaseModel], name: str, info: FieldInfo) -> None:
@@ -149,12 +204,17 @@ class FieldSpec:
         self.path = json_path_for(self.parts)
         self.annotation = info.annotation
         self.kind, self.item_type = _classify(info.annotation)
+        self.key_type = _dict_key_type(info.annotation) if self.kind == DICT else str
+        #: Values may hold anything: the local value is what its JSON reads back as.
+        self.any_values = contains_any(info.annotation)
         self._validator: SchemaValidator | None = None
         self._strict: SchemaValidator | None = None
         self._serializer: SchemaSerializer | None = None
         self._item: TypeAdapter[Any] | None = None
         self._item_validator: Any = None
         self._item_serializer: Any = None
+        self._key_validator: TypeAdapter[Any] | None = None
+        self._key_dumper: TypeAdapter[Any] | None = None
 
     @property
     def qualname(self) -> str:
@@ -164,10 +224,12 @@ class FieldSpec:
     def _build(self) -> None:
         try:
             schema, config = _field_core_schema(self.owner, self.name)
-        except (LookupError, KeyError, TypeError):  # unusual schema shapes: fall back to the type
-            info = self.owner.model_fields[self.name]
-            adapter = item_adapter(Annotated[info.annotation, info])
-            schema, config = adapter.core_schema, {"ser_json_bytes": "base64", "val_json_bytes": "base64"}
+        except (LookupError, KeyError, TypeError) as exc:
+            # Validating from the bare type would drop the field's validators: refuse instead.
+            raise UnsupportedFieldTypeError(
+                f"{self.qualname}: its validation schema has a shape redis-pydantic does not know "
+                f"({type(exc).__name__}: {exc}); please report it"
+            ) from None
         self._validator = SchemaValidator(schema, config)
         # Values given by the caller are checked strictly; a separate validator avoids passing
         # strict=True on every call.
@@ -204,17 +266,77 @@ class FieldSpec:
     # -- values given by the caller: strict validation, then JSON for Redis --------------------
     def validate(self, value: Any) -> Any:
         try:
-            return (self._strict or self.strict_validator).validate_python(value)
+            validated = (self._strict or self.strict_validator).validate_python(value)
         except ValidationError as exc:
-            raise FieldValidationError(self.qualname, exc) from None
+            raise FieldValidationError(self.qualname, exc, type_name(self.annotation)) from None
+        if self.any_values:
+            return self.load_json(self.dump_json(validated))
+        return validated
 
     def validate_item(self, value: Any) -> Any:
         if self._item_validator is None:
             self.item  # noqa: B018 - builds the item validator
         try:
-            return self._item_validator.validate_python(value, strict=True)
+            validated = self._item_validator.validate_python(value, strict=True)
         except ValidationError as exc:
-            raise FieldValidationError(f"{self.qualname}[item]", exc) from None
+            raise FieldValidationError(f"{self.qualname}[item]", exc, type_name(self.item_type)) from None
+        if self.any_values:
+            return self.load_item_json(self.dump_item_json(validated))
+        return validated
+
+    def validate_amount(self, amount: Any) -> Any:
+        """Check the amount given to ``aincrease``: an int for int fields, a number otherwise."""
+        kind = self.kind
+        if kind == INT:
+            ok = type(amount) is int or (isinstance(amount, int) and not isinstance(amount, bool))
+            expected = "int"
+        elif kind == FLOAT:
+            ok = isinstance(amount, int | float) and not isinstance(amount, bool)
+            expected = "int | float"
+        elif kind == DECIMAL:
+            ok = isinstance(amount, int | decimal.Decimal) and not isinstance(amount, bool)
+            expected = "Decimal | int"
+        else:
+            raise TypeError(f"{self.qualname} is not a number field: it has no aincrease()")
+        if not ok:
+            error = ValidationError.from_exception_data(
+                "aincrease",
+                [{"type": f"{expected.split(' ')[0].lower()}_type", "loc": ("amount",), "input": amount}],
+            )
+            raise FieldValidationError(f"{self.qualname} amount", error, expected)
+        if kind == INT and type(amount) is not int:
+            return int(amount)
+        return amount
+
+    def validate_key(self, key: Any) -> tuple[Any, str]:
+        """The dict key as the field holds it, and its member name in the JSON object."""
+        if self.key_type is str:
+            if type(key) is str or isinstance(key, str):
+                return str(key), str(key)
+            error = ValidationError.from_exception_data(
+                "dict key", [{"type": "string_type", "loc": ("key",), "input": key}]
+            )
+            raise FieldValidationError(f"{self.qualname}[key]", error, "str")
+        validator, dumper = self._key_adapters()
+        try:
+            validated = validator.validate_python(key, strict=True)
+        except ValidationError as exc:
+            raise FieldValidationError(f"{self.qualname}[key]", exc, type_name(self.key_type)) from None
+        # The member name exactly as pydantic writes this key in the document's JSON object.
+        (member,) = json.loads(dumper.dump_json({validated: 0}))
+        return validated, member
+
+    def _key_adapters(self) -> tuple[TypeAdapter[Any], TypeAdapter[Any]]:
+        if self._key_validator is None or self._key_dumper is None:
+            self._key_validator = item_adapter(self.key_type)
+            self._key_dumper = item_adapter(dict[self.key_type, int])  # type: ignore[name-defined]
+        return self._key_validator, self._key_dumper
+
+    def load_key(self, member: str) -> Any:
+        """A member name of the stored JSON object as the field's key type."""
+        if self.key_type is str:
+            return member
+        return self._key_adapters()[0].validate_strings(member)
 
     def dump_json(self, value: Any) -> bytes:
         return (self._serializer or self.serializer).to_json(value)
@@ -249,15 +371,57 @@ def field_specs(cls: type[BaseModel]) -> dict[str, FieldSpec]:
 # --------------------------------------------------------------------------- nested models
 
 
+def _standard_base64(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+def _bytes_as_standard_base64(value: Any) -> Any:
+    """``value`` with every bytes inside (lists, tuples, sets, dict values) as standard base64."""
+    if isinstance(value, bytes):
+        return _standard_base64(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_bytes_as_standard_base64(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _bytes_as_standard_base64(v) for k, v in value.items()}
+    return value
+
+
+def _any_json(value: Any, handler: Any) -> Any:
+    return handler(_bytes_as_standard_base64(value))
+
+
+#: bytes in documents are standard padded base64 (RFC 4648 section 4); pydantic's own "base64"
+#: is the URL-safe alphabet, which other programs decode wrongly. Reading accepts both.
+STANDARD_BYTES = Annotated[bytes, PlainSerializer(_standard_base64, return_type=str, when_used="json")]
+#: ``Any`` values holding bytes: the same alphabet.
+STANDARD_ANY = Annotated[Any, WrapSerializer(_any_json, when_used="json")]
+
+
 def rewrite_annotation(annotation: Any, convert: Callable[[type[BaseModel]], type[BaseModel]]) -> Any:
-    """Replace every plain pydantic model class inside ``annotation`` by ``convert(cls)``."""
-    if isinstance(annotation, type):
-        if issubclass(annotation, BaseModel):
-            return convert(annotation)
+    """The annotation a stored model's field really gets.
+
+    Every plain pydantic model class inside ``annotation`` becomes ``convert(cls)``, the library's
+    field types (``RedisStr``, ``RedisList[T]``...) become their plain types, and ``bytes`` and
+    ``Any`` store bytes as standard base64.
+    """
+    if typing.get_origin(annotation) is None:  # a class (on 3.10 ``list[X]`` is a class too)
+        if annotation is bytes:
+            return STANDARD_BYTES
+        if annotation is Any:
+            return STANDARD_ANY
+        if isinstance(annotation, type):
+            plain_type = getattr(annotation, "_rp_plain_type", None)
+            if plain_type is not None:
+                return rewrite_annotation(plain_type, convert)
+            if issubclass(annotation, BaseModel):
+                return convert(annotation)
         return annotation
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
-    if origin is None or not args or origin is Literal:
+    plain_origin = getattr(origin, "_rp_plain_type", None)
+    if plain_origin is not None:  # RedisList[T] -> list[T]
+        return rewrite_annotation(plain_origin[args] if args else plain_origin, convert)
+    if not args or origin is Literal:
         return annotation
     if origin is Annotated:
         inner = rewrite_annotation(args[0], convert)
@@ -271,6 +435,17 @@ def rewrite_annotation(annotation: Any, convert: Callable[[type[BaseModel]], typ
         return origin[new_args if len(new_args) > 1 else new_args[0]]
     except TypeError:
         return annotation
+
+
+def _needs_default_validation(annotation: Any) -> bool:
+    """Whether ``annotation`` names a model class or one of the library's field types."""
+    if typing.get_origin(annotation) is None:
+        return isinstance(annotation, type) and (
+            issubclass(annotation, BaseModel) or hasattr(annotation, "_rp_plain_type")
+        )
+    if hasattr(typing.get_origin(annotation), "_rp_plain_type"):
+        return True
+    return any(_needs_default_validation(a) for a in typing.get_args(annotation))
 
 
 def check_storable(cls: type[BaseModel]) -> None:
@@ -333,9 +508,11 @@ def prepare_model_class(
     for info in cls.__pydantic_fields__.values():
         new = rewrite_annotation(info.annotation, convert)
         if new is not info.annotation:
+            if _needs_default_validation(info.annotation):
+                # Defaults (``default_factory=Profile``, ``RedisInt(0)``) must become the
+                # Redis-enabled class, or the plain value.
+                info.validate_default = True
             info.annotation = new
-            # Defaults (``default_factory=Profile``) must become the Redis-enabled class too.
-            info.validate_default = True
             changed = True
     if changed:
         cls.model_rebuild(force=True)
@@ -390,8 +567,10 @@ def make_nested_class(
         "__rp_prepare__": False,
     }
     namespace["__rp_original__"] = original
-    namespace["__eq__"] = _nested_eq
+    if original.__eq__ is BaseModel.__eq__:  # a user's own __eq__ is kept
+        namespace["__eq__"] = _nested_eq
     namespace["__reduce_ex__"] = _nested_reduce
+    namespace["__setattr__"] = mixin.__setattr__
     namespace["__hash__"] = original.__hash__
     cls = typing.cast(type[BaseModel], type(original.__name__, (original, mixin), namespace))
     cache[original] = cls

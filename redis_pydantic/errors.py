@@ -23,11 +23,14 @@ from typing import Any
 from pydantic import ValidationError
 
 __all__ = [
+    "ConflictError",
     "FieldNotLoadedError",
+    "FieldStateError",
     "FieldValidationError",
     "KeyNotFoundError",
     "LockLostError",
     "LockTimeoutError",
+    "NotAttachedError",
     "PipelineError",
     "RedisCommandError",
     "RedisConnectionError",
@@ -64,14 +67,31 @@ class FieldValidationError(RedisPydanticError, TypeError):
     pydantic's :class:`~pydantic.ValidationError`, and :meth:`errors` returns its details.
     """
 
-    def __init__(self, field: str, validation_error: ValidationError) -> None:
+    def __init__(self, field: str, validation_error: ValidationError, expected: str | None = None) -> None:
         self.field = field
         self.validation_error = validation_error
-        super().__init__(f"invalid value for {field}: {validation_error}")
+        #: The type the field (or its items, or the amount) must be, as written in messages.
+        self.expected = expected
+        lead = f"Value must be {expected}: " if expected else ""
+        super().__init__(f"{lead}invalid value for {field}: {validation_error}")
 
     def errors(self) -> list[Any]:
         """pydantic's list of error details."""
         return list(self.validation_error.errors())
+
+
+class FieldStateError(RedisPydanticError, TypeError):
+    """The local field does not hold what the operation needs (a list operation on a field that
+    now holds ``None``, for example). Nothing was sent to Redis."""
+
+
+class NotAttachedError(RedisPydanticError, RuntimeError):
+    """An operation on a nested model that belongs to no stored document (an item of a list or
+    dict, a copy, or a model that was replaced in its parent). Nothing was sent to Redis."""
+
+
+class ConflictError(RedisPydanticError):
+    """An optimistic (check-and-set) operation gave up: other clients kept changing the document."""
 
 
 class UnsupportedFieldTypeError(RedisPydanticError, TypeError):

@@ -11,8 +11,47 @@
 It exports the same names as :mod:`redis_pydantic`, errors included.
 """
 
+from redis_pydantic._sync.fields import (
+    RedisBool,
+    RedisBytes,
+    RedisDate,
+    RedisDatetime,
+    RedisDecimal,
+    RedisDict,
+    RedisFloat,
+    RedisFrozenset,
+    RedisInt,
+    RedisList,
+    RedisSet,
+    RedisStr,
+    RedisTime,
+    RedisTimedelta,
+    RedisTuple,
+    RedisUUID,
+)
 from redis_pydantic._sync.model import BaseRedisModel
+from redis_pydantic._values import plain
 from redis_pydantic.errors import *  # noqa: F403 - the error types are part of both faces
 from redis_pydantic.errors import __all__ as _error_names
 
-__all__ = ["BaseRedisModel", *_error_names]
+__all__ = [
+    "BaseRedisModel",
+    "RedisBool",
+    "RedisBytes",
+    "RedisDate",
+    "RedisDatetime",
+    "RedisDecimal",
+    "RedisDict",
+    "RedisFloat",
+    "RedisFrozenset",
+    "RedisInt",
+    "RedisList",
+    "RedisSet",
+    "RedisStr",
+    "RedisTime",
+    "RedisTimedelta",
+    "RedisTuple",
+    "RedisUUID",
+    "plain",
+    *_error_names,
+]

@@ -3,8 +3,20 @@
 import fakeredis
 
 from redis_pydantic._compat import AsyncRedis, SyncRedis, async_sleep, sync_sleep
+from redis_pydantic.testing._fake import FakeAsyncRedis as AsyncFakeRedis
+from redis_pydantic.testing._fake import FakeRedis as SyncFakeRedis
 
-AsyncFakeRedis = fakeredis.FakeAsyncRedis
-SyncFakeRedis = fakeredis.FakeRedis
+#: fakeredis's own clients, without the testing helper's RedisJSON-like replies.
+AsyncRawFakeRedis = fakeredis.FakeAsyncRedis
+SyncRawFakeRedis = fakeredis.FakeRedis
 
-__all__ = ["AsyncFakeRedis", "AsyncRedis", "SyncFakeRedis", "SyncRedis", "async_sleep", "sync_sleep"]
+__all__ = [
+    "AsyncRawFakeRedis",
+    "SyncRawFakeRedis",
+    "AsyncFakeRedis",
+    "AsyncRedis",
+    "SyncFakeRedis",
+    "SyncRedis",
+    "async_sleep",
+    "sync_sleep",
+]

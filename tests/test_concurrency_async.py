@@ -8,12 +8,11 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import fakeredis
 import pytest
 
 from redis_pydantic._async import connection
 from redis_pydantic._async.model import BaseRedisModel
-from tests._twins import AsyncRedis
+from tests._twins import AsyncFakeRedis, AsyncRedis
 from tests.conftest import backend_client, installed
 
 TASKS = 12
@@ -29,7 +28,7 @@ class Tally(BaseRedisModel):
 
 @pytest.fixture(params=["real", "fake"])
 async def client(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    redis_client = backend_client(request, request.param, AsyncRedis, fakeredis.FakeAsyncRedis)
+    redis_client = backend_client(request, request.param, AsyncRedis, AsyncFakeRedis)
     await redis_client.flushdb()
     with installed(connection, redis_client):
         yield redis_client

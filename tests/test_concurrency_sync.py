@@ -8,12 +8,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import fakeredis
 import pytest
 
 from redis_pydantic._sync import connection
 from redis_pydantic._sync.model import BaseRedisModel
-from tests._twins import SyncRedis
+from tests._twins import SyncFakeRedis, SyncRedis
 from tests.conftest import backend_client, installed
 
 THREADS = 8
@@ -29,7 +28,7 @@ class Tally(BaseRedisModel):
 
 @pytest.fixture(params=["real", "fake"])
 def client(request: pytest.FixtureRequest) -> Iterator[Any]:
-    redis_client = backend_client(request, request.param, SyncRedis, fakeredis.FakeRedis)
+    redis_client = backend_client(request, request.param, SyncRedis, SyncFakeRedis)
     redis_client.flushdb()
     with installed(connection, redis_client):
         yield redis_client

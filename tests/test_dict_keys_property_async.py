@@ -11,14 +11,13 @@ import json
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
-import fakeredis
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from redis_pydantic._async import connection
 from redis_pydantic._async.model import BaseRedisModel
-from tests._twins import AsyncRedis
+from tests._twins import AsyncFakeRedis, AsyncRedis
 from tests.conftest import BACKENDS, backend_client, installed
 
 PROPERTY_SETTINGS = settings(
@@ -39,7 +38,7 @@ class PropertyBag(BaseRedisModel):
 def run(request: pytest.FixtureRequest) -> Iterator[Runner]:
     """Run a coroutine to completion on a private loop whose models talk to the backend."""
     loop = asyncio.new_event_loop()
-    client = backend_client(request, request.param, AsyncRedis, fakeredis.FakeAsyncRedis)
+    client = backend_client(request, request.param, AsyncRedis, AsyncFakeRedis)
     try:
         with installed(connection, client):
             yield loop.run_until_complete

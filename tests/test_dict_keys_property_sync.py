@@ -6,14 +6,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import fakeredis
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from redis_pydantic._sync import connection
 from redis_pydantic._sync.model import BaseRedisModel
-from tests._twins import SyncRedis
+from tests._twins import SyncFakeRedis, SyncRedis
 from tests.conftest import BACKENDS, backend_client, installed
 
 PROPERTY_SETTINGS = settings(
@@ -31,7 +30,7 @@ class PropertyBag(BaseRedisModel):
 @pytest.fixture(params=BACKENDS)
 def client(request: pytest.FixtureRequest) -> Iterator[Any]:
     """A client for the backend, installed as every blocking model's client."""
-    redis_client = backend_client(request, request.param, SyncRedis, fakeredis.FakeRedis)
+    redis_client = backend_client(request, request.param, SyncRedis, SyncFakeRedis)
     with installed(connection, redis_client):
         yield redis_client
     redis_client.close()

@@ -54,6 +54,7 @@ import redis.connection
 from redis_pydantic._async import connection as async_connection
 from redis_pydantic._sync import connection as sync_connection
 from redis_pydantic.errors import FieldValidationError
+from tests._twins import AsyncFakeRedis, SyncFakeRedis
 
 ROOT = Path(__file__).resolve().parents[1]
 BLOCKS_FILE = Path(__file__).parent / "seed_examples" / "blocks.md"
@@ -397,8 +398,8 @@ def _client_factories(backend: str, request: pytest.FixtureRequest) -> Factories
         return (lambda: redis.asyncio.Redis.from_url(url)), (lambda: redis.Redis.from_url(url))
     fake_server = fakeredis.FakeServer()
     return (
-        lambda: fakeredis.FakeAsyncRedis(server=fake_server),
-        lambda: fakeredis.FakeRedis(server=fake_server),
+        lambda: AsyncFakeRedis(server=fake_server),
+        lambda: SyncFakeRedis(server=fake_server),
     )
 
 

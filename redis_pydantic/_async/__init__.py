@@ -1,5 +1,6 @@
-"""The asyncio face of redis-pydantic. ``redis_pydantic/_sync`` is generated from it."""
+"""One face of redis-pydantic: ``_async`` is the asyncio face, written by hand; ``_sync``, the
+blocking face, is generated from it by ``setup_unasync.py``."""
 
-from redis_pydantic._async.model import BaseRedisModel
+from .model import BaseRedisModel
 
 __all__ = ["BaseRedisModel"]

@@ -1,46 +1,45 @@
-"""Sending operations to Redis: directly, as one atomic batch, or queued in an ambient pipeline."""
+"""Sending operations to Redis: directly, as one atomic batch, or queued in an open pipeline."""
 
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import redis.exceptions
 from pydantic import ValidationError
 
-from redis_pydantic._async.connection import client_for
-from redis_pydantic._compat import AsyncRedis
-from redis_pydantic._ops import Command, Op, Recheck, Single, Stale, fakeredis_get, is_fakeredis, locate
+from redis_pydantic._ops import NEW, READ_RESULT, STORED, Access, Command, Op, Then, locate
 from redis_pydantic._scripts import ScriptCall, batch_call
 from redis_pydantic.errors import (
     TRANSPORT_ERRORS,
+    ConflictError,
     PipelineError,
     RedisCommandError,
     RedisPydanticError,
     translate,
 )
 
-W = TypeVar("W")
+from .connection import client_for
+
+READ, UPDATE = Access.READ, Access.UPDATE
 
 #: The pipeline() batch of the current task (asyncio) or thread (blocking face).
 current_batch: contextvars.ContextVar[Batch | None] = contextvars.ContextVar(
-    "redis_pydantic_async_batch", default=None
+    f"{__name__}.current_batch", default=None
 )
+
+#: How often an optimistic operation reads and tries again when another client wrote first.
+OPTIMISTIC_ATTEMPTS = 64
 
 
 async def execute(client: Any, command: Command) -> Any:
     """Send one command; scripts go by EVALSHA and are loaded with EVAL when the server lacks them."""
-    if type(command) is tuple and command[0] != "JSON.GET":  # the common case first
+    if type(command) is tuple:
         return await client.execute_command(*command)
-    if isinstance(command, ScriptCall):
-        try:
-            return await client.execute_command(*command.evalsha_args())
-        except redis.exceptions.NoScriptError:
-            return await client.execute_command(*command.eval_args())
-    if command[0] == "JSON.GET" and len(command) == 3 and command[2] != "$" and is_fakeredis(client):
-        return fakeredis_get(await client.execute_command(*command, command[2]), command[2])
-    return await client.execute_command(*command)
+    try:
+        return await client.execute_command(*command.evalsha_args())
+    except redis.exceptions.NoScriptError:
+        return await client.execute_command(*command.eval_args())
 
 
 async def atomically(client: Any, commands: list[Command]) -> list[Any]:
@@ -76,27 +75,29 @@ async def transaction(client: Any, commands: list[Command]) -> list[Any]:
     return replies
 
 
-async def run(op: Op, *, direct: bool = False) -> Any:
-    """Send ``op`` (or queue it in the current pipeline) and apply its replies locally.
+async def run(op: Op | None) -> Any:
+    """Send ``op`` and apply its replies locally; return its result.
 
-    ``direct`` sends it now even inside a pipeline: reads must answer inside the block.
+    Inside an open ``pipeline()`` block a write is queued instead (and returns ``None``); reads
+    are always sent at once. A never-saved model's first update creates its document in the
+    same atomic step.
     """
+    if op is None:
+        return None
+    if op.access is not READ:
+        batch = current_batch.get()
+        if batch is not None and not batch.closed:
+            batch.add(op)
+            return None
+    if op.optimistic is not None:
+        return await _run_optimistic(op)
+    root = op.root
     commands = op.commands
     if not commands:
-        return None
-    root = op.root
-    batch = None if direct else current_batch.get()
-    if batch is not None and not batch.closed:
-        batch.add(op)
-        return None
+        return op.apply([])
     client = client_for(op.cls)
-    # Reads never create a document; a never-saved model's first write does.
-    create = (
-        root._rp_create_command()
-        if root is not None and not direct and not op.creates and root._rp_state == 0
-        else None
-    )
     try:
+        create = root._rp_create_command() if op.access is UPDATE and root._rp_state is NEW else None
         if create is not None:
             replies = (await transaction(client, [create, *commands]))[1:]
         elif len(commands) == 1:
@@ -105,141 +106,58 @@ async def run(op: Op, *, direct: bool = False) -> Any:
             replies = await transaction(client, commands)
     except TRANSPORT_ERRORS as exc:
         raise translate(exc, client, root.key if root is not None else None) from exc
-    if root is not None and root._rp_state != 1:  # 1: stored, later ops require the document
+    if root is not None and root._rp_state is not STORED:
         root._rp_mark_stored()
+    outcome = op.apply(replies)
+    if type(outcome) is Then:
+        return await _then(outcome)
+    return outcome
+
+
+async def _then(then: Then) -> Any:
+    result = await run(then.op)
+    return result if then.result is READ_RESULT else then.result
+
+
+async def _run_optimistic(op: Op) -> Any:
+    """Check-and-set: watch the key, read, compute the writes, send them in MULTI/EXEC; again if
+    another client wrote in between."""
+    root = op.root
+    check = op.optimistic
+    assert check is not None
+    client = client_for(op.cls)
     try:
-        return op.apply(replies)
-    except (Stale, Recheck) as exc:
-        return await _recover(exc, op.reload)
-
-
-async def run_single(
-    single: Single | None,
-    *,
-    read: bool = False,
-    returns_value: bool = False,
-    reload: Callable[[], Single] | None = None,
-    what: str = "",
-) -> Any:
-    """Send a one-command operation and apply its reply: the short path of :func:`run`.
-
-    Inside a pipeline, or for the first write of a never-saved model, it becomes an :class:`Op`
-    and goes through :func:`run`. ``read`` operations are never queued and never create.
-    """
-    if single is None:
-        return None
-    root, command, on_reply = single
-    if not read:
-        batch = current_batch.get()
-        if batch is not None and not batch.closed:
-            batch.add_single(single, returns_value, what, reload)
-            return None
-        if root._rp_state != 1:  # never saved: the document is created in the same atomic batch
-            op = Op(root, [command], lambda replies: on_reply(replies[0]), returns_value=returns_value)
-            op.reload, op.what = reload, what
-            return await run(op)
-    client = client_for(type(root))
-    try:
-        reply = await execute(client, command)
+        if root is not None and root._rp_state is NEW:
+            create = root._rp_create_command()
+            if create is not None:
+                await execute(client, create)
+        async with client.pipeline(transaction=True) as pipe:
+            for _ in range(OPTIMISTIC_ATTEMPTS):
+                try:
+                    await pipe.watch(check.key)
+                    commands = check.decide(await execute(pipe, check.read))
+                    pipe.multi()
+                    for command in commands:
+                        pipe.execute_command(
+                            *(command.eval_args() if isinstance(command, ScriptCall) else command)
+                        )
+                    replies = list(await pipe.execute(raise_on_error=True))
+                    break
+                except redis.exceptions.WatchError:
+                    continue
+            else:
+                raise ConflictError(
+                    f"{op.what} gave up after {OPTIMISTIC_ATTEMPTS} attempts: other clients kept "
+                    f"changing the document at {check.key!r}"
+                )
     except TRANSPORT_ERRORS as exc:
-        raise translate(exc, client, root.key) from exc
-    try:
-        result = on_reply(reply)
-    except (Stale, Recheck) as exc:
-        return await _recover(exc, reload)
-    if root._rp_state != 1:
+        raise translate(exc, client, check.key) from exc
+    if root is not None and root._rp_state is not STORED:
         root._rp_mark_stored()
-    return result
-
-
-async def _recover(exc: Stale | Recheck, reload: Callable[[], Single] | None) -> Any:
-    """Finish an operation whose reply needed one more read."""
-    if isinstance(exc, Recheck):
-        return await run(exc.op, direct=True)
-    # Redis made the change, but the local value was out of date: read the field again.
-    if reload is not None:
-        await run_single(reload(), read=True)
-    return exc.args[0] if exc.args else None
-
-
-async def send_during(
-    cls: type, command: tuple[Any, ...], work: Callable[[], W], *, overlap: bool
-) -> tuple[Any, W]:
-    """Send ``command`` straight to Redis and run ``work()``, while Redis handles it if ``overlap``.
-
-    Overlapping takes a connection from the client's pool, has redis-py write the command on
-    it, runs ``work()``, then has redis-py read the reply. It applies to a plain redis-py client
-    with a pool; any other client (a subclass, fakeredis, a single-connection client) runs
-    ``work()`` first. ``command`` must be safe to send twice: when the connection turns out to be
-    broken, it is sent again through ``execute_command``, with the client's retry policy.
-    """
-    client = client_for(cls)
-    try:
-        connection = await _take_connection(client) if overlap else None
-        if connection is None:
-            done = work()
-            return await client.execute_command(*command), done
-        try:
-            return await _write_work_read(client, connection, command, work)
-        finally:
-            await client.connection_pool.release(connection)
-    except TRANSPORT_ERRORS as exc:
-        raise translate(exc, client, None) from exc
-
-
-#: Errors after which a connection is unusable (redis-py has disconnected it already).
-_LOST = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
-
-
-async def _take_connection(client: Any) -> Any:
-    if (
-        type(client) is not AsyncRedis
-        or client.connection is not None
-        or getattr(client, "single_connection_client", False)
-    ):
-        return None
-    pool = client.connection_pool
-    try:
-        pending = pool.get_connection()
-    except TypeError:  # redis-py before 5.3 wants a command name
-        pending = pool.get_connection("JSON.MSET")
-    return await pending
-
-
-async def _write_work_read(
-    client: Any, connection: Any, command: tuple[Any, ...], work: Callable[[], W]
-) -> tuple[Any, W]:
-    try:
-        await connection.send_command(*command)
-    except _LOST:  # e.g. a pooled connection the server closed: send it the usual way
-        done = work()
-        return await client.execute_command(*command), done
-    try:
-        done = work()  # Redis handles the command meanwhile
-    except BaseException:
-        try:  # the command is on its way: take its reply off the connection, then raise
-            await client.parse_response(connection, command[0])
-        except BaseException:  # noqa: BLE001 - the work's exception is the one to raise
-            await connection.disconnect()
-        raise
-    try:
-        return await client.parse_response(connection, command[0]), done
-    except _LOST:
-        return await client.execute_command(*command), done
-    except redis.exceptions.ResponseError:
-        raise  # an error reply leaves the connection clean
-    except BaseException:  # cancelled or interrupted while reading: the reply may be half read
-        await connection.disconnect()
-        raise
-
-
-async def read(cls: type, key: str, command: Command) -> Any:
-    """Send a read command straight to Redis, even inside a pipeline."""
-    client = cls._rp_client()  # type: ignore[attr-defined]
-    try:
-        return await execute(client, command)
-    except TRANSPORT_ERRORS as exc:
-        raise translate(exc, client, key) from exc
+    outcome = op.apply(replies)
+    if type(outcome) is Then:
+        return await _then(outcome)
+    return outcome
 
 
 class Batch:
@@ -249,43 +167,28 @@ class Batch:
         self.client = client
         self.closed = False  # set when the pipeline() block ends; later writes go straight through
         self.commands: list[Command] = []
-        #: Per queued operation: first and last+1 command index, what applies the replies, the
-        #: read that refreshes a stale local value, and whether it is a one-command operation.
-        self.entries: list[tuple[int, int, Callable[[Any], Any], Callable[[], Single] | None, bool]] = []
+        #: Per queued operation: its first and last+1 command index, and the operation.
+        self.entries: list[tuple[int, int, Op]] = []
         self.roots: dict[int, Any] = {}
-        self.last_root: Any = None  # most ops of a block write the same model: admitted already
         self.checked: set[type] = set()
 
-    def _admit(self, cls: type, root: Any, returns_value: bool, what: str, creates: bool) -> None:
-        if returns_value:
-            raise PipelineError(f"{what} is not supported inside pipeline(): it needs a reply from Redis")
+    def add(self, op: Op) -> None:
+        if op.returns_value or op.optimistic is not None:
+            raise PipelineError(f"{op.what} is not supported inside pipeline(): it needs a reply from Redis")
+        cls = op.cls
         if cls not in self.checked:
             if client_for(cls) is not self.client:
                 raise PipelineError("all models used inside one pipeline() must use the same Redis client")
             self.checked.add(cls)
+        root = op.root
         if root is not None and id(root) not in self.roots:
-            create = None if creates else root._rp_create_command()
+            create = root._rp_create_command() if op.access is UPDATE else None
             if create is not None:
                 self.commands.append(create)
             self.roots[id(root)] = root
-        self.last_root = root
-
-    def add(self, op: Op) -> None:
-        self._admit(op.cls, op.root, op.returns_value, op.what, op.creates)
         start = len(self.commands)
         self.commands.extend(op.commands)
-        self.entries.append((start, len(self.commands), op.apply, op.reload, False))
-
-    def add_single(
-        self, single: Single, returns_value: bool, what: str, reload: Callable[[], Single] | None
-    ) -> None:
-        root = single[0]
-        if returns_value or root is not self.last_root:
-            self._admit(type(root), root, returns_value, what, False)
-        commands = self.commands
-        index = len(commands)
-        commands.append(single[1])
-        self.entries.append((index, index + 1, single[2], reload, True))
+        self.entries.append((start, len(self.commands), op))
 
     async def execute(self) -> None:
         if not self.commands:
@@ -299,16 +202,16 @@ class Batch:
         if not failures:
             for root in self.roots.values():
                 root._rp_mark_stored()
-            for start, end, apply, reload, single in self.entries:
+            for start, end, op in self.entries:
                 try:
-                    apply(replies[start] if single else list(replies[start:end]))
-                except Stale:
-                    if reload is not None:
-                        await run_single(reload(), read=True)
+                    outcome = op.apply(replies[start:end])
                 except RedisCommandError as exc:
                     # Some commands answer nil instead of an error (JSON.ARRAPPEND on a $ path
                     # that no longer holds a list): that op failed too and was not applied.
                     failures.append((start, self.commands[start], exc))
+                    continue
+                if type(outcome) is Then:
+                    await _then(outcome)
         if failures:
             for root in self.roots.values():
                 await _reload_quietly(root)
@@ -342,7 +245,7 @@ class PipelineScope:
             return self.model  # a pipeline inside another joins it
         model = self.model
         root = locate(model)[0]
-        if self.refresh and getattr(root, "_rp_state", 0) == 1:  # 1: stored
+        if self.refresh and getattr(root, "_rp_state", NEW) is STORED:
             await model.load()
         self.batch = Batch(type(root)._rp_client())
         self.token = current_batch.set(self.batch)

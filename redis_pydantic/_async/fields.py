@@ -1,11 +1,9 @@
-"""Field values with Redis operations.
+"""Field values with Redis operations (see :mod:`redis_pydantic._values` for the value model).
 
-A model keeps plain values in its ``__dict__`` (so pydantic serializes and compares them as
-usual). Reading a field returns a bound value: a subclass of the value's own type for ``str``,
-``int``, ``float``, ``bytes``, ``Decimal``, ``datetime``, ``date`` and ``UUID``; the stored
-list or dict itself (as :class:`RedisList` / :class:`RedisDict`); a nested model; or, for
-values Python does not let us subclass (``bool``, ``None``, enum members), a
-:class:`RedisValue` that compares, hashes and tests truthiness like the value it holds.
+Reading a field gives a value of the field's own type with the field's operations attached:
+``set``/``load`` everywhere, ``aincrease`` on numbers, the ``a``-prefixed list and dict
+operations on containers. A value is a handle to the field of the model it was read from: its
+operations always act on that model's current field.
 """
 
 from __future__ import annotations
@@ -17,20 +15,33 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from redis_pydantic import _ops
-from redis_pydantic._async.executor import run_single
 from redis_pydantic._schema import FieldSpec
 from redis_pydantic._values import (
-    DictCopies,
-    ListCopies,
-    ScalarCopies,
+    BoolHandle,
+    BytesValue,
+    DatetimeValue,
+    DateValue,
+    DecimalValue,
+    DictValue,
+    FloatValue,
+    FrozensetValue,
+    IntValue,
+    ListValue,
+    SetValue,
+    StrValue,
+    TimedeltaValue,
+    TimeValue,
+    TupleValue,
     UnloadedBase,
-    ValueProxy,
+    UUIDValue,
     field_descriptor_class,
 )
 
+from .executor import run
+
 
 class _Bound:
-    """Operations every bound field value has. Subclasses provide ``_rp_owner``/``_rp_spec``."""
+    """Operations every field value has. Subclasses provide ``_rp_owner``/``_rp_spec``."""
 
     __slots__ = ()
     _rp_owner: Any
@@ -38,70 +49,89 @@ class _Bound:
 
     async def set(self, value: Any) -> None:
         """Validate ``value``, write it to this field in Redis, then store it locally."""
-        await run_single(_ops.set_field(self._rp_owner, self._rp_spec, value), what="set")
+        await run(_ops.set_field(self._rp_owner, self._rp_spec, value))
 
     async def load(self) -> Any:
         """Read this field from Redis, store it locally and return it (at once, even in a pipeline)."""
-        await run_single(_ops.load_field(self._rp_owner, self._rp_spec), read=True)
-        return getattr(self._rp_owner, self._rp_spec.name)
+        return await run(_ops.load_field(self._rp_owner, self._rp_spec))
 
 
-class _BoundScalar(_Bound, ScalarCopies):
+class _Number(_Bound):
     __slots__ = ()
 
-
-class _Number(_BoundScalar):
-    __slots__ = ()
-
-    async def aincrease(self, amount: int | float = 1) -> Any:
-        """Add ``amount`` in Redis (JSON.NUMINCRBY), update the local value and return it."""
-        return await run_single(
-            _ops.increase(self._rp_owner, self._rp_spec, amount), returns_value=True, what="aincrease"
-        )
+    async def aincrease(self, amount: Any = 1) -> Any:
+        """Add ``amount`` in Redis, update the local value and return the new value."""
+        return await run(_ops.increase(self._rp_owner, self._rp_spec, amount))
 
 
-class RedisStr(_BoundScalar, str):
+class RedisStr(_Bound, StrValue, str):
     """A ``str`` field value."""
 
 
-class RedisInt(_Number, int):
-    """An ``int`` field value."""
+class RedisInt(_Number, IntValue, int):
+    """An ``int`` field value (``JSON.NUMINCRBY`` for ``aincrease``)."""
 
 
-class RedisFloat(_Number, float):
-    """A ``float`` field value."""
+class RedisFloat(_Number, FloatValue, float):
+    """A ``float`` field value (``JSON.NUMINCRBY`` for ``aincrease``)."""
 
 
-class RedisBytes(_BoundScalar, bytes):
-    """A ``bytes`` field value (stored as base64 text)."""
+class RedisDecimal(_Number, DecimalValue, decimal.Decimal):
+    """A ``Decimal`` field value, stored exactly as a JSON string (``aincrease`` is a
+    check-and-set: read, add, write if unchanged)."""
 
 
-class RedisDecimal(_BoundScalar, decimal.Decimal):
-    """A ``Decimal`` field value."""
+class RedisBytes(_Bound, BytesValue, bytes):
+    """A ``bytes`` field value (stored as standard base64 text)."""
 
 
-class RedisDatetime(_BoundScalar, datetime.datetime):
+class RedisDatetime(_Bound, DatetimeValue, datetime.datetime):
     """A ``datetime`` field value."""
 
 
-class RedisDate(_BoundScalar, datetime.date):
+class RedisDate(_Bound, DateValue, datetime.date):
     """A ``date`` field value."""
 
 
-class RedisUUID(_BoundScalar, uuid.UUID):
+class RedisTime(_Bound, TimeValue, datetime.time):
+    """A ``time`` field value."""
+
+
+class RedisTimedelta(_Bound, TimedeltaValue, datetime.timedelta):
+    """A ``timedelta`` field value."""
+
+
+class RedisUUID(_Bound, UUIDValue, uuid.UUID):
     """A ``UUID`` field value."""
 
 
-class RedisValue(_Bound, ValueProxy):
-    """A field value Python does not let us subclass (``bool``, ``None``, enum members...).
+class RedisTuple(_Bound, TupleValue, tuple):  # type: ignore[type-arg]
+    """A ``tuple`` field value."""
 
-    Compare it with ``==``, not ``is``; see :class:`redis_pydantic._values.ValueProxy`.
+
+class RedisFrozenset(_Bound, FrozensetValue, frozenset):  # type: ignore[type-arg]
+    """A ``frozenset`` field value."""
+
+
+class RedisBool(_Bound, BoolHandle):
+    """A ``bool`` field value: truthiness and ``==`` like the bool, plus ``set``/``load``.
+
+    Python forbids subclassing ``bool``, so this is a handle: write ``if model.active:``, never
+    ``model.active is True``; ``plain(model.active)`` is the bool itself.
     """
 
     __slots__ = ()
 
 
-class RedisList(_Bound, ListCopies, list):  # type: ignore[type-arg]
+class _Container(_Bound):
+    __slots__ = ()
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._rp_owner = None
+
+
+class RedisList(_Container, ListValue, list):  # type: ignore[type-arg]
     """A ``list`` field value. Plain list methods change only the local list; the ``a``-prefixed
     methods change Redis atomically first and then the local list."""
 
@@ -109,72 +139,64 @@ class RedisList(_Bound, ListCopies, list):  # type: ignore[type-arg]
 
     async def aappend(self, item: Any) -> None:
         """Append ``item`` in Redis (JSON.ARRAPPEND), then locally."""
-        owner, spec = self._rp_owner, self._rp_spec
-        single = _ops.list_append(owner, spec, self, item)
-        await run_single(single, reload=lambda: _ops.load_field(owner, spec), what="aappend")
+        await run(_ops.list_append(self._rp_owner, self._rp_spec, item))
 
     async def aextend(self, items: Iterable[Any]) -> None:
         """Append every item in one JSON.ARRAPPEND, then locally."""
-        owner, spec = self._rp_owner, self._rp_spec
-        single = _ops.list_extend(owner, spec, self, items)
-        await run_single(single, reload=lambda: _ops.load_field(owner, spec), what="aextend")
+        await run(_ops.list_extend(self._rp_owner, self._rp_spec, items))
 
     async def ainsert(self, index: int, item: Any) -> None:
         """Insert ``item`` before ``index`` in Redis, then locally (indexes clamp like list.insert)."""
-        owner, spec = self._rp_owner, self._rp_spec
-        single = _ops.list_insert(owner, spec, self, index, item)
-        await run_single(single, reload=lambda: _ops.load_field(owner, spec), what="ainsert")
+        await run(_ops.list_insert(self._rp_owner, self._rp_spec, index, item))
 
     async def apop(self, index: int = -1) -> Any:
         """Remove and return the item at ``index`` in Redis. IndexError when empty or out of range."""
-        owner, spec = self._rp_owner, self._rp_spec
-        single = _ops.list_pop(owner, spec, self, index)
-        return await run_single(
-            single, returns_value=True, reload=lambda: _ops.load_field(owner, spec), what="apop"
-        )
+        return await run(_ops.list_pop(self._rp_owner, self._rp_spec, index))
 
     async def aclear(self) -> None:
         """Make the list empty in Redis (``[]`` stays at the path), then locally."""
-        await run_single(_ops.clear_container(self._rp_owner, self._rp_spec, self), what="aclear")
+        await run(_ops.clear_container(self._rp_owner, self._rp_spec, list))
 
 
 _MISSING: Any = _ops._MISSING
 
 
-class RedisDict(_Bound, DictCopies, dict):  # type: ignore[type-arg]
-    """A ``dict`` field value (``Dict[str, T]``). Plain dict methods change only the local dict;
-    the ``a``-prefixed methods change Redis atomically first and then the local dict."""
+class RedisDict(_Container, DictValue, dict):  # type: ignore[type-arg]
+    """A ``dict`` field value. Plain dict methods change only the local dict; the ``a``-prefixed
+    methods change Redis atomically first and then the local dict."""
 
     __slots__ = ("_rp_owner", "_rp_spec")
 
-    async def aset_item(self, key: str, value: Any) -> None:
+    async def aset_item(self, key: Any, value: Any) -> None:
         """Set ``self[key] = value`` in Redis, then locally."""
-        await run_single(
-            _ops.dict_set_item(self._rp_owner, self._rp_spec, self, key, value), what="aset_item"
-        )
+        await run(_ops.dict_set_item(self._rp_owner, self._rp_spec, key, value))
 
-    async def aupdate(self, mapping: Mapping[str, Any] | None = None, /, **kwargs: Any) -> None:
+    async def aupdate(self, mapping: Mapping[Any, Any] | None = None, /, **kwargs: Any) -> None:
         """Set several items in one atomic command (a script that checks the path), then locally."""
         items = dict(mapping or {}, **kwargs)
-        await run_single(_ops.dict_update(self._rp_owner, self._rp_spec, self, items), what="aupdate")
+        await run(_ops.dict_update(self._rp_owner, self._rp_spec, items))
 
-    async def adel_item(self, key: str) -> None:
+    async def adel_item(self, key: Any) -> None:
         """Delete ``key`` in Redis, then locally. KeyError when it is not there."""
-        await run_single(_ops.dict_del(self._rp_owner, self._rp_spec, self, key), what="adel_item")
+        await run(_ops.dict_del(self._rp_owner, self._rp_spec, key))
 
-    async def apop(self, key: str, default: Any = _MISSING) -> Any:
+    async def apop(self, key: Any, default: Any = _MISSING) -> Any:
         """Remove ``key`` in Redis and return its value, or ``default``; KeyError without one."""
-        single = _ops.dict_pop(self._rp_owner, self._rp_spec, self, key, default)
-        return await run_single(single, returns_value=True, what="apop")
+        return await run(_ops.dict_pop(self._rp_owner, self._rp_spec, key, default))
 
-    async def apopitem(self) -> tuple[str, Any]:
+    async def apopitem(self) -> tuple[Any, Any]:
         """Remove and return the last ``(key, value)`` pair in Redis. KeyError when empty."""
-        single = _ops.dict_popitem(self._rp_owner, self._rp_spec, self)
-        return await run_single(single, returns_value=True, what="apopitem")  # type: ignore[no-any-return]
+        return await run(_ops.dict_popitem(self._rp_owner, self._rp_spec))  # type: ignore[no-any-return]
 
     async def aclear(self) -> None:
         """Make the dict empty in Redis (``{}`` stays at the path), then locally."""
-        await run_single(_ops.clear_container(self._rp_owner, self._rp_spec, self), what="aclear")
+        await run(_ops.clear_container(self._rp_owner, self._rp_spec, dict))
+
+
+class RedisSet(_Container, SetValue, set):  # type: ignore[type-arg]
+    """A ``set`` field value (stored as a JSON array). Plain set methods change only the local set."""
+
+    __slots__ = ("_rp_owner", "_rp_spec")
 
 
 class UnloadedField(_Bound, UnloadedBase):
@@ -187,12 +209,23 @@ class UnloadedField(_Bound, UnloadedBase):
 
 
 FieldDescriptor = field_descriptor_class(
-    {str: RedisStr, int: RedisInt, float: RedisFloat, bytes: RedisBytes, decimal.Decimal: RedisDecimal},
-    RedisDatetime,
-    RedisDate,
-    RedisUUID,
-    RedisList,
-    RedisDict,
-    RedisValue,
-    UnloadedField,
+    scalars={
+        str: RedisStr,
+        int: RedisInt,
+        float: RedisFloat,
+        bytes: RedisBytes,
+        decimal.Decimal: RedisDecimal,
+        tuple: RedisTuple,
+        frozenset: RedisFrozenset,
+    },
+    others={
+        datetime.datetime: RedisDatetime,
+        datetime.date: RedisDate,
+        datetime.time: RedisTime,
+        datetime.timedelta: RedisTimedelta,
+        uuid.UUID: RedisUUID,
+    },
+    containers={list: RedisList, dict: RedisDict, set: RedisSet},
+    bool_cls=RedisBool,
+    unloaded_cls=UnloadedField,
 )

@@ -9,18 +9,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import Self
 
-from redis_pydantic import _base, _ops, _paths, _schema
-from redis_pydantic._sync import connection
-from redis_pydantic._sync.executor import PipelineScope, in_pipeline, read, run, send_during
-from redis_pydantic._sync.fields import FieldDescriptor
-from redis_pydantic._sync.lock import DEFAULT_BLOCKING_TIMEOUT, DEFAULT_TIMEOUT, model_lock
-from redis_pydantic.errors import KeyNotFoundError
+from redis_pydantic import _base, _ops, _schema
+from redis_pydantic._ops import Access, Op
+
+from . import connection
+from .executor import PipelineScope, run
+from .fields import FieldDescriptor
+from .lock import DEFAULT_BLOCKING_TIMEOUT, DEFAULT_TIMEOUT, model_lock
 
 _nested_classes: dict[type, type[BaseModel]] = {}
-
-#: From this many copies on, duplicate_many builds them while Redis stores the documents: below
-#: it, starting the overlap costs more than the validations it hides (about 2 µs each).
-_OVERLAP_FROM = 16
 
 
 def _nested_class(original: type[BaseModel]) -> type[BaseModel]:
@@ -44,13 +41,7 @@ class RedisModelMixin(_base.NestedCore):
 
     def load(self) -> Self:
         """Read this model (or nested model) from Redis into this instance, in one round trip."""
-        root, path = self._rp_location()
-        json_path = _paths.json_path_for(path)
-        raw = _ops.unwrap_json(read(type(root), root.key, ("JSON.GET", root.key, json_path)), root.key)
-        if raw is None:
-            raise KeyNotFoundError(root.key, f"the document at {root.key!r} has no {json_path}")
-        _ops.validate_into(self, raw)
-        root._rp_mark_stored()
+        run(_base.load_model(self))
         return self
 
     def aupdate(self, **fields: Any) -> None:
@@ -63,10 +54,9 @@ class RedisModelMixin(_base.NestedCore):
         ``value`` is a model of the same class or a dict, validated strictly. A stored top-level
         model is written with :meth:`save` instead.
         """
-        root, path = self._rp_location()
-        if not path:
+        if self._rp_location()[1] == ():
             raise TypeError(f"set() replaces a nested model; write a {type(self).__name__} with save()")
-        run(_ops.replace_model(self, root, path, value))
+        run(_ops.replace_model(self, value))
 
     def duplicate(self) -> Self:
         """Only top-level models can be duplicated: a nested model raises RuntimeError."""
@@ -124,31 +114,13 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
 
     def save(self) -> Self:
         """Write the whole document in one JSON.SET. Unloaded required fields raise ValidationError."""
-        if getattr(self, "_rp_root", None) is not None:
-            root, path = self._rp_location()
-            payload = self.__pydantic_serializer__.to_json(self)
-            run(_ops.Op(root, [("JSON.SET", root.key, _paths.json_path_for(path), payload)], lambda r: None))
-            return self
-        self._rp_check_complete()
-        payload = _ops.document_json(self)
-
-        def apply(replies: list[Any]) -> None:
-            self._rp_mark_stored()
-
-        run(_ops.Op(self, [("JSON.SET", self.key, "$", payload)], apply, what="save", creates=True))
+        run(_base.save_model(self))
         return self
 
     @classmethod
     def get(cls, key: str) -> Self:
         """Read the model stored at ``key`` in one round trip. KeyNotFoundError when it is missing."""
-        pk = cls._rp_pk_of(key)
-        reply = read(cls, key, ("JSON.GET", key, "$"))
-        raw = _ops.unwrap_json(reply, key)
-        if raw is None:
-            raise KeyNotFoundError(key)
-        model = cls.model_validate_json(raw)
-        object.__setattr__(model, "_rp_pk", pk)
-        object.__setattr__(model, "_rp_state", _base.STORED)
+        model: Self = run(_base.get_model(cls, key))
         return model
 
     def delete(self, key: str | None = None) -> bool:
@@ -167,11 +139,17 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
 
     @classmethod
     def _rp_delete(cls, key: str, model: Any) -> bool:
-        op = _ops.Op(model, [("DEL", key)], lambda replies: bool(replies[0]), what="delete", cls=cls)
+        op = Op(
+            model,
+            [("DEL", key)],
+            lambda replies: bool(replies[0]),
+            access=Access.WRITE,
+            what="delete",
+            cls=cls,
+        )
         if model is not None:
-            object.__setattr__(model, "_rp_state", _base.STORED)
-        result = run(op)
-        return bool(result)
+            model._rp_mark_stored()  # later writes must not create the document again
+        return bool(run(op))
 
     # -- coordination ----------------------------------------------------------------------------
     def lock(
@@ -199,26 +177,9 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
 
     def duplicate_many(self, n: int) -> list[Self]:
         """Store ``n`` copies of this model under new pks in one round trip (JSON.MSET)."""
-        queued = in_pipeline()
-        # Queued copies are marked stored when the pipeline has sent them.
-        plan = _base.plan_duplicates(self, n, _base.NEW if queued else _base.STORED)
-        if plan is None:
-            return []
-        command, build = plan
-        cls = type(self)
-        if queued:
-            copies: list[Self] = build()
-
-            def apply(replies: list[Any]) -> None:
-                for copy in copies:
-                    copy._rp_mark_stored()
-
-            run(_ops.Op(None, [command], apply, what="duplicate", cls=cls))
-            return copies
-        # Many copies are built while Redis stores the documents.
-        built: list[Self]
-        _, built = send_during(cls, command, build, overlap=n >= _OVERLAP_FROM)
-        return built
+        op, copies = _base.duplicates(self, n)
+        run(op)
+        return copies
 
     def pipeline(self, *, refresh: bool = True) -> AbstractContextManager[Self]:
         """Queue every write made inside the block and send them as one atomic step at the end.

@@ -17,7 +17,9 @@ the plugin is registered automatically and does nothing until a test asks for th
         user = User(name="Ada")           # a redis_pydantic (asyncio) model
         await user.save()
 
-Models are pointed at the fake server even when their ``Meta.redis`` names another client.
+Models are pointed at the fake server even when their ``Meta.redis`` names another client. Use
+these clients rather than fakeredis's own: they answer ``JSON.GET`` on a single path as real
+RedisJSON does.
 fakeredis differs from a real RedisJSON server in a few places; see the "Testing your app" page
 of the documentation.
 """
@@ -48,13 +50,17 @@ def _fakeredis() -> Any:
 def fake_async_client(server: Any = None, **kwargs: Any) -> Any:
     """A ``redis.asyncio`` client backed by an in-process fake server (a new one by default)."""
     fakeredis = _fakeredis()
-    return fakeredis.FakeAsyncRedis(server=server or fakeredis.FakeServer(), **kwargs)
+    from redis_pydantic.testing._fake import FakeAsyncRedis
+
+    return FakeAsyncRedis(server=server or fakeredis.FakeServer(), **kwargs)
 
 
 def fake_sync_client(server: Any = None, **kwargs: Any) -> Any:
     """A blocking ``redis.Redis`` client backed by an in-process fake server (a new one by default)."""
     fakeredis = _fakeredis()
-    return fakeredis.FakeRedis(server=server or fakeredis.FakeServer(), **kwargs)
+    from redis_pydantic.testing._fake import FakeRedis as FakeSyncRedis
+
+    return FakeSyncRedis(server=server or fakeredis.FakeServer(), **kwargs)
 
 
 @dataclass
@@ -77,12 +83,11 @@ def use_fake_redis(**client_kwargs: Any) -> Iterator[FakeRedis]:
     ``client_kwargs`` go to both clients (for example ``decode_responses=True``). The previous
     clients are restored on exit, and the fake server is dropped with its data.
     """
-    fakeredis = _fakeredis()
-    server = fakeredis.FakeServer()
+    server = _fakeredis().FakeServer()
     fake = FakeRedis(
         server=server,
-        async_client=fakeredis.FakeAsyncRedis(server=server, **client_kwargs),
-        sync_client=fakeredis.FakeRedis(server=server, **client_kwargs),
+        async_client=fake_async_client(server, **client_kwargs),
+        sync_client=fake_sync_client(server, **client_kwargs),
     )
     previous_async = async_connection.override_client(fake.async_client)
     previous_sync = sync_connection.override_client(fake.sync_client)
