@@ -226,13 +226,16 @@ class StoredModelCore(_ModelBase):
     # -- construction --------------------------------------------------------------------------
     def __init__(self, /, **data: Any) -> None:
         pk = data.pop("pk", None)
-        try:
+        if data:  # validated fully, as pydantic does: a missing required field raises now
             super().__init__(**data)
-        except ValidationError as exc:
-            if not all(e["type"] == "missing" and len(e["loc"]) == 1 for e in exc.errors()):
-                raise
-            # A partial instance: required fields that were not given stay unloaded.
-            self._rp_init_partial(data)
+        else:
+            try:
+                super().__init__()
+            except ValidationError as exc:
+                if not all(e["type"] == "missing" and len(e["loc"]) == 1 for e in exc.errors()):
+                    raise
+                # Model() or Model(pk=...): a partial instance, whose fields load one by one.
+                self._rp_init_partial({})
         if pk is not None:
             self.pk = pk
 

@@ -21,7 +21,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import SchemaSerializer, SchemaValidator
 
 from redis_pydantic._paths import json_path_for
-from redis_pydantic.errors import FieldValidationError, UnsupportedFieldTypeError
+from redis_pydantic.errors import FieldValidationError, ReservedFieldNameError, UnsupportedFieldTypeError
 
 #: The pydantic settings every stored model gets: bytes travel as base64 text in JSON.
 JSON_BYTES_CONFIG = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
@@ -516,8 +516,27 @@ def prepare_model_class(
             changed = True
     if changed:
         cls.model_rebuild(force=True)
+    check_field_names(cls)
     check_storable(cls)
     install_descriptors(cls, descriptor)
+
+
+def check_field_names(cls: type[BaseModel]) -> None:
+    """Refuse a field that would shadow the model's own API (``key``, ``save``, ``Meta``...).
+
+    ``pk`` is refused too: it is the primary key, given as ``Model(pk=...)``, never a field.
+    """
+    reserved = {"Meta", "pk"}
+    for base in cls.__mro__:
+        if base.__module__.startswith("redis_pydantic."):
+            reserved.update(name for name in vars(base) if not name.startswith("_"))
+    clashes = sorted(reserved.intersection(cls.__pydantic_fields__))
+    if clashes:
+        names = ", ".join(repr(name) for name in clashes)
+        raise ReservedFieldNameError(
+            f"{cls.__name__}: the field name(s) {names} would shadow the model's own "
+            "attributes; rename the field"
+        )
 
 
 def _original(model: Any) -> Any:

@@ -36,6 +36,7 @@ __all__ = [
     "RedisConnectionError",
     "RedisJSONNotAvailableError",
     "RedisPydanticError",
+    "ReservedFieldNameError",
     "UnsupportedFieldTypeError",
     "WrongModelKeyError",
 ]
@@ -96,6 +97,11 @@ class ConflictError(RedisPydanticError):
 
 class UnsupportedFieldTypeError(RedisPydanticError, TypeError):
     """A model field has a type that cannot be stored as JSON. Raised when the class is defined."""
+
+
+class ReservedFieldNameError(UnsupportedFieldTypeError):
+    """A field's name would shadow the model's own API (``key``, ``save``, ``pk``...). Raised when
+    the class is defined."""
 
 
 class FieldNotLoadedError(RedisPydanticError, AttributeError):

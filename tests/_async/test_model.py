@@ -307,3 +307,32 @@ async def test_a_pickled_model_keeps_its_pk_and_its_field_operations(client, sto
     await copy.profile.skills.aappend("poetry")
     assert await stored.doc(user.key, "$.age") == 37
     assert await stored.doc(user.key, "$.profile.skills") == ["math", "engines", "poetry"]
+
+
+@pytest.mark.filterwarnings("ignore:Field name .* shadows an attribute")
+@pytest.mark.parametrize(
+    "name",
+    ["key", "save", "get", "load", "delete", "try_delete", "lock", "pipeline", "duplicate"]
+    + ["duplicate_many", "aupdate", "redis_dump", "pk", "Meta"],
+)
+def test_a_field_that_shadows_the_model_api_is_refused_when_the_class_is_defined(name):
+    from pydantic import create_model
+
+    from redis_pydantic.errors import ReservedFieldNameError
+
+    with pytest.raises(ReservedFieldNameError, match=repr(name)):
+        create_model("Shadowing", __base__=BaseRedisModel, **{name: (int, 0)})
+
+
+def test_a_nested_model_field_that_shadows_its_operations_is_refused():
+    from pydantic import BaseModel
+
+    from redis_pydantic.errors import ReservedFieldNameError
+
+    class Shadowing(BaseModel):
+        set: int = 0
+
+    with pytest.raises(ReservedFieldNameError, match="'set'"):
+
+        class Holder(BaseRedisModel):
+            inner: Shadowing = Shadowing()

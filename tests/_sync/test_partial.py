@@ -110,14 +110,23 @@ def test_saving_a_partial_instance_raises_and_writes_nothing(client, stored):
 
 
 def test_saving_a_new_partial_instance_raises_and_creates_no_key(client, stored):
-    partial = User(name="Ada")
+    partial = User()
+    partial.name = "Ada"
     with pytest.raises(ValidationError):
         partial.save()
     assert not stored.exists(partial.key)
 
 
+@pytest.mark.parametrize("given", [{"name": "Ada"}, {"nme": "Ada"}, {"pk": "p", "name": "Ada"}])
+def test_any_other_constructor_call_validates_fully(client, given):
+    with pytest.raises(ValidationError) as info:
+        User(**given)
+    assert {"age"} <= {e["loc"][0] for e in info.value.errors()}
+
+
 def test_a_partial_instance_can_be_saved_once_complete(client, stored):
-    partial = User(name="Ada")
+    partial = User()
+    partial.name = "Ada"
     partial.age = 36
     partial.save()
     assert stored.doc(partial.key) == {"name": "Ada", "age": 36, "tags": [], "score": 0}
