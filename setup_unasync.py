@@ -311,9 +311,12 @@ def main(argv: list[str] | None = None) -> int:
         help="verify the committed _sync folders instead of rewriting them",
     )
     args = parser.parse_args(argv)
-    fmt = ruff_available()
-    if not fmt:
-        print("warning: ruff is not installed; generated code is left unformatted")
+    if not ruff_available():
+        # Without ruff the output would differ from the committed (formatted) files, so the
+        # answer would depend on the machine: refuse instead.
+        print("error: ruff is required (pip install -e '.[test]' installs the pinned version)")
+        return 2
+    fmt = True
     problems = source_problems(strict=args.check)
     generated: dict[str, str] | None = None
     with tempfile.TemporaryDirectory(prefix="unasync-") as tmp:

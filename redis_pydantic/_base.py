@@ -43,7 +43,7 @@ def init_state(model: Any) -> None:
     object.__setattr__(model, "_rp_key", None)
 
 
-def copy_from_json(cls: Any, payload: bytes, pk: str, key: str, state: int) -> Any:
+def copy_from_json(cls: Any, payload: str | bytes, pk: str, key: str, state: _ops.DocumentState) -> Any:
     """A new instance of ``cls`` validated from the document JSON ``payload``, with its key."""
     copy = cls.__pydantic_validator__.validate_json(payload)
     object.__setattr__(copy, "_rp_pk", pk)
@@ -191,7 +191,7 @@ class NestedCore:
         if mine is not False:
             if mine is root and self._rp_path == path:
                 return self
-            model = type(self).model_validate(self)  # nested classes always copy on validation
+            model = type(self).model_validate(self)  # type: ignore[attr-defined] # nested classes copy on validation
             parent.__dict__[spec.name] = model
         object.__setattr__(model, "_rp_root", root)
         object.__setattr__(model, "_rp_path", path)
@@ -211,8 +211,10 @@ class NestedCore:
 
 
 # At run time the core is a plain mixin placed before BaseModel; type checkers see BaseModel.
+# An import alias (not ``_ModelBase = BaseModel``): pydantic's mypy plugin then transforms the
+# class and sees the typing-only ``pk`` below.
 if TYPE_CHECKING:
-    _ModelBase = BaseModel
+    from pydantic import BaseModel as _ModelBase
 else:
     _ModelBase = object
 
@@ -221,7 +223,13 @@ class StoredModelCore(_ModelBase):
     """Identity, state and construction of a stored model; no I/O."""
 
     __slots__ = ()
-    Meta: ClassVar[Any]
+
+    if TYPE_CHECKING:
+        # For type checkers only: ``pk=`` is an optional keyword of every model's __init__, and
+        # ``model.pk`` is a str. At run time ``pk`` is the property below, never a field.
+        pk: str = ""
+        # A subclass's own ``class Meta:`` replaces it without an override error.
+        Meta: ClassVar[Any]
 
     # -- construction --------------------------------------------------------------------------
     def __init__(self, /, **data: Any) -> None:
@@ -298,21 +306,23 @@ class StoredModelCore(_ModelBase):
         return copy
 
     # -- identity ------------------------------------------------------------------------------
-    @property
-    def pk(self) -> str:
-        """This model's primary key: a new random hex id unless set."""
-        pk = getattr(self, "_rp_pk", None)
-        if pk is None:
-            pk = _paths.new_pk()
-            object.__setattr__(self, "_rp_pk", pk)
-        return pk  # type: ignore[no-any-return]
+    if not TYPE_CHECKING:
 
-    @pk.setter
-    def pk(self, value: str) -> None:
-        if not isinstance(value, str) or not value:
-            raise TypeError(f"pk must be a non-empty str, not {value!r}")
-        object.__setattr__(self, "_rp_pk", value)
-        object.__setattr__(self, "_rp_key", None)
+        @property
+        def pk(self) -> str:
+            """This model's primary key: a new random hex id unless set."""
+            pk = getattr(self, "_rp_pk", None)
+            if pk is None:
+                pk = _paths.new_pk()
+                object.__setattr__(self, "_rp_pk", pk)
+            return pk
+
+        @pk.setter
+        def pk(self, value: str) -> None:
+            if not isinstance(value, str) or not value:
+                raise TypeError(f"pk must be a non-empty str, not {value!r}")
+            object.__setattr__(self, "_rp_pk", value)
+            object.__setattr__(self, "_rp_key", None)
 
     @property
     def key(self) -> str:

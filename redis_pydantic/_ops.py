@@ -282,13 +282,14 @@ def store_local(owner: Any, spec: FieldSpec, value: Any) -> None:
         and isinstance(current, type(value))
     ):
         # The bound container stays the same object: values read before stay live.
-        type(value).clear(current)
+        kept: Any = current
+        kept.clear()
         if isinstance(value, dict):
-            dict.update(current, value)
+            dict.update(kept, value)
         elif isinstance(value, list):
-            list.extend(current, value)
+            list.extend(kept, value)
         else:
-            set.update(current, value)
+            set.update(kept, value)
     else:
         d[name] = value
     owner.__pydantic_fields_set__.add(name)

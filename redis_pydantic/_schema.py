@@ -506,6 +506,10 @@ def prepare_model_class(
     """Make a freshly defined model class storable: nested classes, checks, descriptors."""
     changed = False
     for info in cls.__pydantic_fields__.values():
+        to_plain = getattr(type(info.default), "_rp_plain", None)
+        if to_plain is not None:  # ``age: RedisInt = RedisInt(0)``: the default is the plain 0
+            info.default = to_plain(info.default)
+            changed = True
         new = rewrite_annotation(info.annotation, convert)
         if new is not info.annotation:
             if _needs_default_validation(info.annotation):

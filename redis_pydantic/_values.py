@@ -27,10 +27,11 @@ import enum
 import typing
 import uuid
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, GetCoreSchemaHandler
 from pydantic_core import CoreSchema
+from typing_extensions import Self
 
 from redis_pydantic._schema import MODEL, FieldDescriptor, FieldSpec
 from redis_pydantic.errors import FieldNotLoadedError
@@ -45,6 +46,27 @@ def plain(value: Any) -> Any:
     """
     to_plain = getattr(type(value), "_rp_plain", None)
     return value if to_plain is None else to_plain(value)
+
+
+_P = TypeVar("_P")
+
+
+class TypedField(Generic[_P]):
+    """Base of every field value class of the faces; ``_P`` is the plain type its field takes.
+
+    For type checkers only, a field value class is also a data descriptor: reading a field
+    annotated ``RedisStr`` gives a ``RedisStr``, and assigning it (or, by PEP 681, passing it to
+    the model's ``__init__``) takes the plain ``str``. At run time these methods do not exist:
+    the model class holds a :class:`~redis_pydantic._schema.FieldDescriptor` for each field.
+    """
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+
+        def __get__(self, instance: object, owner: type[Any] | None = None) -> Self: ...
+
+        def __set__(self, instance: object, value: _P) -> None: ...
 
 
 class PlainCopies:
@@ -187,7 +209,7 @@ class TupleValue(PlainCopies):
     _rp_plain_type = tuple
 
     def _rp_plain(self) -> tuple[Any, ...]:
-        return tuple(self)  # type: ignore[call-overload]
+        return tuple(self)  # type: ignore[arg-type]
 
 
 class FrozensetValue(PlainCopies):
@@ -231,10 +253,10 @@ class BoolHandle(PlainCopies):
     __slots__ = ("_rp_owner", "_rp_spec", "_rp_value")
     _rp_plain_type = bool
 
-    def __init__(self, owner: Any, spec: FieldSpec, value: bool) -> None:
-        self._rp_owner = owner
-        self._rp_spec = spec
-        self._rp_value = value
+    def __init__(self, value: bool) -> None:
+        self._rp_owner: Any = None
+        self._rp_spec: Any = None
+        self._rp_value = bool(value)
 
     def _rp_plain(self) -> bool:
         return self._rp_value
@@ -345,7 +367,7 @@ def field_descriptor_class(
     scalars: dict[type, type],
     others: dict[type, type],
     containers: dict[type, type],
-    bool_cls: Callable[[Any, FieldSpec, bool], Any],
+    bool_cls: Callable[[bool], Any],
     unloaded_cls: Callable[[Any, FieldSpec], Any],
 ) -> type[FieldDescriptor]:
     """Build a face's field descriptor from its bound value classes.
@@ -399,7 +421,10 @@ def field_descriptor_class(
             return value
         kind = type(value)
         if kind is bool:
-            return bool_cls(owner, spec, value)
+            handle = bool_cls(value)
+            handle._rp_owner = owner
+            handle._rp_spec = spec
+            return handle
         if kind in containers or kind in bound_containers:
             # A plain container (set with =, or a default), or one bound to another model (a
             # shallow copy of a model shares its containers): this model gets its own.
@@ -424,10 +449,10 @@ def field_descriptor_class(
             # A value read from a model and put in this one's __dict__ directly (a default of a
             # Redis type, model_construct, model_copy(update=...)): keep its plain value.
             value = owner.__dict__[spec.name] = to_plain(value)
-            cls = scalars.get(type(value))
-            if cls is None:
+            bound_cls = scalars.get(type(value))
+            if bound_cls is None:
                 return wrap_other(owner, spec, value)
-            obj = cls(value)
+            obj = bound_cls(value)
             obj._rp_owner = owner
             obj._rp_spec = spec
             return obj

@@ -34,7 +34,7 @@ OPTIMISTIC_ATTEMPTS = 64
 
 async def execute(client: Any, command: Command) -> Any:
     """Send one command; scripts go by EVALSHA and are loaded with EVAL when the server lacks them."""
-    if type(command) is tuple:
+    if isinstance(command, tuple):
         return await client.execute_command(*command)
     try:
         return await client.execute_command(*command.evalsha_args())

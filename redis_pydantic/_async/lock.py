@@ -9,11 +9,12 @@ from typing import Any
 import redis.exceptions
 
 from redis_pydantic import _ops, _paths
-from redis_pydantic._async.executor import execute
 from redis_pydantic._compat import AsyncLock
 from redis_pydantic._lease import AsyncLeaseKeeper
 from redis_pydantic._scripts import SAVE_AND_RELEASE, ScriptCall
 from redis_pydantic.errors import LockLostError, LockTimeoutError, map_exceptions
+
+from .executor import execute
 
 #: Lease of a lock in seconds; it is renewed every third of it while the body runs.
 DEFAULT_TIMEOUT = 10.0

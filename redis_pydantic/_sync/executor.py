@@ -35,7 +35,7 @@ OPTIMISTIC_ATTEMPTS = 64
 
 def execute(client: Any, command: Command) -> Any:
     """Send one command; scripts go by EVALSHA and are loaded with EVAL when the server lacks them."""
-    if type(command) is tuple:
+    if isinstance(command, tuple):
         return client.execute_command(*command)
     try:
         return client.execute_command(*command.evalsha_args())

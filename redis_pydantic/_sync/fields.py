@@ -13,7 +13,9 @@ import datetime
 import decimal
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar, overload
+
+from typing_extensions import Self
 
 from redis_pydantic import _ops
 from redis_pydantic._schema import FieldSpec
@@ -33,6 +35,7 @@ from redis_pydantic._values import (
     TimedeltaValue,
     TimeValue,
     TupleValue,
+    TypedField,
     UnloadedBase,
     UUIDValue,
     field_descriptor_class,
@@ -40,81 +43,89 @@ from redis_pydantic._values import (
 
 from .executor import run
 
+_P = TypeVar("_P")
+_T = TypeVar("_T")
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+_D = TypeVar("_D")
 
-class _Bound:
+
+class _Bound(TypedField[_P]):
     """Operations every field value has. Subclasses provide ``_rp_owner``/``_rp_spec``."""
 
     __slots__ = ()
     _rp_owner: Any
     _rp_spec: FieldSpec
 
-    def set(self, value: Any) -> None:
+    def set(self, value: _P) -> None:
         """Validate ``value``, write it to this field in Redis, then store it locally."""
         run(_ops.set_field(self._rp_owner, self._rp_spec, value))
 
-    def load(self) -> Any:
+    def load(self) -> Self:
         """Read this field from Redis, store it locally and return it (at once, even in a pipeline)."""
-        return run(_ops.load_field(self._rp_owner, self._rp_spec))
+        loaded: Self = run(_ops.load_field(self._rp_owner, self._rp_spec))
+        return loaded
 
 
-class _Number(_Bound):
+class _Number(_Bound[_P]):
     __slots__ = ()
 
-    def aincrease(self, amount: Any = 1) -> Any:
+    def aincrease(self, amount: _P | int = 1) -> _P:
         """Add ``amount`` in Redis, update the local value and return the new value."""
-        return run(_ops.increase(self._rp_owner, self._rp_spec, amount))
+        new: _P = run(_ops.increase(self._rp_owner, self._rp_spec, amount))
+        return new
 
 
-class RedisStr(_Bound, StrValue, str):
+class RedisStr(_Bound[str], StrValue, str):
     """A ``str`` field value."""
 
 
-class RedisInt(_Number, IntValue, int):
+class RedisInt(_Number[int], IntValue, int):
     """An ``int`` field value (``JSON.NUMINCRBY`` for ``aincrease``)."""
 
 
-class RedisFloat(_Number, FloatValue, float):
+class RedisFloat(_Number[float], FloatValue, float):
     """A ``float`` field value (``JSON.NUMINCRBY`` for ``aincrease``)."""
 
 
-class RedisDecimal(_Number, DecimalValue, decimal.Decimal):
+class RedisDecimal(_Number[decimal.Decimal], DecimalValue, decimal.Decimal):
     """A ``Decimal`` field value, stored exactly as a JSON string (``aincrease`` is a
     check-and-set: read, add, write if unchanged)."""
 
 
-class RedisBytes(_Bound, BytesValue, bytes):
+class RedisBytes(_Bound[bytes], BytesValue, bytes):
     """A ``bytes`` field value (stored as standard base64 text)."""
 
 
-class RedisDatetime(_Bound, DatetimeValue, datetime.datetime):
+class RedisDatetime(_Bound[datetime.datetime], DatetimeValue, datetime.datetime):
     """A ``datetime`` field value."""
 
 
-class RedisDate(_Bound, DateValue, datetime.date):
+class RedisDate(_Bound[datetime.date], DateValue, datetime.date):
     """A ``date`` field value."""
 
 
-class RedisTime(_Bound, TimeValue, datetime.time):
+class RedisTime(_Bound[datetime.time], TimeValue, datetime.time):
     """A ``time`` field value."""
 
 
-class RedisTimedelta(_Bound, TimedeltaValue, datetime.timedelta):
+class RedisTimedelta(_Bound[datetime.timedelta], TimedeltaValue, datetime.timedelta):
     """A ``timedelta`` field value."""
 
 
-class RedisUUID(_Bound, UUIDValue, uuid.UUID):
+class RedisUUID(_Bound[uuid.UUID], UUIDValue, uuid.UUID):
     """A ``UUID`` field value."""
 
 
-class RedisTuple(_Bound, TupleValue, tuple):  # type: ignore[type-arg]
+class RedisTuple(_Bound[tuple[Any, ...]], TupleValue, tuple[Any, ...]):
     """A ``tuple`` field value."""
 
 
-class RedisFrozenset(_Bound, FrozensetValue, frozenset):  # type: ignore[type-arg]
+class RedisFrozenset(_Bound[frozenset[_T]], FrozensetValue, frozenset[_T]):
     """A ``frozenset`` field value."""
 
 
-class RedisBool(_Bound, BoolHandle):
+class RedisBool(_Bound[bool], BoolHandle):
     """A ``bool`` field value: truthiness and ``==`` like the bool, plus ``set``/``load``.
 
     Python forbids subclassing ``bool``, so this is a handle: write ``if model.active:``, never
@@ -124,35 +135,32 @@ class RedisBool(_Bound, BoolHandle):
     __slots__ = ()
 
 
-class _Container(_Bound):
-    __slots__ = ()
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self._rp_owner = None
-
-
-class RedisList(_Container, ListValue, list):  # type: ignore[type-arg]
+class RedisList(_Bound[list[_T]], ListValue, list[_T]):
     """A ``list`` field value. Plain list methods change only the local list; the ``a``-prefixed
     methods change Redis atomically first and then the local list."""
 
     __slots__ = ("_rp_owner", "_rp_spec")
 
-    def aappend(self, item: Any) -> None:
+    def __init__(self, items: Iterable[_T] = (), /) -> None:
+        list.__init__(self, items)
+        self._rp_owner = None
+
+    def aappend(self, item: _T) -> None:
         """Append ``item`` in Redis (JSON.ARRAPPEND), then locally."""
         run(_ops.list_append(self._rp_owner, self._rp_spec, item))
 
-    def aextend(self, items: Iterable[Any]) -> None:
+    def aextend(self, items: Iterable[_T]) -> None:
         """Append every item in one JSON.ARRAPPEND, then locally."""
         run(_ops.list_extend(self._rp_owner, self._rp_spec, items))
 
-    def ainsert(self, index: int, item: Any) -> None:
+    def ainsert(self, index: int, item: _T) -> None:
         """Insert ``item`` before ``index`` in Redis, then locally (indexes clamp like list.insert)."""
         run(_ops.list_insert(self._rp_owner, self._rp_spec, index, item))
 
-    def apop(self, index: int = -1) -> Any:
+    def apop(self, index: int = -1) -> _T:
         """Remove and return the item at ``index`` in Redis. IndexError when empty or out of range."""
-        return run(_ops.list_pop(self._rp_owner, self._rp_spec, index))
+        item: _T = run(_ops.list_pop(self._rp_owner, self._rp_spec, index))
+        return item
 
     def aclear(self) -> None:
         """Make the list empty in Redis (``[]`` stays at the path), then locally."""
@@ -162,45 +170,61 @@ class RedisList(_Container, ListValue, list):  # type: ignore[type-arg]
 _MISSING: Any = _ops._MISSING
 
 
-class RedisDict(_Container, DictValue, dict):  # type: ignore[type-arg]
+class RedisDict(_Bound[dict[_K, _V]], DictValue, dict[_K, _V]):
     """A ``dict`` field value. Plain dict methods change only the local dict; the ``a``-prefixed
     methods change Redis atomically first and then the local dict."""
 
     __slots__ = ("_rp_owner", "_rp_spec")
 
-    def aset_item(self, key: Any, value: Any) -> None:
+    def __init__(self, items: Mapping[_K, _V] | None = None, /) -> None:
+        dict.__init__(self, items or {})
+        self._rp_owner = None
+
+    def aset_item(self, key: _K, value: _V) -> None:
         """Set ``self[key] = value`` in Redis, then locally."""
         run(_ops.dict_set_item(self._rp_owner, self._rp_spec, key, value))
 
-    def aupdate(self, mapping: Mapping[Any, Any] | None = None, /, **kwargs: Any) -> None:
+    def aupdate(self, mapping: Mapping[_K, _V] | None = None, /, **kwargs: _V) -> None:
         """Set several items in one atomic command (a script that checks the path), then locally."""
-        items = dict(mapping or {}, **kwargs)
+        items: dict[Any, Any] = dict(mapping or {})
+        items.update(kwargs)
         run(_ops.dict_update(self._rp_owner, self._rp_spec, items))
 
-    def adel_item(self, key: Any) -> None:
+    def adel_item(self, key: _K) -> None:
         """Delete ``key`` in Redis, then locally. KeyError when it is not there."""
         run(_ops.dict_del(self._rp_owner, self._rp_spec, key))
 
-    def apop(self, key: Any, default: Any = _MISSING) -> Any:
+    @overload
+    def apop(self, key: _K, /) -> _V: ...
+
+    @overload
+    def apop(self, key: _K, default: _V | _D, /) -> _V | _D: ...
+
+    def apop(self, key: _K, default: Any = _MISSING, /) -> Any:
         """Remove ``key`` in Redis and return its value, or ``default``; KeyError without one."""
         return run(_ops.dict_pop(self._rp_owner, self._rp_spec, key, default))
 
-    def apopitem(self) -> tuple[Any, Any]:
+    def apopitem(self) -> tuple[_K, _V]:
         """Remove and return the last ``(key, value)`` pair in Redis. KeyError when empty."""
-        return run(_ops.dict_popitem(self._rp_owner, self._rp_spec))  # type: ignore[no-any-return]
+        item: tuple[_K, _V] = run(_ops.dict_popitem(self._rp_owner, self._rp_spec))
+        return item
 
     def aclear(self) -> None:
         """Make the dict empty in Redis (``{}`` stays at the path), then locally."""
         run(_ops.clear_container(self._rp_owner, self._rp_spec, dict))
 
 
-class RedisSet(_Container, SetValue, set):  # type: ignore[type-arg]
+class RedisSet(_Bound[set[_T]], SetValue, set[_T]):
     """A ``set`` field value (stored as a JSON array). Plain set methods change only the local set."""
 
     __slots__ = ("_rp_owner", "_rp_spec")
 
+    def __init__(self, items: Iterable[_T] = (), /) -> None:
+        set.__init__(self, items)
+        self._rp_owner = None
 
-class UnloadedField(_Bound, UnloadedBase):
+
+class UnloadedField(_Bound[Any], UnloadedBase):
     """What a field of a partial instance reads as before it is loaded or set.
 
     It has ``load()`` and ``set()``; any other use raises :class:`FieldNotLoadedError`.

@@ -13,8 +13,9 @@ from redis_pydantic import _ops, _paths
 from redis_pydantic._compat import SyncLock
 from redis_pydantic._lease import SyncLeaseKeeper
 from redis_pydantic._scripts import SAVE_AND_RELEASE, ScriptCall
-from redis_pydantic._sync.executor import execute
 from redis_pydantic.errors import LockLostError, LockTimeoutError, map_exceptions
+
+from .executor import execute
 
 #: Lease of a lock in seconds; it is renewed every third of it while the body runs.
 DEFAULT_TIMEOUT = 10.0

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import Self
@@ -96,11 +96,13 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
         validate_by_alias=True,
     )
 
-    class Meta:
-        """Options of the model class: ``redis`` (its client) and ``key_prefix`` (its key prefix)."""
+    if not TYPE_CHECKING:  # type checkers see ``Meta: ClassVar[Any]``, so a user's Meta fits
 
-        redis: Any = None
-        key_prefix: str | None = None
+        class Meta:
+            """Options of the model class: ``redis`` (its client) and ``key_prefix`` (its key prefix)."""
+
+            redis: Any = None
+            key_prefix: str | None = None
 
     # -- class set-up --------------------------------------------------------------------------
     @classmethod
