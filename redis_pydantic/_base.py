@@ -31,6 +31,16 @@ def assign(model: Any, name: str, value: Any) -> None:
     if type(value) not in _PLAIN_TYPES:
         value = _values.assignable(value)
     BaseModel.__setattr__(model, name, value)
+    root: Any = getattr(model, "_rp_root", False)
+    if root is None:
+        root, path = model, (name,)
+    elif root is not False:
+        path = (*model._rp_path, name)
+    else:
+        return
+    if root._rp_changes and name in type(model).__pydantic_fields__:
+        for changes in root._rp_changes:  # the lock() blocks open on the model
+            changes.assigned.add(path)
 
 
 def init_state(model: Any) -> None:
@@ -41,6 +51,8 @@ def init_state(model: Any) -> None:
     object.__setattr__(model, "_rp_json", "$")
     object.__setattr__(model, "_rp_state", NEW)
     object.__setattr__(model, "_rp_key", None)
+    #: The lock() blocks open on this model (see _ops.Changes).
+    object.__setattr__(model, "_rp_changes", ())
 
 
 def copy_from_json(cls: Any, payload: str | bytes, pk: str, key: str, state: _ops.DocumentState) -> Any:
@@ -88,9 +100,8 @@ def save_model(model: Any) -> _ops.Op:
     if getattr(model, "_rp_root", None) is not None:
         model = _ops.current_owner(model)
         root, path = model._rp_location()
-        payload = model.__pydantic_serializer__.to_json(model)
-        command = ("JSON.SET", root.key, _paths.json_path_for(path), payload)
-        return _ops.Op(root, [command], _ops.nothing, what="save")
+        command = ("JSON.SET", root.key, _paths.json_path_for(path), _ops.document_json(model))
+        return _ops.Op(root, [command], _ops.nothing, what="save", fields=(path,))
     model._rp_check_complete()
     payload = _ops.document_json(model)
 
@@ -128,7 +139,8 @@ def load_model(model: Any) -> _ops.Op:
             raise KeyNotFoundError(key, f"the document at {key!r} has no {json_path}")
         _ops.validate_into(model, raw)
 
-    return _ops.Op(root, [("JSON.GET", key, json_path)], apply, access=_ops.Access.READ, what="load")
+    command = ("JSON.GET", key, json_path)
+    return _ops.Op(root, [command], apply, access=_ops.Access.READ, what="load", fields=(path,))
 
 
 def _with_state_init(post_init: Any) -> Any:

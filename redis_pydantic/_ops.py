@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from redis_pydantic import _paths
-from redis_pydantic._schema import DECIMAL, FieldSpec, field_specs
+from redis_pydantic._schema import DECIMAL, FieldSpec, check_json_numbers, field_specs
 from redis_pydantic._scripts import DICT_OPS, LIST_INSERT, LIST_POP, ScriptCall
 from redis_pydantic.errors import (
     FieldNotLoadedError,
@@ -99,7 +100,17 @@ class Op:
     be queued in ``pipeline()``. ``optimistic`` operations compute their commands from a read.
     """
 
-    __slots__ = ("root", "cls", "commands", "apply", "access", "returns_value", "what", "optimistic")
+    __slots__ = (
+        "root",
+        "cls",
+        "commands",
+        "apply",
+        "access",
+        "returns_value",
+        "what",
+        "optimistic",
+        "fields",
+    )
 
     def __init__(
         self,
@@ -112,6 +123,7 @@ class Op:
         what: str = "",
         cls: type | None = None,
         optimistic: Optimistic | None = None,
+        fields: tuple[tuple[str, ...], ...] = (),
     ) -> None:
         self.root = root
         self.cls = cls if cls is not None else type(root)
@@ -121,6 +133,31 @@ class Op:
         self.returns_value = returns_value
         self.what = what
         self.optimistic = optimistic
+        #: The paths (field names from the document's root) whose values the operation changes
+        #: in Redis and locally: a ``lock()`` block does not write them again on exit.
+        self.fields = fields
+
+
+class Changes:
+    """What happened to a model while a ``lock()`` block ran: the paths assigned with ``=``, and
+    the paths that operations changed in Redis (and locally)."""
+
+    __slots__ = ("assigned", "applied")
+
+    def __init__(self) -> None:
+        self.assigned: set[tuple[str, ...]] = set()
+        self.applied: set[tuple[str, ...]] = set()
+
+
+def record_applied(root: Any, op: Op) -> None:
+    """Tell the ``lock()`` blocks open on ``root`` which paths ``op`` changed."""
+    for changes in root._rp_changes:
+        changes.applied.update(op.fields)
+
+
+def field_parts(owner: Any, spec: FieldSpec) -> tuple[str, ...]:
+    """The path of field ``spec`` of ``owner`` from its document's root, as field names."""
+    return spec.parts if owner._rp_root is None else (*owner._rp_path, spec.name)
 
 
 def nothing(replies: list[Any]) -> None:
@@ -172,7 +209,30 @@ def locate(model: Any) -> tuple[Any, tuple[str, ...]]:
 
 
 def document_json(model: Any) -> bytes:
-    return model.__pydantic_serializer__.to_json(model)
+    """The JSON of ``model``'s whole document, refused unless ``get()`` would read it back.
+
+    Values assigned with ``=`` are not validated by pydantic (it only warns when serializing):
+    a value of the wrong type, or one that breaks a constraint or a validator, raises
+    :class:`FieldValidationError` here, and nothing is written.
+    """
+    cls = type(model)
+    try:
+        payload: bytes = cls.__pydantic_serializer__.to_json(model, warnings="error")
+    except PydanticSerializationError as exc:
+        d = model.__dict__
+        for name, spec in field_specs(cls).items():
+            if name in d:
+                spec.dump_json_strict(d[name])  # raises for the field that is wrong
+        error = ValidationError.from_exception_data(
+            cls.__name__, [{"type": "value_error", "loc": (), "input": model, "ctx": {"error": str(exc)}}]
+        )
+        raise FieldValidationError(cls.__name__, error) from None
+    check_json_numbers(payload, cls.__name__)
+    try:
+        cls.__pydantic_validator__.validate_json(payload)
+    except ValidationError as exc:
+        raise FieldValidationError(cls.__name__, exc) from None
+    return payload
 
 
 def validate_into(model: Any, raw: str | bytes) -> None:
@@ -307,7 +367,13 @@ def set_field(owner: Any, spec: FieldSpec, value: Any) -> Op:
             raise RedisCommandError(f"{path} cannot be written in the document at {key!r}")
         store_local(owner, spec, validated)
 
-    return Op(root, [("JSON.SET", key, path, spec.dump_json(validated))], apply, what="set")
+    return Op(
+        root,
+        [("JSON.SET", key, path, spec.dump_json(validated))],
+        apply,
+        what="set",
+        fields=(field_parts(owner, spec),),
+    )
 
 
 def load_field(owner: Any, spec: FieldSpec) -> Op:
@@ -325,7 +391,14 @@ def load_field(owner: Any, spec: FieldSpec) -> Op:
         store_local(owner, spec, value)
         return getattr(owner, spec.name)
 
-    return Op(root, [("JSON.GET", key, path)], apply, access=Access.READ, what="load")
+    return Op(
+        root,
+        [("JSON.GET", key, path)],
+        apply,
+        access=Access.READ,
+        what="load",
+        fields=(field_parts(owner, spec),),
+    )
 
 
 def increase(owner: Any, spec: FieldSpec, amount: Any) -> Op:
@@ -345,7 +418,14 @@ def increase(owner: Any, spec: FieldSpec, amount: Any) -> Op:
         store_local(owner, spec, value)
         return value
 
-    return Op(root, [("JSON.NUMINCRBY", key, path, amount)], apply, returns_value=True, what="aincrease")
+    return Op(
+        root,
+        [("JSON.NUMINCRBY", key, path, amount)],
+        apply,
+        returns_value=True,
+        what="aincrease",
+        fields=(field_parts(owner, spec),),
+    )
 
 
 def _increase_decimal(owner: Any, root: Any, spec: FieldSpec, key: str, path: str, amount: Any) -> Op:
@@ -376,6 +456,7 @@ def _increase_decimal(owner: Any, root: Any, spec: FieldSpec, key: str, path: st
         apply,
         returns_value=True,
         what="aincrease",
+        fields=(field_parts(owner, spec),),
         optimistic=Optimistic(key, ("JSON.GET", key, path), decide),
     )
 
@@ -406,7 +487,13 @@ def list_append(owner: Any, spec: FieldSpec, item: Any) -> Op:
         list.append(lst, validated)
         return None
 
-    return Op(root, [("JSON.ARRAPPEND", key, path, spec.dump_item_json(validated))], apply, what="aappend")
+    return Op(
+        root,
+        [("JSON.ARRAPPEND", key, path, spec.dump_item_json(validated))],
+        apply,
+        what="aappend",
+        fields=(field_parts(owner, spec),),
+    )
 
 
 def list_extend(owner: Any, spec: FieldSpec, items: Iterable[Any]) -> Op | None:
@@ -424,7 +511,13 @@ def list_extend(owner: Any, spec: FieldSpec, items: Iterable[Any]) -> Op | None:
         list.extend(lst, validated)
         return None
 
-    return Op(root, [("JSON.ARRAPPEND", key, path, *payloads)], apply, what="aextend")
+    return Op(
+        root,
+        [("JSON.ARRAPPEND", key, path, *payloads)],
+        apply,
+        what="aextend",
+        fields=(field_parts(owner, spec),),
+    )
 
 
 def _check_index(index: Any) -> None:
@@ -450,7 +543,7 @@ def list_insert(owner: Any, spec: FieldSpec, index: int, item: Any) -> Op:
         list.insert(lst, index, validated)
         return None
 
-    return Op(root, [command], apply, what="ainsert")
+    return Op(root, [command], apply, what="ainsert", fields=(field_parts(owner, spec),))
 
 
 def list_pop(owner: Any, spec: FieldSpec, index: int) -> Op:
@@ -485,7 +578,7 @@ def list_pop(owner: Any, spec: FieldSpec, index: int) -> Op:
         list.pop(lst, index)
         return item
 
-    return Op(root, [command], apply, returns_value=True, what="apop")
+    return Op(root, [command], apply, returns_value=True, what="apop", fields=(field_parts(owner, spec),))
 
 
 def _pop_failure(root: Any, key: str, path: str) -> Op:
@@ -511,7 +604,9 @@ def clear_container(owner: Any, spec: FieldSpec, kind: type) -> Op:
         container.clear()
         owner.__pydantic_fields_set__.add(spec.name)
 
-    return Op(root, [("JSON.SET", key, path, empty)], apply, what="aclear")
+    return Op(
+        root, [("JSON.SET", key, path, empty)], apply, what="aclear", fields=(field_parts(owner, spec),)
+    )
 
 
 # -- dicts ---------------------------------------------------------------------------------
@@ -535,7 +630,7 @@ def dict_set_item(owner: Any, spec: FieldSpec, item_key: Any, value: Any) -> Op:
         dict.__setitem__(d, item_key, validated)
         owner.__pydantic_fields_set__.add(spec.name)
 
-    return Op(root, [command], apply, what="aset_item")
+    return Op(root, [command], apply, what="aset_item", fields=(field_parts(owner, spec),))
 
 
 def dict_update(owner: Any, spec: FieldSpec, items: Mapping[Any, Any]) -> Op | None:
@@ -566,7 +661,7 @@ def dict_update(owner: Any, spec: FieldSpec, items: Mapping[Any, Any]) -> Op | N
         dict.update(d, validated)
         owner.__pydantic_fields_set__.add(spec.name)
 
-    return Op(root, [command], apply, what="aupdate")
+    return Op(root, [command], apply, what="aupdate", fields=(field_parts(owner, spec),))
 
 
 _MISSING: Any = object()
@@ -589,7 +684,7 @@ def dict_pop(owner: Any, spec: FieldSpec, item_key: Any, default: Any = _MISSING
         return value
 
     command = ScriptCall(DICT_OPS, (key,), ("pop", path, member))
-    return Op(root, [command], apply, returns_value=True, what="apop")
+    return Op(root, [command], apply, returns_value=True, what="apop", fields=(field_parts(owner, spec),))
 
 
 def dict_del(owner: Any, spec: FieldSpec, item_key: Any) -> Op:
@@ -602,7 +697,13 @@ def dict_del(owner: Any, spec: FieldSpec, item_key: Any) -> Op:
             raise KeyError(item_key)
         d.pop(item_key, None)
 
-    return Op(root, [ScriptCall(DICT_OPS, (key,), ("pop", path, member))], apply, what="adel_item")
+    return Op(
+        root,
+        [ScriptCall(DICT_OPS, (key,), ("pop", path, member))],
+        apply,
+        what="adel_item",
+        fields=(field_parts(owner, spec),),
+    )
 
 
 def dict_popitem(owner: Any, spec: FieldSpec) -> Op:
@@ -619,11 +720,66 @@ def dict_popitem(owner: Any, spec: FieldSpec) -> Op:
         return popped, value
 
     return Op(
-        root, [ScriptCall(DICT_OPS, (key,), ("popitem", path))], apply, returns_value=True, what="apopitem"
+        root,
+        [ScriptCall(DICT_OPS, (key,), ("popitem", path))],
+        apply,
+        returns_value=True,
+        what="apopitem",
+        fields=(field_parts(owner, spec),),
     )
 
 
 # --------------------------------------------------------------------------- model-level
+
+
+def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    return a[: len(b)] == b or b[: len(a)] == a
+
+
+def lock_writes(model: Any, path: tuple[str, ...], before: dict[str, bytes], changes: Changes) -> list[Any]:
+    """The ``path, JSON`` pairs that a ``lock()`` block writes on exit, flat.
+
+    It writes what the block assigned with ``=`` (at the place assigned), and fields whose local
+    value the block changed in place (``locked.tags.append(...)``) unless an operation changed
+    them in Redis during the block: a value that an operation already applied in Redis is never
+    written back over what other clients did meanwhile. Every value written must validate as
+    its field (FieldValidationError otherwise, and nothing is written).
+    """
+    specs = field_specs(type(model))
+    d = model.__dict__
+    writes: dict[tuple[str, ...], bytes] = {}
+    depth = len(path)
+    for place in changes.assigned:
+        if place[:depth] != path or len(place) == depth:
+            continue
+        relative = place[depth:]
+        owner: Any = model
+        for name in relative[:-1]:
+            owner = owner.__dict__.get(name)
+            if not isinstance(owner, BaseModel):
+                break
+        else:
+            spec = field_specs(type(owner)).get(relative[-1])
+            if spec is not None and relative[-1] in owner.__dict__:
+                writes[place] = spec.checked_json(owner.__dict__[relative[-1]])
+                continue
+        # The place assigned is gone (a model above it was replaced): write its top field.
+        name = relative[0]
+        writes[(*path, name)] = specs[name].checked_json(d[name])
+    for name, spec in specs.items():
+        place = (*path, name)
+        if name not in d or place in writes or before.get(name) == spec.dump_json(d[name]):
+            continue
+        if any(_overlap(place, applied) for applied in changes.applied):
+            continue
+        writes[place] = spec.checked_json(d[name])
+    # A place inside another one that is written whole is written with it.
+    places = sorted(writes, key=len)
+    flat: list[Any] = []
+    for i, place in enumerate(places):
+        if not any(place[: len(outer)] == outer for outer in places[:i] if len(outer) < len(place)):
+            flat += [_paths.json_path_for(place), writes[place]]
+    return flat
 
 
 def field_payloads(model: Any) -> dict[str, bytes]:
@@ -649,7 +805,8 @@ def replace_model(model: Any, value: Any) -> Op:
             raise RedisCommandError(f"{json_path} cannot be written in the document at {root.key!r}")
         replace_fields(model, validated)
 
-    return Op(root, [("JSON.SET", root.key, json_path, document_json(validated))], apply, what="set")
+    command = ("JSON.SET", root.key, json_path, document_json(validated))
+    return Op(root, [command], apply, what="set", fields=(path,))
 
 
 def set_fields(model: Any, values: Mapping[str, Any], what: str = "aupdate") -> Op:
@@ -670,4 +827,5 @@ def set_fields(model: Any, values: Mapping[str, Any], what: str = "aupdate") -> 
         for name, value in validated.items():
             store_local(model, specs[name], value)
 
-    return Op(root, [tuple(args)] if validated else [], apply, what=what)
+    fields = tuple(field_parts(model, specs[name]) for name in validated)
+    return Op(root, [tuple(args)] if validated else [], apply, what=what, fields=fields)

@@ -10,6 +10,7 @@ import base64
 import collections.abc
 import decimal
 import json
+import re
 import types
 import typing
 from collections.abc import Callable
@@ -18,18 +19,19 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, PlainSerializer, TypeAdapter, ValidationError, WrapSerializer
 from pydantic.errors import PydanticInvalidForJsonSchema, PydanticSchemaGenerationError, PydanticUserError
 from pydantic.fields import FieldInfo
-from pydantic_core import SchemaSerializer, SchemaValidator
+from pydantic_core import PydanticSerializationError, SchemaSerializer, SchemaValidator
 
 from redis_pydantic._paths import json_path_for
 from redis_pydantic.errors import FieldValidationError, ReservedFieldNameError, UnsupportedFieldTypeError
 
 #: The pydantic settings every stored model gets: bytes travel as base64 text in JSON.
-JSON_BYTES_CONFIG = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+JSON_BYTES_CONFIG = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64", ser_json_inf_nan="constants")
 
 #: Extra settings for nested models: accept instances of the user's original class (and dicts)
 #: and always copy on validation, so two parents never share one mutable nested object.
 NESTED_CONFIG = ConfigDict(
     ser_json_bytes="base64",
+    ser_json_inf_nan="constants",
     val_json_bytes="base64",
     from_attributes=True,
     revalidate_instances="always",
@@ -339,12 +341,35 @@ class FieldSpec:
         return self._key_adapters()[0].validate_strings(member)
 
     def dump_json(self, value: Any) -> bytes:
-        return (self._serializer or self.serializer).to_json(value)
+        return check_json_numbers((self._serializer or self.serializer).to_json(value), self.qualname)
 
     def dump_item_json(self, value: Any) -> bytes:
         if self._item_serializer is None:
             self.item  # noqa: B018 - builds the item serializer
-        return self._item_serializer.to_json(value)  # type: ignore[no-any-return]
+        payload: bytes = self._item_serializer.to_json(value)
+        return check_json_numbers(payload, f"{self.qualname}[item]")
+
+    def checked_json(self, value: Any) -> bytes:
+        """The JSON of a value assigned with ``=``, refused unless the field reads it back.
+
+        pydantic does not validate assignment (it only warns when serializing): a value of the
+        wrong type, or one that breaks the field's constraints, raises here, before anything
+        is written.
+        """
+        try:
+            payload = self.dump_json_strict(value)
+            self.validator.validate_json(payload)
+        except ValidationError as exc:
+            raise FieldValidationError(self.qualname, exc, type_name(self.annotation)) from None
+        return payload
+
+    def dump_json_strict(self, value: Any) -> bytes:
+        """``dump_json``, but a value the serializer does not expect raises FieldValidationError."""
+        try:
+            return check_json_numbers(self.serializer.to_json(value, warnings="error"), self.qualname)
+        except PydanticSerializationError:
+            self.validate(value)  # names what is wrong, in pydantic's words
+            raise
 
     # -- values read from Redis: lax validation of JSON text -----------------------------------
     def load_json(self, text: str | bytes) -> Any:
@@ -357,6 +382,45 @@ class FieldSpec:
         if self._item_validator is None:
             self.item  # noqa: B018 - builds the item validator
         return self._item_validator.validate_json(text)
+
+
+#: 19 digits: an integer that may not fit RedisJSON's 64-bit integers.
+_LONG_DIGITS = re.compile(rb"\d{19}")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _check_int(text: str) -> int:
+    number = int(text)
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise OverflowError(number)
+    return number
+
+
+def check_json_numbers(payload: bytes, where: str) -> bytes:
+    """Refuse JSON that Redis cannot hold as it is: NaN and infinities (JSON has no such numbers;
+    pydantic would write null) and integers outside 64 bits (RedisJSON would round them)."""
+    if b"NaN" not in payload and b"Infinity" not in payload and _LONG_DIGITS.search(payload) is None:
+        return payload
+    try:  # the cheap test above may have matched inside a string: decide on the parsed JSON
+        json.loads(payload, parse_constant=_refuse_constant, parse_int=_check_int)
+    except OverflowError as exc:
+        (number,) = exc.args
+        bound = {"le": INT64_MAX} if number > 0 else {"ge": INT64_MIN}
+        kind = "less_than_equal" if number > 0 else "greater_than_equal"
+        error = ValidationError.from_exception_data(
+            where, [{"type": kind, "loc": (), "input": number, "ctx": bound}]
+        )
+        raise FieldValidationError(where, error, "a 64-bit integer") from None
+    except ValueError as exc:
+        error = ValidationError.from_exception_data(
+            where, [{"type": "finite_number", "loc": (), "input": str(exc)}]
+        )
+        raise FieldValidationError(where, error, "a finite number") from None
+    return payload
 
 
 def field_specs(cls: type[BaseModel]) -> dict[str, FieldSpec]:

@@ -8,7 +8,7 @@ from typing import Any
 import redis.exceptions
 from pydantic import ValidationError
 
-from redis_pydantic._ops import NEW, READ_RESULT, STORED, Access, Command, Op, Then, locate
+from redis_pydantic._ops import NEW, READ_RESULT, STORED, Access, Command, Op, Then, locate, record_applied
 from redis_pydantic._scripts import ScriptCall, batch_call
 from redis_pydantic.errors import (
     TRANSPORT_ERRORS,
@@ -109,6 +109,8 @@ async def run(op: Op | None) -> Any:
     if root is not None and root._rp_state is not STORED:
         root._rp_mark_stored()
     outcome = op.apply(replies)
+    if root is not None and root._rp_changes:
+        record_applied(root, op)
     if type(outcome) is Then:
         return await _then(outcome)
     return outcome
@@ -155,6 +157,8 @@ async def _run_optimistic(op: Op) -> Any:
     if root is not None and root._rp_state is not STORED:
         root._rp_mark_stored()
     outcome = op.apply(replies)
+    if root is not None and root._rp_changes:
+        record_applied(root, op)
     if type(outcome) is Then:
         return await _then(outcome)
     return outcome
@@ -210,6 +214,8 @@ class Batch:
                     # that no longer holds a list): that op failed too and was not applied.
                     failures.append((start, self.commands[start], exc))
                     continue
+                if op.root is not None and op.root._rp_changes:
+                    record_applied(op.root, op)
                 if type(outcome) is Then:
                     await _then(outcome)
         if failures:

@@ -8,7 +8,7 @@ from typing import Any
 
 import redis.exceptions
 
-from redis_pydantic import _ops, _paths
+from redis_pydantic import _ops
 from redis_pydantic._compat import AsyncLock
 from redis_pydantic._lease import AsyncLeaseKeeper
 from redis_pydantic._scripts import SAVE_AND_RELEASE, ScriptCall
@@ -39,13 +39,17 @@ async def model_lock(
     if not acquired:
         raise LockTimeoutError(f"could not acquire {lock_key!r} within {blocking_timeout} seconds")
     keeper = None
+    changes = _ops.Changes()
     try:
         await model.load()
         before = _ops.field_payloads(model)
+        object.__setattr__(root, "_rp_changes", (*root._rp_changes, changes))
         if extend and timeout:
             keeper = AsyncLeaseKeeper(lock, timeout / 3)
             keeper.start()
         yield model
+        # Only what the block assigned (or changed in place), validated: nothing else.
+        changed = _ops.lock_writes(model, path, before, changes)
     except BaseException:
         if keeper is not None:
             await keeper.stop()
@@ -54,13 +58,10 @@ async def model_lock(
         except redis.exceptions.LockError:
             pass  # the lease already ran out; the body's exception is what matters
         raise
+    finally:
+        object.__setattr__(root, "_rp_changes", tuple(c for c in root._rp_changes if c is not changes))
     if keeper is not None:
         await keeper.stop()
-    after = _ops.field_payloads(model)
-    changed: list[Any] = []
-    for name, payload in after.items():
-        if before.get(name) != payload:
-            changed += [_paths.json_path_for((*path, name)), payload]
     token = lock.local.token
     with map_exceptions(client, root.key):
         done = await execute(client, ScriptCall(SAVE_AND_RELEASE, (lock_key, root.key), (token, *changed)))

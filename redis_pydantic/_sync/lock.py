@@ -9,7 +9,7 @@ from typing import Any
 
 import redis.exceptions
 
-from redis_pydantic import _ops, _paths
+from redis_pydantic import _ops
 from redis_pydantic._compat import SyncLock
 from redis_pydantic._lease import SyncLeaseKeeper
 from redis_pydantic._scripts import SAVE_AND_RELEASE, ScriptCall
@@ -40,13 +40,17 @@ def model_lock(
     if not acquired:
         raise LockTimeoutError(f"could not acquire {lock_key!r} within {blocking_timeout} seconds")
     keeper = None
+    changes = _ops.Changes()
     try:
         model.load()
         before = _ops.field_payloads(model)
+        object.__setattr__(root, "_rp_changes", (*root._rp_changes, changes))
         if extend and timeout:
             keeper = SyncLeaseKeeper(lock, timeout / 3)
             keeper.start()
         yield model
+        # Only what the block assigned (or changed in place), validated: nothing else.
+        changed = _ops.lock_writes(model, path, before, changes)
     except BaseException:
         if keeper is not None:
             keeper.stop()
@@ -55,13 +59,10 @@ def model_lock(
         except redis.exceptions.LockError:
             pass  # the lease already ran out; the body's exception is what matters
         raise
+    finally:
+        object.__setattr__(root, "_rp_changes", tuple(c for c in root._rp_changes if c is not changes))
     if keeper is not None:
         keeper.stop()
-    after = _ops.field_payloads(model)
-    changed: list[Any] = []
-    for name, payload in after.items():
-        if before.get(name) != payload:
-            changed += [_paths.json_path_for((*path, name)), payload]
     token = lock.local.token
     with map_exceptions(client, root.key):
         done = execute(client, ScriptCall(SAVE_AND_RELEASE, (lock_key, root.key), (token, *changed)))

@@ -86,11 +86,12 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
     ``key_prefix``.
     """
 
-    __slots__ = ("_rp_root", "_rp_path", "_rp_json", "_rp_pk", "_rp_state", "_rp_key")
+    __slots__ = ("_rp_root", "_rp_path", "_rp_json", "_rp_pk", "_rp_state", "_rp_key", "_rp_changes")
     # Documents store field names (never aliases), so validation accepts names as well as aliases.
     model_config = ConfigDict(
         ser_json_bytes="base64",
         val_json_bytes="base64",
+        ser_json_inf_nan="constants",
         revalidate_instances="always",
         validate_by_name=True,
         validate_by_alias=True,
