@@ -102,3 +102,15 @@ def real_sync_client(real_redis_url: str) -> Iterator[SyncRedis]:
     with installed(sync_connection, client):
         yield client
     client.close()
+
+
+@pytest.fixture
+def fault_server() -> Iterator[RedisServer]:
+    """A private server with RedisJSON and DEBUG enabled, for one test that may stall or stop it."""
+    from tests.faults import start_fault_server
+
+    server = start_fault_server()
+    try:
+        yield server
+    finally:
+        server.stop()
