@@ -43,6 +43,7 @@ REPLACEMENTS: dict[str, str] = {
     "aclose": "close",
     "AbstractAsyncContextManager": "AbstractContextManager",
     "AsyncLeaseKeeper": "SyncLeaseKeeper",
+    "real_async_client": "real_sync_client",
 }
 
 ROOT = Path(__file__).resolve().parent

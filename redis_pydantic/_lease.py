@@ -182,6 +182,7 @@ class _Renewer:
             delay = keeper.renew_once()
             if delay is not None:
                 self.schedule(keeper, delay)
+            del keeper  # while waiting for the next one, hold no lock that may be released
 
 
 #: The renewer of each client. A client that is garbage collected drops its renewer, whose

@@ -2,18 +2,17 @@
 
 A fault server is a private ``redis-server`` with RedisJSON and ``DEBUG`` enabled. :func:`stall`
 makes it stop answering everyone for a while (``DEBUG SLEEP``), the way a busy or paused server
-does, without blocking the test's own thread.
+does, without blocking the test's own thread (or event loop) while it sleeps.
 """
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import time
-from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
+import redis
 
 from tests.redis_server import RedisServer, find_rejson, redis_server_available
 
@@ -25,18 +24,22 @@ def start_fault_server() -> RedisServer:
     return RedisServer(rejson=True, extra_args=["--enable-debug-command", "local"]).start()
 
 
-@contextlib.contextmanager
-def stall(url: str, seconds: float) -> Iterator[None]:
-    """Make the server at ``url`` answer nobody for ``seconds`` from now; wait for it on exit.
+def stall(url: str, seconds: float) -> None:
+    """Make the server at ``url`` answer nobody for ``seconds``, starting now; returns at once.
 
-    The block runs while the server sleeps. On exit, this waits until the server answers again.
+    The server keeps what clients send meanwhile and runs it when it wakes up, even for clients
+    that gave up and closed their connection.
     """
     address = urlparse(url)
-    sock = socket.create_connection((address.hostname, address.port), timeout=seconds + 5)
-    try:
+    with socket.create_connection((address.hostname, address.port), timeout=5) as sock:
         sock.sendall(f"DEBUG SLEEP {seconds}\r\n".encode())
-        time.sleep(0.05)  # the server has read the command and sleeps
-        yield
-        assert sock.recv(64).startswith(b"+OK")
+        time.sleep(0.05)  # the server has read the command and sleeps; closing does not wake it
+
+
+def wait_until_awake(url: str) -> None:
+    """Return once the server at ``url`` answers again."""
+    client = redis.Redis.from_url(url, socket_timeout=10)
+    try:
+        client.ping()
     finally:
-        sock.close()
+        client.close()
