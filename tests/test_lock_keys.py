@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from redis_pydantic import _paths
 from redis_pydantic.errors import InvalidArgumentError
 from redis_pydantic.sync import BaseRedisModel
-from tests.redis_server import RedisServer, redis_server_available
 
 #: Document keys that a pk (or a prefix) with braces can produce: no tag, a tag in the prefix,
 #: a tag made by the pk, an empty tag, a "}" before any "{", unclosed braces, non-ASCII text.
@@ -39,16 +38,13 @@ TRICKY_KEYS = [
 
 
 @pytest.fixture(scope="module")
-def keyslot() -> Iterator[redis.Redis]:
-    """A client of a cluster-enabled server (no slots needed: CLUSTER KEYSLOT only hashes)."""
-    if not redis_server_available():
-        pytest.skip("REAL REDIS BACKEND SKIPPED: redis-server is not installed")
-    with RedisServer(rejson=False, extra_args=["--cluster-enabled", "yes"]) as server:
-        client = redis.Redis.from_url(server.url)
-        try:
-            yield client
-        finally:
-            client.close()
+def keyslot(cluster_node_url: str) -> Iterator[redis.Redis]:
+    """A client of a cluster-mode server, which answers CLUSTER KEYSLOT."""
+    client = redis.Redis.from_url(cluster_node_url)
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 def server_slots(client: redis.Redis, keys: list[str]) -> list[int]:
