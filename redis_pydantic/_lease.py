@@ -25,8 +25,9 @@ from typing import Any
 
 import redis.exceptions
 
-#: Failures after which another renewal may still succeed.
-_TRANSIENT = (redis.exceptions.RedisError, OSError)
+#: Failures after which another renewal may still succeed (LockError, a RedisError too, is not:
+#: see _Lease.failed).
+_TRANSIENT = (redis.exceptions.RedisError, redis.exceptions.RedisClusterException, OSError)
 #: How long a failed renewal waits before the next try, at most (seconds).
 _MAX_RETRY_DELAY = 0.5
 #: How long an idle renewal thread of the blocking face waits for new locks before it ends.
@@ -56,7 +57,8 @@ class _Lease:
 
     def failed(self, error: BaseException) -> float | None:
         """The delay before the next try, or None when the lock is lost for good."""
-        if isinstance(error, redis.exceptions.LockError):  # the lock is no longer ours
+        if isinstance(error, redis.exceptions.LockError) or not isinstance(error, _TRANSIENT):
+            # The lock is no longer ours, or renewing cannot work (a bug, not a network hiccup).
             self.lost = error
             return None
         self.last_error = error
@@ -94,7 +96,7 @@ class AsyncLeaseKeeper:
     async def _renew(self) -> None:
         try:
             await self.lock.reacquire()
-        except _TRANSIENT as exc:  # LockError is a RedisError too: _Lease tells them apart
+        except Exception as exc:  # noqa: BLE001 - recorded: _Lease decides whether to try again
             delay = self._lease.failed(exc)
         else:
             delay = self._lease.renewed()
@@ -227,7 +229,7 @@ class SyncLeaseKeeper:
                 return None
             try:
                 self.lock.reacquire()
-            except _TRANSIENT as exc:
+            except Exception as exc:  # noqa: BLE001 - the thread renews other locks too: it must go on
                 return self._lease.failed(exc)
             return self._lease.renewed()
 
