@@ -37,12 +37,16 @@ REPLACEMENTS: dict[str, str] = {
     "AsyncLock": "SyncLock",
     "AsyncFakeRedis": "SyncFakeRedis",
     "AsyncRawFakeRedis": "SyncRawFakeRedis",
+    "AsyncRedisCluster": "SyncRedisCluster",
+    "AsyncRetry": "SyncRetry",
     "async_sleep": "sync_sleep",
     "async_loop_key": "sync_loop_key",
     "async_close_with_loop": "sync_close_with_loop",
+    "async_default_client": "sync_default_client",
     "aclose": "close",
     "AbstractAsyncContextManager": "AbstractContextManager",
     "AsyncLeaseKeeper": "SyncLeaseKeeper",
+    "real_async_client": "real_sync_client",
 }
 
 ROOT = Path(__file__).resolve().parent

@@ -318,7 +318,7 @@ class Lock(Op):
 
     def raw(self, env: Any, i: int) -> Thunk:
         client, ex, key, n = env.client, env.ex, env.raw_key(i), itertools.count(1)
-        lock_key = f"{key}/default"
+        lock_key = "{" + key + "}/default"
         if env.is_async:
 
             async def athunk() -> None:

@@ -12,7 +12,13 @@ from pydantic import BaseModel, ValidationError
 from typing_extensions import Self
 
 from redis_pydantic import _ops, _paths, _schema, _values
-from redis_pydantic.errors import KeyNotFoundError, NotAttachedError, WrongModelKeyError
+from redis_pydantic.errors import (
+    DocumentValidationError,
+    InvalidArgumentError,
+    KeyNotFoundError,
+    NotAttachedError,
+    WrongModelKeyError,
+)
 
 NEW = _ops.NEW
 STORED = _ops.STORED
@@ -74,7 +80,7 @@ def duplicates(model: Any, n: int) -> tuple[_ops.Op | None, list[Any]]:
     if getattr(model, "_rp_root", None) is not None:
         raise NotAttachedError("Can only duplicate from top level model")
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"n must be a non-negative int, not {n!r}")
+        raise InvalidArgumentError(f"n must be a non-negative int, not {n!r}")
     model._rp_check_complete()
     if n == 0:
         return None, []
@@ -121,7 +127,10 @@ def get_model(cls: Any, key: str) -> _ops.Op:
         raw = _ops.unwrap_json(replies[0], key)
         if raw is None:
             raise KeyNotFoundError(key)
-        return copy_from_json(cls, raw, pk, key, STORED)
+        try:
+            return copy_from_json(cls, raw, pk, key, STORED)
+        except ValidationError as exc:
+            raise DocumentValidationError(key, exc) from None
 
     return _ops.Op(None, [("JSON.GET", key, "$")], apply, access=_ops.Access.READ, what="get", cls=cls)
 
@@ -137,7 +146,10 @@ def load_model(model: Any) -> _ops.Op:
         raw = _ops.unwrap_json(replies[0], key)
         if raw is None:
             raise KeyNotFoundError(key, f"the document at {key!r} has no {json_path}")
-        _ops.validate_into(model, raw)
+        try:
+            _ops.validate_into(model, raw)
+        except ValidationError as exc:
+            raise DocumentValidationError(key, exc, json_path if path else "") from None
 
     command = ("JSON.GET", key, json_path)
     return _ops.Op(root, [command], apply, access=_ops.Access.READ, what="load", fields=(path,))
@@ -170,6 +182,13 @@ def set_up_class(cls: Any) -> None:
         inherited.update({k: v for k, v in vars(own).items() if not k.startswith("__")})
     if not inherited.get("key_prefix"):
         inherited["key_prefix"] = cls.__name__
+    prefix = inherited["key_prefix"]
+    if not isinstance(prefix, str) or prefix.startswith("{"):
+        # Keys starting with "{" are lock keys (see _paths.lock_key_for): a document key
+        # must never be one, whatever its pk.
+        raise InvalidArgumentError(
+            f"{cls.__name__}.Meta.key_prefix must be a str that does not start with '{{', not {prefix!r}"
+        )
     cls.Meta = type("Meta", (), inherited)
     own_post_init = cls.__dict__.get("model_post_init")
     if own_post_init is not None and not getattr(own_post_init, "__rp_wrapped__", False):
@@ -332,7 +351,7 @@ class StoredModelCore(_ModelBase):
         @pk.setter
         def pk(self, value: str) -> None:
             if not isinstance(value, str) or not value:
-                raise TypeError(f"pk must be a non-empty str, not {value!r}")
+                raise InvalidArgumentError(f"pk must be a non-empty str, not {value!r}")
             object.__setattr__(self, "_rp_pk", value)
             object.__setattr__(self, "_rp_key", None)
 

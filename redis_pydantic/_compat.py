@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
 import redis.asyncio
 import redis.asyncio.lock
+import redis.asyncio.retry
+import redis.backoff
 import redis.lock
+import redis.retry
 
 AsyncRedis = redis.asyncio.Redis
 SyncRedis = redis.Redis
@@ -41,25 +45,53 @@ def sync_loop_key() -> Any:
     return _PROCESS
 
 
-async def _close_at_shutdown(client: Any) -> Any:
+def async_default_client(url: str, max_connections: int, timeout: float | None) -> Any:
+    """A default client: waits up to ``timeout`` seconds for one of ``max_connections``
+    connections, and never sends a command again after a failure (no automatic retry)."""
+    pool = redis.asyncio.BlockingConnectionPool.from_url(
+        url,
+        max_connections=max_connections,
+        timeout=timeout,
+        retry=redis.asyncio.retry.Retry(redis.backoff.NoBackoff(), 0),
+    )
+    return redis.asyncio.Redis.from_pool(pool)
+
+
+def sync_default_client(url: str, max_connections: int, timeout: float | None) -> Any:
+    """A default client: waits up to ``timeout`` seconds for one of ``max_connections``
+    connections, and never sends a command again after a failure (no automatic retry)."""
+    pool = redis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=max_connections,
+        timeout=timeout,
+        retry=redis.retry.Retry(redis.backoff.NoBackoff(), 0),
+    )
+    return redis.Redis.from_pool(pool)
+
+
+async def _close_at_shutdown(client: Any, on_close: Callable[[], None]) -> Any:
     try:
         yield
     finally:
-        await client.aclose()
+        try:
+            await client.aclose()
+        finally:
+            on_close()
 
 
-def async_close_with_loop(client: Any) -> Any:
-    """Close ``client`` when its event loop shuts down (``asyncio.run`` and pytest runners do).
+def async_close_with_loop(client: Any, on_close: Callable[[], None]) -> Any:
+    """Close ``client`` when its event loop shuts down (``asyncio.run`` and pytest runners do),
+    then call ``on_close()`` on that loop.
 
     A started async generator is finalized by ``loop.shutdown_asyncgens()``, so its ``finally``
     closes the client on the loop it belongs to. The caller keeps the returned generator alive
     as long as the client.
     """
-    closer = _close_at_shutdown(client)
+    closer = _close_at_shutdown(client, on_close)
     asyncio.get_running_loop().create_task(closer.__anext__())
     return closer
 
 
-def sync_close_with_loop(client: Any) -> Any:
+def sync_close_with_loop(client: Any, on_close: Callable[[], None]) -> Any:
     """Blocking clients live as long as the process; nothing to arrange."""
     return None

@@ -22,12 +22,15 @@ from redis_pydantic import _paths
 from redis_pydantic._schema import DECIMAL, FieldSpec, check_json_numbers, field_specs
 from redis_pydantic._scripts import DICT_OPS, LIST_INSERT, LIST_POP, ScriptCall
 from redis_pydantic.errors import (
+    DocumentValidationError,
     FieldNotLoadedError,
     FieldStateError,
     FieldValidationError,
     KeyNotFoundError,
     NotAttachedError,
     RedisCommandError,
+    UnknownFieldError,
+    not_serializable,
 )
 
 Command = tuple[Any, ...] | ScriptCall
@@ -223,10 +226,7 @@ def document_json(model: Any) -> bytes:
         for name, spec in field_specs(cls).items():
             if name in d:
                 spec.dump_json_strict(d[name])  # raises for the field that is wrong
-        error = ValidationError.from_exception_data(
-            cls.__name__, [{"type": "value_error", "loc": (), "input": model, "ctx": {"error": str(exc)}}]
-        )
-        raise FieldValidationError(cls.__name__, error) from None
+        raise not_serializable(cls.__name__, exc) from exc
     check_json_numbers(payload, cls.__name__)
     try:
         cls.__pydantic_validator__.validate_json(payload)
@@ -387,7 +387,10 @@ def load_field(owner: Any, spec: FieldSpec) -> Op:
                 raise KeyNotFoundError(key, f"the document at {key!r} has no field {path}")
             value = info.get_default(call_default_factory=True)
         else:
-            value = spec.load_json(raw)
+            try:
+                value = spec.load_json(raw)
+            except ValidationError as exc:
+                raise DocumentValidationError(key, exc, f"field {path}") from None
         store_local(owner, spec, value)
         return getattr(owner, spec.name)
 
@@ -814,7 +817,7 @@ def set_fields(model: Any, values: Mapping[str, Any], what: str = "aupdate") -> 
     specs = field_specs(type(model))
     unknown = [n for n in values if n not in specs]
     if unknown:
-        raise AttributeError(f"{type(model).__name__} has no field(s) {', '.join(map(repr, unknown))}")
+        raise UnknownFieldError(f"{type(model).__name__} has no field(s) {', '.join(map(repr, unknown))}")
     validated = {name: specs[name].validate(v) for name, v in values.items()}
     model = current_owner(model)
     root = locate(model)[0]

@@ -10,7 +10,9 @@ Lua script that edits the object without a path to the key.
 
 from __future__ import annotations
 
+import binascii
 import functools
+import itertools
 import os
 from collections.abc import Iterable
 
@@ -73,3 +75,68 @@ def new_pks(n: int) -> list[str]:
     """``n`` new random primary keys, drawn from the OS in one call."""
     digits = os.urandom(16 * n).hex()
     return [digits[i : i + 32] for i in range(0, 32 * n, 32)]
+
+
+# --------------------------------------------------------------------------- lock keys
+#
+# A lock key must never be a document key (else a document whose pk spells it would hold or free
+# someone else's lock), and must hash to the document's Redis Cluster slot (so one script can
+# check the lock and write the document). Document keys are "<prefix>:<pk>" and a prefix never
+# starts with "{", so lock keys all start with "{": none of them is a document key, whatever the
+# pk. What follows the "{" is a hash tag with the document's slot:
+#
+#   "{<document key>}/<action>"                  the document key holds no "}" and no hash tag;
+#   "{<tag>}/<action>/<document key>"            otherwise, where <tag> is the document key's own
+#                                                hash tag, or a "}"-free string of the same slot.
+#
+# An action holds no "/", so the two forms never meet and each names one (document, action).
+
+SLOTS = 16384
+
+
+def hash_tag(key: str) -> str | None:
+    """The hash tag of ``key`` (the text Redis Cluster hashes instead of the whole key), if any.
+
+    As Redis does: the text between the first ``{`` and the first ``}`` after it, when not empty.
+    """
+    start = key.find("{")
+    if start != -1:
+        end = key.find("}", start + 1)
+        if end > start + 1:
+            return key[start + 1 : end]
+    return None
+
+
+def hash_slot(key: str) -> int:
+    """The Redis Cluster hash slot of ``key`` (CRC16/XMODEM of the hashed part, modulo 16384)."""
+    tag = hash_tag(key)
+    return binascii.crc_hqx((key if tag is None else tag).encode(), 0) % SLOTS
+
+
+@functools.lru_cache(maxsize=64)
+def _tag_of_slot(slot: int) -> str:
+    """A short hash tag without braces whose slot is ``slot`` (found by search, the same on every run)."""
+    for n in itertools.count():
+        tag = f"slot-{n}"
+        if binascii.crc_hqx(tag.encode(), 0) % SLOTS == slot:
+            return tag
+    raise AssertionError("unreachable")  # pragma: no cover - every slot is reached
+
+
+def check_lock_action(action: object) -> str:
+    """``action`` if it can name a lock: a non-empty str without ``/``; else InvalidArgumentError."""
+    from redis_pydantic.errors import InvalidArgumentError
+
+    if not isinstance(action, str) or not action or "/" in action:
+        raise InvalidArgumentError(f"a lock action must be a non-empty str without '/', not {action!r}")
+    return action
+
+
+def lock_key_for(document_key: str, action: str) -> str:
+    """The Redis key of the lock ``action`` on the document at ``document_key``."""
+    tag = hash_tag(document_key)
+    if tag is None:
+        if "}" not in document_key:
+            return "{" + document_key + "}/" + action
+        tag = _tag_of_slot(hash_slot(document_key))
+    return "{" + tag + "}/" + action + "/" + document_key

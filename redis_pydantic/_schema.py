@@ -22,7 +22,12 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticSerializationError, SchemaSerializer, SchemaValidator
 
 from redis_pydantic._paths import json_path_for
-from redis_pydantic.errors import FieldValidationError, ReservedFieldNameError, UnsupportedFieldTypeError
+from redis_pydantic.errors import (
+    FieldValidationError,
+    ReservedFieldNameError,
+    UnsupportedFieldTypeError,
+    not_serializable,
+)
 
 #: The pydantic settings every stored model gets: bytes travel as base64 text in JSON.
 JSON_BYTES_CONFIG = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64", ser_json_inf_nan="constants")
@@ -341,12 +346,19 @@ class FieldSpec:
         return self._key_adapters()[0].validate_strings(member)
 
     def dump_json(self, value: Any) -> bytes:
-        return check_json_numbers((self._serializer or self.serializer).to_json(value), self.qualname)
+        try:
+            payload = (self._serializer or self.serializer).to_json(value)
+        except PydanticSerializationError as exc:
+            raise not_serializable(self.qualname, exc) from exc
+        return check_json_numbers(payload, self.qualname)
 
     def dump_item_json(self, value: Any) -> bytes:
         if self._item_serializer is None:
             self.item  # noqa: B018 - builds the item serializer
-        payload: bytes = self._item_serializer.to_json(value)
+        try:
+            payload: bytes = self._item_serializer.to_json(value)
+        except PydanticSerializationError as exc:
+            raise not_serializable(f"{self.qualname}[item]", exc) from exc
         return check_json_numbers(payload, f"{self.qualname}[item]")
 
     def checked_json(self, value: Any) -> bytes:
@@ -366,10 +378,11 @@ class FieldSpec:
     def dump_json_strict(self, value: Any) -> bytes:
         """``dump_json``, but a value the serializer does not expect raises FieldValidationError."""
         try:
-            return check_json_numbers(self.serializer.to_json(value, warnings="error"), self.qualname)
-        except PydanticSerializationError:
+            payload = self.serializer.to_json(value, warnings="error")
+        except PydanticSerializationError as exc:
             self.validate(value)  # names what is wrong, in pydantic's words
-            raise
+            raise not_serializable(self.qualname, exc) from exc
+        return check_json_numbers(payload, self.qualname)
 
     # -- values read from Redis: lax validation of JSON text -----------------------------------
     def load_json(self, text: str | bytes) -> Any:

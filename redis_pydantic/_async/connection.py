@@ -4,7 +4,11 @@ In order: a client installed with :func:`override_client` (the testing helper us
 model's ``Meta.redis``, and a default client made from ``REDIS_PYDANTIC_URL`` (else
 ``redis://localhost:6379/0``). The default client is made on first use, never at import, and
 one per event loop in the asyncio face, so ``asyncio.run()`` twice and pytest's per-test loops
-both work.
+both work; it is closed and forgotten when its loop shuts down.
+
+Default clients wait for a free connection of a bounded pool (``REDIS_PYDANTIC_MAX_CONNECTIONS``
+connections, waiting up to ``REDIS_PYDANTIC_POOL_TIMEOUT`` seconds), and never send a command a
+second time after a timeout or a dropped connection: several operations are not idempotent.
 """
 
 from __future__ import annotations
@@ -14,9 +18,19 @@ import threading
 import weakref
 from typing import Any
 
-from redis_pydantic._compat import AsyncRedis, async_close_with_loop, async_loop_key
+from redis_pydantic._compat import (
+    AsyncRedis,
+    async_close_with_loop,
+    async_default_client,
+    async_loop_key,
+)
+from redis_pydantic.errors import InvalidArgumentError
 
 DEFAULT_URL = "redis://localhost:6379/0"
+#: Connections of a default client's pool; more operations in flight wait for a free one.
+DEFAULT_MAX_CONNECTIONS = 50
+#: Seconds an operation waits for a free connection before ConnectionPoolExhaustedError.
+DEFAULT_POOL_TIMEOUT = 10.0
 
 _override: Any = None
 _defaults: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
@@ -26,6 +40,25 @@ _lock = threading.Lock()
 def default_url() -> str:
     """The URL of the default client: ``REDIS_PYDANTIC_URL`` or ``redis://localhost:6379/0``."""
     return os.environ.get("REDIS_PYDANTIC_URL") or DEFAULT_URL
+
+
+def pool_settings() -> tuple[int, float | None]:
+    """The default client's pool size and wait, from ``REDIS_PYDANTIC_MAX_CONNECTIONS`` (a
+    positive int, default 50) and ``REDIS_PYDANTIC_POOL_TIMEOUT`` (seconds, default 10; ``none``
+    waits forever)."""
+    size_text = os.environ.get("REDIS_PYDANTIC_MAX_CONNECTIONS") or str(DEFAULT_MAX_CONNECTIONS)
+    wait_text = os.environ.get("REDIS_PYDANTIC_POOL_TIMEOUT") or str(DEFAULT_POOL_TIMEOUT)
+    try:
+        size = int(size_text)
+        wait = None if wait_text.strip().lower() == "none" else float(wait_text)
+    except ValueError:
+        size = wait = -1
+    if size < 1 or (wait is not None and not wait >= 0):
+        raise InvalidArgumentError(
+            "REDIS_PYDANTIC_MAX_CONNECTIONS must be a positive int and REDIS_PYDANTIC_POOL_TIMEOUT a "
+            f"number of seconds >= 0 or 'none', not {size_text!r} and {wait_text!r}"
+        )
+    return size, wait
 
 
 def override_client(client: Any) -> Any:
@@ -43,16 +76,91 @@ def default_client() -> AsyncRedis:
         with _lock:
             entry = _defaults.get(scope)
             if entry is None:
-                client = AsyncRedis.from_url(default_url())
+                _forget_closed_loops()
+                size, wait = pool_settings()
+                client = async_default_client(default_url(), size, wait)
                 # The closer is kept beside the client: it closes it when the loop shuts down.
-                entry = (client, async_close_with_loop(client))
+                entry = (client, async_close_with_loop(client, _forget_current_loop))
                 _defaults[scope] = entry
-    return entry[0]
+    return entry[0]  # type: ignore[no-any-return]
+
+
+def _forget_current_loop() -> None:
+    """Drop the default client of the loop that is shutting down (called on that loop)."""
+    with _lock:
+        _defaults.pop(async_loop_key(), None)
+
+
+def _forget_closed_loops() -> None:
+    # A loop closed without shutting down its async generators never ran its closer: its
+    # entry would keep the loop and its client alive.
+    for scope in list(_defaults.keys()):
+        is_closed = getattr(scope, "is_closed", None)
+        if is_closed is not None and is_closed():
+            _defaults.pop(scope, None)
 
 
 def client_for(cls: type) -> Any:
     """The client that model class ``cls`` talks to."""
     if _override is not None:
-        return _override
+        return raw_replies(_override)
     client = getattr(cls.Meta, "redis", None)  # type: ignore[attr-defined]
-    return client if client is not None else default_client()
+    return raw_replies(client) if client is not None else default_client()
+
+
+# -- replies as Redis sent them --------------------------------------------------------------
+#
+# The library parses the replies of the JSON commands and scripts itself. redis-py lets code
+# register response callbacks on a client object, and ``client.json()`` does so for the JSON
+# commands: after it, ``execute_command("JSON.GET", ...)`` returns decoded Python values. redis-py
+# has no per-call way to skip registered callbacks (NEVER_DECODE only skips the bytes-to-str
+# decoding; the callback still runs). So a client whose callbacks cover commands the library
+# sends is used through a companion: a plain redis-py client on the same connection pool (the
+# same connections, server, protocol and retry policy) with redis-py's own callbacks.
+
+#: Per client: the size of its callback table when it was last checked, and its companion
+#: (None when the client itself is used). Weak keys: a client that is dropped is forgotten.
+_companions: weakref.WeakKeyDictionary[Any, tuple[int, Any]] = weakref.WeakKeyDictionary()
+
+
+def _nobody() -> None:
+    return None
+
+
+#: The last client checked, as (weak reference, callback table size, companion or None): most
+#: programs use one client, which this answers for without a dictionary lookup.
+_last: tuple[Any, int, Any] = (_nobody, -1, None)
+
+
+def _has_foreign_callbacks(callbacks: Any) -> bool:
+    return any(str(name).upper().startswith(("JSON.", "EVAL")) for name in callbacks)
+
+
+def raw_replies(client: Any) -> Any:
+    """``client``, or its companion when callbacks registered on it would change our replies."""
+    global _last
+    callbacks = getattr(client, "response_callbacks", None)
+    if callbacks is None:
+        return client
+    size = len(callbacks)
+    last = _last
+    if last[0]() is client and last[1] == size:
+        return client if last[2] is None else last[2]
+    if not isinstance(client, AsyncRedis):
+        return client
+    try:
+        checked = _companions.get(client)
+    except TypeError:  # not weak-referenceable: checked every time
+        return _companion(client) if _has_foreign_callbacks(callbacks) else client
+    companion = None
+    if checked is not None and checked[0] == size:
+        companion = checked[1]
+    elif _has_foreign_callbacks(callbacks):
+        companion = checked[1] if checked is not None and checked[1] is not None else _companion(client)
+    _companions[client] = (size, companion)
+    _last = (weakref.ref(client), size, companion)
+    return client if companion is None else companion
+
+
+def _companion(client: Any) -> Any:
+    return AsyncRedis(connection_pool=client.connection_pool)

@@ -8,11 +8,18 @@ from typing import Any
 
 import redis.exceptions
 
-from redis_pydantic import _ops
+from redis_pydantic import _ops, _paths
 from redis_pydantic._compat import AsyncLock
 from redis_pydantic._lease import AsyncLeaseKeeper
 from redis_pydantic._scripts import SAVE_AND_RELEASE, ScriptCall
-from redis_pydantic.errors import LockLostError, LockTimeoutError, map_exceptions
+from redis_pydantic.errors import (
+    TRANSPORT_ERRORS,
+    LockLostError,
+    LockTimeoutError,
+    attach_release_failure,
+    map_exceptions,
+    translate,
+)
 
 from .executor import execute
 
@@ -32,7 +39,7 @@ async def model_lock(
 ) -> AsyncIterator[Any]:
     root, path = _ops.locate(model)
     client = type(root)._rp_client()
-    lock_key = f"{root.key}/{action}"
+    lock_key = _paths.lock_key_for(root.key, _paths.check_lock_action(action))
     lock = AsyncLock(client, lock_key, timeout=timeout, blocking_timeout=blocking_timeout, thread_local=False)
     with map_exceptions(client, root.key):
         acquired = await lock.acquire()
@@ -45,18 +52,21 @@ async def model_lock(
         before = _ops.field_payloads(model)
         object.__setattr__(root, "_rp_changes", (*root._rp_changes, changes))
         if extend and timeout:
-            keeper = AsyncLeaseKeeper(lock, timeout / 3)
+            keeper = AsyncLeaseKeeper(lock, timeout)
             keeper.start()
         yield model
         # Only what the block assigned (or changed in place), validated: nothing else.
         changed = _ops.lock_writes(model, path, before, changes)
-    except BaseException:
+    except BaseException as exc:
         if keeper is not None:
             await keeper.stop()
         try:
             await lock.release()
         except redis.exceptions.LockError:
             pass  # the lease already ran out; the body's exception is what matters
+        except TRANSPORT_ERRORS as release_exc:
+            # The body's exception must not be replaced by this one: attach it instead.
+            attach_release_failure(exc, lock_key, translate(release_exc, client, root.key))
         raise
     finally:
         object.__setattr__(root, "_rp_changes", tuple(c for c in root._rp_changes if c is not changes))

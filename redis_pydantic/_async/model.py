@@ -10,6 +10,7 @@ from typing_extensions import Self
 
 from redis_pydantic import _base, _ops, _schema
 from redis_pydantic._ops import Access, Op
+from redis_pydantic.errors import InvalidArgumentError, NotAttachedError
 
 from . import connection
 from .executor import PipelineScope, run
@@ -54,16 +55,18 @@ class RedisModelMixin(_base.NestedCore):
         model is written with :meth:`save` instead.
         """
         if self._rp_location()[1] == ():
-            raise TypeError(f"set() replaces a nested model; write a {type(self).__name__} with save()")
+            raise InvalidArgumentError(
+                f"set() replaces a nested model; write a {type(self).__name__} with save()"
+            )
         await run(_ops.replace_model(self, value))
 
     async def duplicate(self) -> Self:
-        """Only top-level models can be duplicated: a nested model raises RuntimeError."""
-        raise RuntimeError("Can only duplicate from top level model")
+        """Only top-level models can be duplicated: a nested model raises NotAttachedError."""
+        raise NotAttachedError("Can only duplicate from top level model")
 
     async def duplicate_many(self, n: int) -> list[Self]:
-        """Only top-level models can be duplicated: a nested model raises RuntimeError."""
-        raise RuntimeError("Can only duplicate from top level model")
+        """Only top-level models can be duplicated: a nested model raises NotAttachedError."""
+        raise NotAttachedError("Can only duplicate from top level model")
 
 
 class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
@@ -162,7 +165,10 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
         blocking_timeout: float | None = DEFAULT_BLOCKING_TIMEOUT,
         extend: bool = True,
     ) -> AbstractAsyncContextManager[Self]:
-        """Hold the Redis lock ``"<key>/<action>"`` while the block runs.
+        """Hold the Redis lock ``"{<key>}/<action>"`` while the block runs.
+
+        ``action`` is a non-empty str without ``/``; different actions on one model do not block
+        each other.
 
         On entry the model is reloaded from Redis. On normal exit the fields that changed are
         written (one JSON.MSET) and the lock released, in one atomic script that does nothing if

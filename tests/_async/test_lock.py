@@ -7,7 +7,13 @@ import time
 import pytest
 
 from redis_pydantic._async.model import BaseRedisModel
-from redis_pydantic.errors import KeyNotFoundError, LockLostError, LockTimeoutError, RedisPydanticError
+from redis_pydantic.errors import (
+    InvalidArgumentError,
+    KeyNotFoundError,
+    LockLostError,
+    LockTimeoutError,
+    RedisPydanticError,
+)
 from tests._twins import async_sleep
 
 
@@ -24,20 +30,71 @@ async def saved_account(**fields) -> Account:
     return account
 
 
+def lock_name(model, action: str = "default") -> str:
+    """The documented name of a lock: the document key in braces, a slash, the action."""
+    return "{" + model.key + "}/" + action
+
+
 async def test_lock_key_exists_while_held_and_is_gone_after(client, stored):
     account = await saved_account()
-    lock_key = f"{account.key}/default"
+    lock_key = lock_name(account)
     async with account.lock():
         assert await stored.exists(lock_key)
     assert not await stored.exists(lock_key)
 
 
-async def test_lock_with_an_action_uses_the_key_model_key_slash_action(client, stored):
+async def test_lock_with_an_action_uses_the_key_brace_model_key_brace_slash_action(client, stored):
     account = await saved_account()
     async with account.lock("transfer"):
-        assert await stored.exists(f"{account.key}/transfer")
-        assert not await stored.exists(f"{account.key}/default")
-    assert not await stored.exists(f"{account.key}/transfer")
+        assert await stored.exists("{Account:" + account.pk + "}/transfer")
+        assert not await stored.exists(lock_name(account))
+    assert not await stored.exists(lock_name(account, "transfer"))
+
+
+#: pks that spell a lock name of the victim in the old ("<key>/<action>") or the new format.
+def forged_pks(victim) -> list[str]:
+    return [
+        f"{victim.pk}/transfer",
+        f"{victim.pk}}}/transfer",
+        "{" + victim.key + "}/transfer",
+        f"}}/transfer/{victim.key}",
+    ]
+
+
+async def test_a_document_whose_pk_spells_a_lock_name_does_not_block_that_lock(client, stored):
+    victim = await saved_account()
+    for pk in forged_pks(victim):
+        forged = Account(pk=pk, name="Mallory")
+        await forged.save()
+        assert forged.key != lock_name(victim, "transfer")
+    async with victim.lock("transfer", blocking_timeout=0.2) as locked:
+        locked.balance = 1
+    assert (await stored.doc(victim.key))["balance"] == 1
+    for pk in forged_pks(victim):
+        assert (await stored.doc(f"Account:{pk}"))["name"] == "Mallory"
+
+
+async def test_deleting_a_document_never_frees_a_held_lock(client, stored):
+    victim = await saved_account()
+    for pk in forged_pks(victim):
+        await Account(pk=pk, name="Mallory").save()
+    other = await Account.get(victim.key)
+    async with victim.lock("transfer"):
+        for pk in forged_pks(victim):
+            assert await Account.try_delete(f"Account:{pk}")
+        assert await stored.exists(lock_name(victim, "transfer"))
+        with pytest.raises(LockTimeoutError):
+            async with other.lock("transfer", blocking_timeout=0.1):
+                pytest.fail("a second holder got the lock")
+
+
+@pytest.mark.parametrize("action", ["", "a/b", None])
+async def test_a_lock_action_that_cannot_name_a_lock_is_refused_and_locks_nothing(client, stored, action):
+    account = await saved_account()
+    with pytest.raises(InvalidArgumentError, match="lock action"):
+        async with account.lock(action):
+            pytest.fail("the body must not run")
+    assert await client.keys("{*") == []
 
 
 async def test_lock_yields_the_model_itself(client, stored):
@@ -49,7 +106,7 @@ async def test_lock_yields_the_model_itself(client, stored):
 async def test_lock_lease_is_the_timeout(client, stored):
     account = await saved_account()
     async with account.lock(timeout=5.0):
-        ttl = await client.pttl(f"{account.key}/default")
+        ttl = await client.pttl(lock_name(account))
         assert 0 < ttl <= 5000
 
 
@@ -90,7 +147,7 @@ async def test_lock_saves_the_changed_fields_on_exit_and_releases(client, stored
         "transaction_count": 1,
         "tags": [],
     }
-    assert not await stored.exists(f"{account.key}/default")
+    assert not await stored.exists(lock_name(account))
 
 
 async def test_lock_exit_writes_only_changed_fields_so_concurrent_change_to_another_field_survives(
@@ -118,7 +175,7 @@ async def test_lock_body_raising_saves_nothing_releases_and_propagates(client, s
             locked.name = "Changed"
             raise ValueError("boom")
     assert await stored.doc(account.key) == before
-    assert not await stored.exists(f"{account.key}/default")
+    assert not await stored.exists(lock_name(account))
 
 
 async def test_lock_waiting_longer_than_blocking_timeout_raises_lock_timeout_error(client, stored):
@@ -130,10 +187,10 @@ async def test_lock_waiting_longer_than_blocking_timeout_raises_lock_timeout_err
             async with other.lock(blocking_timeout=0.2):
                 pytest.fail("the lock is held by another instance")
         assert time.monotonic() - started < 3
-        assert await stored.exists(f"{account.key}/default")
+        assert await stored.exists(lock_name(account))
     assert isinstance(raised.value, TimeoutError)
     assert isinstance(raised.value, RedisPydanticError)
-    assert not await stored.exists(f"{account.key}/default")
+    assert not await stored.exists(lock_name(account))
 
 
 async def test_lock_on_a_different_action_does_not_wait(client, stored):
@@ -150,13 +207,13 @@ async def test_lock_body_longer_than_the_lease_keeps_the_lock_when_extend_is_tru
     other = await Account.get(account.key)
     async with account.lock(timeout=0.3) as locked:
         await async_sleep(1.0)
-        assert await stored.exists(f"{account.key}/default")
+        assert await stored.exists(lock_name(account))
         with pytest.raises(LockTimeoutError):
             async with other.lock(blocking_timeout=0.1):
                 pass
         locked.balance = 42
     assert (await stored.doc(account.key))["balance"] == 42
-    assert not await stored.exists(f"{account.key}/default")
+    assert not await stored.exists(lock_name(account))
 
 
 async def test_lock_body_longer_than_the_lease_without_extend_raises_lock_lost_and_saves_nothing(
@@ -169,13 +226,13 @@ async def test_lock_body_longer_than_the_lease_without_extend_raises_lock_lost_a
             locked.balance = 0
             await async_sleep(0.5)
     assert await stored.doc(account.key) == before
-    assert not await stored.exists(f"{account.key}/default")
+    assert not await stored.exists(lock_name(account))
 
 
 async def test_lock_taken_by_another_holder_raises_lock_lost_and_saves_nothing(client, stored):
     account = await saved_account()
     before = await stored.doc(account.key)
-    lock_key = f"{account.key}/default"
+    lock_key = lock_name(account)
     thief = client.lock(lock_key, timeout=10)
     with pytest.raises(LockLostError):
         async with account.lock(timeout=0.2, extend=False) as locked:
@@ -192,7 +249,7 @@ async def test_lock_taken_by_another_holder_raises_lock_lost_and_saves_nothing(c
 async def test_lock_overwritten_while_extending_raises_lock_lost_and_saves_nothing(client, stored):
     account = await saved_account()
     before = await stored.doc(account.key)
-    lock_key = f"{account.key}/default"
+    lock_key = lock_name(account)
     with pytest.raises(LockLostError):
         async with account.lock(timeout=0.3) as locked:
             locked.balance = 0
@@ -207,7 +264,7 @@ async def test_lock_on_a_missing_document_raises_key_not_found_and_releases(clie
     with pytest.raises(KeyNotFoundError):
         async with account.lock():
             pytest.fail("the body must not run")
-    assert not await stored.exists(f"{account.key}/default")
+    assert not await stored.exists(lock_name(account))
     assert not await stored.exists(account.key)
 
 

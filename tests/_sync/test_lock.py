@@ -8,7 +8,13 @@ import time
 import pytest
 
 from redis_pydantic._sync.model import BaseRedisModel
-from redis_pydantic.errors import KeyNotFoundError, LockLostError, LockTimeoutError, RedisPydanticError
+from redis_pydantic.errors import (
+    InvalidArgumentError,
+    KeyNotFoundError,
+    LockLostError,
+    LockTimeoutError,
+    RedisPydanticError,
+)
 from tests._twins import sync_sleep
 
 
@@ -25,20 +31,71 @@ def saved_account(**fields) -> Account:
     return account
 
 
+def lock_name(model, action: str = "default") -> str:
+    """The documented name of a lock: the document key in braces, a slash, the action."""
+    return "{" + model.key + "}/" + action
+
+
 def test_lock_key_exists_while_held_and_is_gone_after(client, stored):
     account = saved_account()
-    lock_key = f"{account.key}/default"
+    lock_key = lock_name(account)
     with account.lock():
         assert stored.exists(lock_key)
     assert not stored.exists(lock_key)
 
 
-def test_lock_with_an_action_uses_the_key_model_key_slash_action(client, stored):
+def test_lock_with_an_action_uses_the_key_brace_model_key_brace_slash_action(client, stored):
     account = saved_account()
     with account.lock("transfer"):
-        assert stored.exists(f"{account.key}/transfer")
-        assert not stored.exists(f"{account.key}/default")
-    assert not stored.exists(f"{account.key}/transfer")
+        assert stored.exists("{Account:" + account.pk + "}/transfer")
+        assert not stored.exists(lock_name(account))
+    assert not stored.exists(lock_name(account, "transfer"))
+
+
+#: pks that spell a lock name of the victim in the old ("<key>/<action>") or the new format.
+def forged_pks(victim) -> list[str]:
+    return [
+        f"{victim.pk}/transfer",
+        f"{victim.pk}}}/transfer",
+        "{" + victim.key + "}/transfer",
+        f"}}/transfer/{victim.key}",
+    ]
+
+
+def test_a_document_whose_pk_spells_a_lock_name_does_not_block_that_lock(client, stored):
+    victim = saved_account()
+    for pk in forged_pks(victim):
+        forged = Account(pk=pk, name="Mallory")
+        forged.save()
+        assert forged.key != lock_name(victim, "transfer")
+    with victim.lock("transfer", blocking_timeout=0.2) as locked:
+        locked.balance = 1
+    assert (stored.doc(victim.key))["balance"] == 1
+    for pk in forged_pks(victim):
+        assert (stored.doc(f"Account:{pk}"))["name"] == "Mallory"
+
+
+def test_deleting_a_document_never_frees_a_held_lock(client, stored):
+    victim = saved_account()
+    for pk in forged_pks(victim):
+        Account(pk=pk, name="Mallory").save()
+    other = Account.get(victim.key)
+    with victim.lock("transfer"):
+        for pk in forged_pks(victim):
+            assert Account.try_delete(f"Account:{pk}")
+        assert stored.exists(lock_name(victim, "transfer"))
+        with pytest.raises(LockTimeoutError):
+            with other.lock("transfer", blocking_timeout=0.1):
+                pytest.fail("a second holder got the lock")
+
+
+@pytest.mark.parametrize("action", ["", "a/b", None])
+def test_a_lock_action_that_cannot_name_a_lock_is_refused_and_locks_nothing(client, stored, action):
+    account = saved_account()
+    with pytest.raises(InvalidArgumentError, match="lock action"):
+        with account.lock(action):
+            pytest.fail("the body must not run")
+    assert client.keys("{*") == []
 
 
 def test_lock_yields_the_model_itself(client, stored):
@@ -50,7 +107,7 @@ def test_lock_yields_the_model_itself(client, stored):
 def test_lock_lease_is_the_timeout(client, stored):
     account = saved_account()
     with account.lock(timeout=5.0):
-        ttl = client.pttl(f"{account.key}/default")
+        ttl = client.pttl(lock_name(account))
         assert 0 < ttl <= 5000
 
 
@@ -91,7 +148,7 @@ def test_lock_saves_the_changed_fields_on_exit_and_releases(client, stored):
         "transaction_count": 1,
         "tags": [],
     }
-    assert not stored.exists(f"{account.key}/default")
+    assert not stored.exists(lock_name(account))
 
 
 def test_lock_exit_writes_only_changed_fields_so_concurrent_change_to_another_field_survives(client, stored):
@@ -117,7 +174,7 @@ def test_lock_body_raising_saves_nothing_releases_and_propagates(client, stored)
             locked.name = "Changed"
             raise ValueError("boom")
     assert stored.doc(account.key) == before
-    assert not stored.exists(f"{account.key}/default")
+    assert not stored.exists(lock_name(account))
 
 
 def test_lock_waiting_longer_than_blocking_timeout_raises_lock_timeout_error(client, stored):
@@ -129,10 +186,10 @@ def test_lock_waiting_longer_than_blocking_timeout_raises_lock_timeout_error(cli
             with other.lock(blocking_timeout=0.2):
                 pytest.fail("the lock is held by another instance")
         assert time.monotonic() - started < 3
-        assert stored.exists(f"{account.key}/default")
+        assert stored.exists(lock_name(account))
     assert isinstance(raised.value, TimeoutError)
     assert isinstance(raised.value, RedisPydanticError)
-    assert not stored.exists(f"{account.key}/default")
+    assert not stored.exists(lock_name(account))
 
 
 def test_lock_on_a_different_action_does_not_wait(client, stored):
@@ -149,13 +206,13 @@ def test_lock_body_longer_than_the_lease_keeps_the_lock_when_extend_is_true(clie
     other = Account.get(account.key)
     with account.lock(timeout=0.3) as locked:
         sync_sleep(1.0)
-        assert stored.exists(f"{account.key}/default")
+        assert stored.exists(lock_name(account))
         with pytest.raises(LockTimeoutError):
             with other.lock(blocking_timeout=0.1):
                 pass
         locked.balance = 42
     assert (stored.doc(account.key))["balance"] == 42
-    assert not stored.exists(f"{account.key}/default")
+    assert not stored.exists(lock_name(account))
 
 
 def test_lock_body_longer_than_the_lease_without_extend_raises_lock_lost_and_saves_nothing(client, stored):
@@ -166,13 +223,13 @@ def test_lock_body_longer_than_the_lease_without_extend_raises_lock_lost_and_sav
             locked.balance = 0
             sync_sleep(0.5)
     assert stored.doc(account.key) == before
-    assert not stored.exists(f"{account.key}/default")
+    assert not stored.exists(lock_name(account))
 
 
 def test_lock_taken_by_another_holder_raises_lock_lost_and_saves_nothing(client, stored):
     account = saved_account()
     before = stored.doc(account.key)
-    lock_key = f"{account.key}/default"
+    lock_key = lock_name(account)
     thief = client.lock(lock_key, timeout=10)
     with pytest.raises(LockLostError):
         with account.lock(timeout=0.2, extend=False) as locked:
@@ -189,7 +246,7 @@ def test_lock_taken_by_another_holder_raises_lock_lost_and_saves_nothing(client,
 def test_lock_overwritten_while_extending_raises_lock_lost_and_saves_nothing(client, stored):
     account = saved_account()
     before = stored.doc(account.key)
-    lock_key = f"{account.key}/default"
+    lock_key = lock_name(account)
     with pytest.raises(LockLostError):
         with account.lock(timeout=0.3) as locked:
             locked.balance = 0
@@ -204,7 +261,7 @@ def test_lock_on_a_missing_document_raises_key_not_found_and_releases(client, st
     with pytest.raises(KeyNotFoundError):
         with account.lock():
             pytest.fail("the body must not run")
-    assert not stored.exists(f"{account.key}/default")
+    assert not stored.exists(lock_name(account))
     assert not stored.exists(account.key)
 
 
