@@ -19,7 +19,16 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
 from redis_pydantic import _paths
-from redis_pydantic._schema import DECIMAL, FieldSpec, check_json_numbers, field_specs
+from redis_pydantic._schema import (
+    DECIMAL,
+    INT,
+    INT64_MAX,
+    INT64_MIN,
+    MODEL,
+    FieldSpec,
+    check_json_numbers,
+    field_specs,
+)
 from redis_pydantic._scripts import DICT_OPS, LIST_INSERT, LIST_POP, ScriptCall
 from redis_pydantic.errors import (
     DocumentValidationError,
@@ -406,9 +415,14 @@ def load_field(owner: Any, spec: FieldSpec) -> Op:
 
 def increase(owner: Any, spec: FieldSpec, amount: Any) -> Op:
     amount = spec.validate_amount(amount)
+    if spec.kind == DECIMAL or spec.whole_checks:
+        # Decimals are stored as exact JSON strings, which JSON.NUMINCRBY cannot add to; bounds
+        # (ge=0...) are checked on the sum before it is written.
+        return checked(
+            owner, spec, "aincrease", lambda current: (current + amount, _NEW_VALUE), returns_value=True
+        )
     owner, root, key, path = target(owner, spec)
-    if spec.kind == DECIMAL:
-        return _increase_decimal(owner, root, spec, key, path, amount)
+    is_int = spec.kind == INT
 
     def apply(replies: list[Any]) -> Any:
         reply = replies[0]
@@ -417,6 +431,10 @@ def increase(owner: Any, spec: FieldSpec, amount: Any) -> Op:
         new = first(reply)
         if new is None:
             raise RedisCommandError(f"{path} is not a number in the document at {key!r}")
+        if isinstance(new, bytes | str):  # fakeredis answers [b"37"]
+            new = json.loads(new)
+        if is_int and not INT64_MIN <= new - amount <= INT64_MAX:
+            return Then(_overflow(spec, root, key, path, amount, new), READ_RESULT)
         value = spec.load_python(new)
         store_local(owner, spec, value)
         return value
@@ -431,37 +449,81 @@ def increase(owner: Any, spec: FieldSpec, amount: Any) -> Op:
     )
 
 
-def _increase_decimal(owner: Any, root: Any, spec: FieldSpec, key: str, path: str, amount: Any) -> Op:
-    # Decimals are stored as JSON strings (exactly), which JSON.NUMINCRBY cannot add to: the new
-    # value is computed here from the current one and written only if nobody changed it since.
-    new: list[Any] = []
+#: The result of a checked operation that returns the field's new value (``aincrease``).
+_NEW_VALUE: Any = object()
+
+
+def _read_one(reply: Any, key: str, path: str) -> str:
+    """The JSON text of the value at ``path`` from ``JSON.GET key <path> <path>``.
+
+    Asking for the path twice gets ``{path: [matches]}``, the same from every RedisJSON (and
+    fakeredis), whatever the value.
+    """
+    if reply is None:
+        raise KeyNotFoundError(key)
+    matches = json.loads(reply).get(path) or [None]
+    if matches[0] is None:
+        raise RedisCommandError(f"{path} holds no value to change in the document at {key!r}")
+    return json.dumps(matches[0])
+
+
+def checked(
+    owner: Any,
+    spec: FieldSpec,
+    what: str,
+    change: Callable[[Any], tuple[Any, Any]],
+    *,
+    returns_value: bool = False,
+) -> Op:
+    """A check-and-set operation on the field ``spec`` of ``owner``.
+
+    The executor watches the document, reads the field, and ``change(current)`` gives the new
+    value and the operation's result. The new value is validated whole, as the field validates
+    it (constraints, validators), and written only if nobody changed the document since it was
+    read; otherwise the executor reads and tries again. A value that the model could not read
+    back is therefore never written.
+    """
+    owner, root, key, path = target(owner, spec)
+    outcome: list[Any] = []
 
     def decide(reply: Any) -> list[Command]:
-        raw = unwrap_json(reply, key)
-        if raw is None:
-            raise RedisCommandError(f"{path} is not in the document at {key!r}")
-        current = spec.load_json(raw)
-        if current is None:
-            raise RedisCommandError(f"{path} is not a number in the document at {key!r}")
-        value = spec.validate(current + amount)
-        new[:] = [value]
-        return [("JSON.SET", key, path, spec.dump_json(value), "XX")]
+        current = spec.load_json(_read_one(reply, key, path))
+        new, result = change(current)
+        validated = spec.validate(new)
+        outcome[:] = [validated, validated if result is _NEW_VALUE else result]
+        return [("JSON.SET", key, path, spec.dump_json(validated), "XX")]
 
     def apply(replies: list[Any]) -> Any:
         if replies[0] is None:
             raise RedisCommandError(f"{path} cannot be written in the document at {key!r}")
-        store_local(owner, spec, new[0])
-        return new[0]
+        store_local(owner, spec, outcome[0])
+        return outcome[1]
 
     return Op(
         root,
         [],
         apply,
-        returns_value=True,
-        what="aincrease",
+        returns_value=returns_value,
+        what=what,
+        optimistic=Optimistic(key, ("JSON.GET", key, path, path), decide),
         fields=(field_parts(owner, spec),),
-        optimistic=Optimistic(key, ("JSON.GET", key, path), decide),
     )
+
+
+def _overflow(spec: FieldSpec, root: Any, key: str, path: str, amount: int, new: int) -> Op:
+    """RedisJSON wrapped a 64-bit integer around: take the amount back off, then refuse."""
+
+    def apply(replies: list[Any]) -> None:
+        bound = {"le": INT64_MAX} if amount > 0 else {"ge": INT64_MIN}
+        kind = "less_than_equal" if amount > 0 else "greater_than_equal"
+        error = ValidationError.from_exception_data(
+            spec.qualname, [{"type": kind, "loc": (), "input": new - amount, "ctx": bound}]
+        )
+        raise FieldValidationError(f"{spec.qualname} (aincrease)", error, "a 64-bit integer")
+
+    # NUMINCRBY wraps around both ways, so subtracting the amount restores the value exactly,
+    # whatever other clients added meanwhile.
+    return Op(root, [("JSON.NUMINCRBY", key, path, -amount)], apply, access=Access.WRITE)
 
 
 # -- lists ---------------------------------------------------------------------------------
@@ -481,6 +543,8 @@ def _reread(owner: Any, spec: FieldSpec, result: Any = None) -> Then:
 
 def list_append(owner: Any, spec: FieldSpec, item: Any) -> Op:
     validated = spec.validate_item(item)
+    if spec.whole_checks:
+        return checked(owner, spec, "aappend", lambda current: ([*current, validated], None))
     owner, root, key, path = target(owner, spec)
     lst = current_container(owner, spec, list)
 
@@ -504,6 +568,8 @@ def list_extend(owner: Any, spec: FieldSpec, items: Iterable[Any]) -> Op | None:
     validated = [spec.validate_item(x) for x in items]
     if not validated:
         return None
+    if spec.whole_checks:
+        return checked(owner, spec, "aextend", lambda current: ([*current, *validated], None))
     owner, root, key, path = target(owner, spec)
     lst = current_container(owner, spec, list)
     payloads = [spec.dump_item_json(x) for x in validated]
@@ -531,6 +597,14 @@ def _check_index(index: Any) -> None:
 def list_insert(owner: Any, spec: FieldSpec, index: int, item: Any) -> Op:
     _check_index(index)
     validated = spec.validate_item(item)
+    if spec.whole_checks:
+
+        def insert(current: list[Any]) -> tuple[list[Any], None]:
+            new = list(current)
+            new.insert(index, validated)
+            return new, None
+
+        return checked(owner, spec, "ainsert", insert)
     owner, root, key, path = target(owner, spec)
     lst = current_container(owner, spec, list)
     payload = spec.dump_item_json(validated)
@@ -551,6 +625,17 @@ def list_insert(owner: Any, spec: FieldSpec, index: int, item: Any) -> Op:
 
 def list_pop(owner: Any, spec: FieldSpec, index: int) -> Op:
     _check_index(index)
+    if spec.whole_checks:
+
+        def pop(current: list[Any]) -> tuple[list[Any], Any]:
+            if not current:
+                raise IndexError("pop from empty list")
+            if not -len(current) <= index < len(current):
+                raise IndexError("pop index out of range")
+            new = list(current)
+            return new, new.pop(index)
+
+        return checked(owner, spec, "apop", pop, returns_value=True)
     owner, root, key, path = target(owner, spec)
     lst = current_container(owner, spec, list)
     command: Command
@@ -597,6 +682,8 @@ def _pop_failure(root: Any, key: str, path: str) -> Op:
 
 
 def clear_container(owner: Any, spec: FieldSpec, kind: type) -> Op:
+    if spec.whole_checks:
+        return checked(owner, spec, "aclear", lambda current: (kind(), None))
     owner, root, key, path = target(owner, spec)
     container = current_container(owner, spec, kind)
     empty = b"[]" if kind is list else b"{}"
@@ -618,6 +705,8 @@ def clear_container(owner: Any, spec: FieldSpec, kind: type) -> Op:
 def dict_set_item(owner: Any, spec: FieldSpec, item_key: Any, value: Any) -> Op:
     item_key, member = spec.validate_key(item_key)
     validated = spec.validate_item(value)
+    if spec.whole_checks:
+        return checked(owner, spec, "aset_item", lambda current: ({**current, item_key: validated}, None))
     owner, root, key, path = target(owner, spec)
     d = current_container(owner, spec, dict)
     payload = spec.dump_item_json(validated)
@@ -649,6 +738,8 @@ def dict_update(owner: Any, spec: FieldSpec, items: Mapping[Any, Any]) -> Op | N
         members.append(member)
     if not validated:
         return None
+    if spec.whole_checks:
+        return checked(owner, spec, "aupdate", lambda current: ({**current, **validated}, None))
     owner, root, key, path = target(owner, spec)
     d = current_container(owner, spec, dict)
     # Not JSON.MSET: it answers OK and writes nothing when the path no longer holds an object,
@@ -672,6 +763,17 @@ _MISSING: Any = object()
 
 def dict_pop(owner: Any, spec: FieldSpec, item_key: Any, default: Any = _MISSING) -> Op:
     item_key, member = spec.validate_key(item_key)
+    if spec.whole_checks:
+
+        def pop(current: dict[Any, Any]) -> tuple[dict[Any, Any], Any]:
+            if item_key not in current:
+                if default is _MISSING:
+                    raise KeyError(item_key)
+                return current, default
+            new = dict(current)
+            return new, new.pop(item_key)
+
+        return checked(owner, spec, "apop", pop, returns_value=True)
     owner, root, key, path = target(owner, spec)
     d = current_container(owner, spec, dict)
 
@@ -692,6 +794,14 @@ def dict_pop(owner: Any, spec: FieldSpec, item_key: Any, default: Any = _MISSING
 
 def dict_del(owner: Any, spec: FieldSpec, item_key: Any) -> Op:
     item_key, member = spec.validate_key(item_key)
+    if spec.whole_checks:
+
+        def delete(current: dict[Any, Any]) -> tuple[dict[Any, Any], None]:
+            if item_key not in current:
+                raise KeyError(item_key)
+            return {k: v for k, v in current.items() if k != item_key}, None
+
+        return checked(owner, spec, "adel_item", delete)
     owner, root, key, path = target(owner, spec)
     d = current_container(owner, spec, dict)
 
@@ -710,6 +820,15 @@ def dict_del(owner: Any, spec: FieldSpec, item_key: Any) -> Op:
 
 
 def dict_popitem(owner: Any, spec: FieldSpec) -> Op:
+    if spec.whole_checks:
+
+        def popitem(current: dict[Any, Any]) -> tuple[dict[Any, Any], tuple[Any, Any]]:
+            if not current:
+                raise KeyError("popitem(): dictionary is empty")
+            new = dict(current)
+            return new, new.popitem()
+
+        return checked(owner, spec, "apopitem", popitem, returns_value=True)
     owner, root, key, path = target(owner, spec)
     d = current_container(owner, spec, dict)
 
@@ -739,43 +858,38 @@ def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return a[: len(b)] == b or b[: len(a)] == a
 
 
-def lock_writes(model: Any, path: tuple[str, ...], before: dict[str, bytes], changes: Changes) -> list[Any]:
+def lock_writes(
+    model: Any, path: tuple[str, ...], before: dict[tuple[str, ...], bytes], changes: Changes
+) -> list[Any]:
     """The ``path, JSON`` pairs that a ``lock()`` block writes on exit, flat.
 
-    It writes what the block assigned with ``=`` (at the place assigned), and fields whose local
-    value the block changed in place (``locked.tags.append(...)``) unless an operation changed
-    them in Redis during the block: a value that an operation already applied in Redis is never
-    written back over what other clients did meanwhile. Every value written must validate as
-    its field (FieldValidationError otherwise, and nothing is written).
+    It writes what the block assigned with ``=`` (at the place assigned), and values the block
+    changed in place (``locked.tags.append(...)``) unless an operation changed them in Redis
+    during the block: a value that an operation already applied in Redis is never written back
+    over what other clients did meanwhile. ``before`` is :func:`field_payloads` at entry. Every
+    value written must validate as its field (FieldValidationError otherwise, nothing written).
     """
-    specs = field_specs(type(model))
-    d = model.__dict__
     writes: dict[tuple[str, ...], bytes] = {}
     depth = len(path)
     for place in changes.assigned:
         if place[:depth] != path or len(place) == depth:
             continue
-        relative = place[depth:]
-        owner: Any = model
-        for name in relative[:-1]:
-            owner = owner.__dict__.get(name)
-            if not isinstance(owner, BaseModel):
-                break
-        else:
-            spec = field_specs(type(owner)).get(relative[-1])
-            if spec is not None and relative[-1] in owner.__dict__:
-                writes[place] = spec.checked_json(owner.__dict__[relative[-1]])
-                continue
-        # The place assigned is gone (a model above it was replaced): write its top field.
-        name = relative[0]
-        writes[(*path, name)] = specs[name].checked_json(d[name])
-    for name, spec in specs.items():
-        place = (*path, name)
-        if name not in d or place in writes or before.get(name) == spec.dump_json(d[name]):
+        found = _field_at(model, place[depth:])
+        if found is None:  # the place assigned is gone (a model above it was replaced)
+            place = (*path, place[depth])
+            found = _field_at(model, place[depth:])
+        if found is not None:
+            spec, value = found
+            writes[place] = spec.checked_json(value)
+    for relative, payload in field_payloads(model).items():
+        place = (*path, *relative)
+        if before.get(relative) == payload or any(_overlap(place, done) for done in writes):
             continue
         if any(_overlap(place, applied) for applied in changes.applied):
             continue
-        writes[place] = spec.checked_json(d[name])
+        found = _field_at(model, relative)
+        if found is not None:
+            writes[place] = found[0].checked_json(found[1])
     # A place inside another one that is written whole is written with it.
     places = sorted(writes, key=len)
     flat: list[Any] = []
@@ -785,11 +899,33 @@ def lock_writes(model: Any, path: tuple[str, ...], before: dict[str, bytes], cha
     return flat
 
 
-def field_payloads(model: Any) -> dict[str, bytes]:
-    """The JSON of each loaded field of ``model``, to tell which fields a block changed."""
-    specs = field_specs(type(model))
+def _field_at(model: Any, relative: tuple[str, ...]) -> tuple[FieldSpec, Any] | None:
+    """The spec and local value of the field at ``relative`` below ``model``, if it is there."""
+    owner: Any = model
+    for name in relative[:-1]:
+        owner = owner.__dict__.get(name)
+        if not isinstance(owner, BaseModel):
+            return None
+    spec = field_specs(type(owner)).get(relative[-1])
+    if spec is None or relative[-1] not in owner.__dict__:
+        return None
+    return spec, owner.__dict__[relative[-1]]
+
+
+def field_payloads(model: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], bytes]:
+    """The JSON of each loaded value of ``model`` by its path, nested models field by field, to
+    tell which values a ``lock()`` block changed."""
+    out: dict[tuple[str, ...], bytes] = {}
     d = model.__dict__
-    return {name: spec.dump_json(d[name]) for name, spec in specs.items() if name in d}
+    for name, spec in field_specs(type(model)).items():
+        if name not in d:
+            continue
+        value = d[name]
+        if isinstance(value, BaseModel) and spec.kind == MODEL:
+            out.update(field_payloads(value, (*prefix, name)))
+        else:
+            out[(*prefix, name)] = spec.dump_json(value)
+    return out
 
 
 def replace_model(model: Any, value: Any) -> Op:
@@ -813,7 +949,12 @@ def replace_model(model: Any, value: Any) -> Op:
 
 
 def set_fields(model: Any, values: Mapping[str, Any], what: str = "aupdate") -> Op:
-    """Set several fields of ``model`` in one JSON.MSET (atomic in RedisJSON)."""
+    """Set several fields of ``model`` at once.
+
+    A stored model's fields go in one JSON.MSET (atomic in RedisJSON). A nested model's go as one
+    JSON.SET each, in one atomic step: JSON.MSET would answer OK and write nothing when another
+    client has set the nested object to null, while JSON.SET answers nil, which is refused.
+    """
     specs = field_specs(type(model))
     unknown = [n for n in values if n not in specs]
     if unknown:
@@ -821,14 +962,25 @@ def set_fields(model: Any, values: Mapping[str, Any], what: str = "aupdate") -> 
     validated = {name: specs[name].validate(v) for name, v in values.items()}
     model = current_owner(model)
     root = locate(model)[0]
-    args: list[Any] = ["JSON.MSET"]
+    writes = []
     for name, value in validated.items():
         _, _, key, path = target(model, specs[name])
-        args += [key, path, specs[name].dump_json(value)]
+        writes.append((key, path, specs[name].dump_json(value)))
+    commands: list[Command]
+    if model is root:
+        commands = [("JSON.MSET", *(part for write in writes for part in write))] if writes else []
+    else:
+        commands = [("JSON.SET", *write) for write in writes]
 
     def apply(replies: list[Any]) -> None:
+        if any(reply is None for reply in replies):
+            where = _paths.json_path_for(locate(model)[1])
+            raise RedisCommandError(
+                f"{where} does not hold an object in the document at {root.key!r} (another client "
+                "changed it); nothing was written"
+            )
         for name, value in validated.items():
             store_local(model, specs[name], value)
 
     fields = tuple(field_parts(model, specs[name]) for name in validated)
-    return Op(root, [tuple(args)] if validated else [], apply, what=what, fields=fields)
+    return Op(root, commands, apply, what=what, fields=fields)

@@ -10,6 +10,7 @@ import base64
 import collections.abc
 import decimal
 import json
+import math
 import re
 import types
 import typing
@@ -180,6 +181,31 @@ def _field_core_schema(cls: type[BaseModel], name: str) -> tuple[Any, Any]:
     raise LookupError(name)
 
 
+#: Core-schema wrappers that do not validate anything themselves.
+_TRANSPARENT = ("default", "nullable", "definitions")
+_CONTAINERS = ("list", "dict", "set", "frozenset", "tuple")
+_NUMBERS = ("int", "float", "decimal")
+
+
+def needs_whole_value(schema: Any) -> bool:
+    """Whether a field's core schema checks more than each item (or the type) on its own.
+
+    Unknown shapes count as yes: a check-and-set is always correct, only slower.
+    """
+    kind = schema.get("type")
+    if kind in _TRANSPARENT:
+        return needs_whole_value(schema["schema"])
+    if kind in _CONTAINERS:
+        return "min_length" in schema or "max_length" in schema
+    if kind in _NUMBERS:
+        return any(bound in schema for bound in ("gt", "ge", "lt", "le", "multiple_of"))
+    if kind in ("str", "bytes", "bool", "datetime", "date", "time", "timedelta", "uuid", "any", "none"):
+        return False
+    if kind in ("model", "enum", "literal", "json-or-python"):
+        return False
+    return True
+
+
 class FieldSpec:
     """What one model field needs for Redis operations: its kind, validators and serializers."""
 
@@ -201,6 +227,7 @@ class FieldSpec:
         "_item_serializer",
         "_key_validator",
         "_key_dumper",
+        "_whole",
     )
 
     def __init__(self, owner: type[BaseModel], name: str, info: FieldInfo) -> None:
@@ -222,6 +249,7 @@ class FieldSpec:
         self._item_serializer: Any = None
         self._key_validator: TypeAdapter[Any] | None = None
         self._key_dumper: TypeAdapter[Any] | None = None
+        self._whole: bool | None = None
 
     @property
     def qualname(self) -> str:
@@ -237,11 +265,23 @@ class FieldSpec:
                 f"{self.qualname}: its validation schema has a shape redis-pydantic does not know "
                 f"({type(exc).__name__}: {exc}); please report it"
             ) from None
+        self._whole = needs_whole_value(schema)
         self._validator = SchemaValidator(schema, config)
         # Values given by the caller are checked strictly; a separate validator avoids passing
         # strict=True on every call.
         self._strict = SchemaValidator(schema, {**(config or {}), "strict": True})
         self._serializer = SchemaSerializer(schema, config)
+
+    @property
+    def whole_checks(self) -> bool:
+        """Whether the field's value must be validated whole after a list, dict or number
+        operation: a length or bound constraint, a validator of the field, a union of list types.
+
+        Operations on such fields are check-and-set: read, change, validate, write if unchanged.
+        """
+        if self._whole is None:
+            self._build()
+        return self._whole  # type: ignore[return-value]
 
     @property
     def strict_validator(self) -> SchemaValidator:
@@ -311,8 +351,18 @@ class FieldSpec:
                 [{"type": f"{expected.split(' ')[0].lower()}_type", "loc": ("amount",), "input": amount}],
             )
             raise FieldValidationError(f"{self.qualname} amount", error, expected)
-        if kind == INT and type(amount) is not int:
-            return int(amount)
+        if kind == INT:
+            amount = int(amount)
+            if not INT64_MIN <= amount <= INT64_MAX:
+                error = ValidationError.from_exception_data(
+                    "aincrease", [{"type": "int_parsing_size", "loc": ("amount",), "input": amount}]
+                )
+                raise FieldValidationError(f"{self.qualname} amount", error, "a 64-bit integer")
+        elif isinstance(amount, float) and not math.isfinite(amount):
+            error = ValidationError.from_exception_data(
+                "aincrease", [{"type": "finite_number", "loc": ("amount",), "input": amount}]
+            )
+            raise FieldValidationError(f"{self.qualname} amount", error, "a finite number")
         return amount
 
     def validate_key(self, key: Any) -> tuple[Any, str]:

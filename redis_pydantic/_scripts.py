@@ -151,25 +151,29 @@ if redis.call('JSON.TYPE', DOC, path)[1] ~= 'object' then
   return redis.error_reply('ERR redis-pydantic: Path ' .. path .. ' is not an object in the stored document')
 end
 if op == 'set' then
-  local hard, mset = {}, {}
+  -- In the order given, as dict.update does: a run of path-safe keys goes by JSON.MSET (in
+  -- chunks: Lua's unpack() stops near 8000 values), a key no path can name is spliced in.
+  local mset = {}
+  local function flush()
+    if #mset > 0 then redis.call('JSON.MSET', unpack(mset)) end
+    mset = {}
+  end
   for i = 3, #ARGV, 2 do
     local k, v = ARGV[i], ARGV[i + 1]
     if safe(k) then
       mset[#mset + 1] = DOC; mset[#mset + 1] = member_path(path, k); mset[#mset + 1] = v
-    else hard[k] = v end
-  end
-  if #mset > 0 then redis.call('JSON.MSET', unpack(mset)) end
-  if next(hard) then
-    local ms = members(path)
-    for _, m in ipairs(ms) do
-      if hard[m[1]] then m[3] = hard[m[1]]; hard[m[1]] = nil end
+      if #mset >= 3000 then flush() end
+    else
+      flush()
+      local ms, found = members(path), false
+      for _, m in ipairs(ms) do
+        if m[1] == k then m[3] = v; found = true end
+      end
+      if not found then ms[#ms + 1] = {k, cjson.encode(k), v} end
+      store(path, ms)
     end
-    for i = 3, #ARGV, 2 do
-      local k = ARGV[i]
-      if hard[k] then ms[#ms + 1] = {k, cjson.encode(k), hard[k]}; hard[k] = nil end
-    end
-    store(path, ms)
   end
+  flush()
   return 1
 elseif op == 'pop' then
   local v = take(path, ARGV[3])

@@ -177,8 +177,13 @@ class Batch:
         self.checked: set[type] = set()
 
     def add(self, op: Op) -> None:
-        if op.returns_value or op.optimistic is not None:
+        if op.returns_value:
             raise PipelineError(f"{op.what} is not supported inside pipeline(): it needs a reply from Redis")
+        if op.optimistic is not None:
+            raise PipelineError(
+                f"{op.what} is not supported inside pipeline() on this field: it reads the value "
+                "first, to check the field's constraints on the whole new value"
+            )
         cls = op.cls
         if cls not in self.checked:
             if client_for(cls) is not self.client:
