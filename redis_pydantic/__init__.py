@@ -8,8 +8,26 @@ Blocking code uses the same API without ``await`` from :mod:`redis_pydantic.sync
 """
 
 from redis_pydantic._async.model import BaseRedisModel
+from redis_pydantic._async.search import Query
+from redis_pydantic._index import Indexed
+from redis_pydantic._query import Condition, F, all_of, any_of, between, contains, field, match, not_, one_of
 from redis_pydantic.errors import *  # noqa: F403 - the error types are part of both faces
 from redis_pydantic.errors import __all__ as _error_names
 
-__all__ = ["BaseRedisModel", *_error_names]
+__all__ = [
+    "BaseRedisModel",
+    "Condition",
+    "F",
+    "Indexed",
+    "Query",
+    "all_of",
+    "any_of",
+    "between",
+    "contains",
+    "field",
+    "match",
+    "not_",
+    "one_of",
+    *_error_names,
+]
 __version__ = "2.0.0"

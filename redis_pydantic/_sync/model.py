@@ -10,10 +10,12 @@ from pydantic import BaseModel, ConfigDict
 from typing_extensions import Self
 
 from redis_pydantic import _base, _ops, _paths, _schema
-from redis_pydantic._sync import connection
+from redis_pydantic._query import Condition
+from redis_pydantic._sync import connection, search
 from redis_pydantic._sync.executor import PipelineScope, in_pipeline, read, run, send_during
 from redis_pydantic._sync.fields import FieldDescriptor
 from redis_pydantic._sync.lock import DEFAULT_BLOCKING_TIMEOUT, DEFAULT_TIMEOUT, model_lock
+from redis_pydantic._sync.search import Query
 from redis_pydantic.errors import KeyNotFoundError
 
 _nested_classes: dict[type, type[BaseModel]] = {}
@@ -92,8 +94,9 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
         same = await User.get(user.key)
 
     Options go in an inner ``Meta`` class: ``redis`` (the client), ``key_prefix`` (default: the
-    class name). A subclass inherits the options its own ``Meta`` does not set, except
-    ``key_prefix``.
+    class name), ``index_name`` (the name queries use for the search index, default
+    ``"<key_prefix>:idx"``). A subclass inherits the options its own ``Meta`` does not set, except
+    ``key_prefix`` and ``index_name``.
     """
 
     __slots__ = ("_rp_root", "_rp_path", "_rp_json", "_rp_pk", "_rp_state", "_rp_key")
@@ -172,6 +175,46 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
             object.__setattr__(model, "_rp_state", _base.STORED)
         result = run(op)
         return bool(result)
+
+    # -- queries -----------------------------------------------------------------------------------
+    @classmethod
+    def find(cls, *conditions: Condition | bool) -> Query[Self]:
+        """The stored models that match every condition (all of them when none is given).
+
+        Conditions are built from the model's indexed fields: ``F(User).age >= 18``. Nothing is
+        sent until the query is read: ``await User.find(...).all()``, ``.first()``, ``.count()``
+        or ``async for``. Needs the index (:meth:`create_index`) and a server with the search
+        commands (Redis 8, or Redis Stack).
+        """
+        return Query(cls, conditions)
+
+    @classmethod
+    def create_index(cls, *, wait: bool = True, timeout: float | None = 60.0) -> bool:
+        """Create the search index that the model's ``Indexed()`` fields declare; True if created.
+
+        Idempotent: when the index exists with this schema, nothing changes. When it exists with
+        another schema, :class:`IndexSchemaMismatchError` lists the differences (see
+        :meth:`migrate_index`). With ``wait``, it returns once the documents already stored are
+        indexed (:class:`IndexBuildTimeoutError` after ``timeout`` seconds).
+        """
+        return search.create_index(cls, wait=wait, timeout=timeout)
+
+    @classmethod
+    def drop_index(cls, *, delete_documents: bool = False) -> bool:
+        """Drop the model's search index; True if there was one. Documents stay unless
+        ``delete_documents=True``, which deletes every document the index holds."""
+        return search.drop_index(cls, delete_documents=delete_documents)
+
+    @classmethod
+    def migrate_index(cls, *, drop_old: bool = True, timeout: float | None = 600.0) -> bool:
+        """Switch the model's index to the schema it declares now, without downtime.
+
+        Builds a new index beside the current one, waits until it holds every document, then
+        points the index name (an alias) at it in one step, and drops the old index unless
+        ``drop_old=False``. Queries use the old index until the switch. False when the index
+        already has the declared schema.
+        """
+        return search.migrate_index(cls, drop_old=drop_old, timeout=timeout)
 
     # -- coordination ----------------------------------------------------------------------------
     def lock(
