@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.redis_server import RedisServer, find_rejson, redis_server_available
+from tests.redis_server import RedisServer, find_rejson, free_port, redis_server_available
 
 
 def find_search_server() -> str | None:
@@ -85,14 +85,14 @@ def cluster_redis_url() -> Iterator[str]:
     """URL of a one-node Redis Cluster (all slots on one server), for the cluster refusal tests."""
     if not redis_server_available():
         _unavailable("redis-server is not installed")
-    with RedisServer(
-        rejson=False, args=["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
-    ) as server:
+    # The cluster bus port is given: by default it is the client port + 10000, which may not exist.
+    options = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+    with RedisServer(rejson=False, args=[*options, "--cluster-port", str(free_port())]) as server:
         admin = redis.Redis.from_url(server.url, decode_responses=True)
         try:
             admin.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
             deadline = time.monotonic() + 10
-            while admin.cluster_info().get("cluster_state") != "ok":
+            while "cluster_state:ok" not in admin.execute_command("CLUSTER", "INFO"):
                 if time.monotonic() > deadline:
                     raise RuntimeError("the one-node cluster did not become ready")
                 time.sleep(0.05)
