@@ -651,20 +651,21 @@ class QuerySpec:
         if isinstance(reply, dict):  # RESP3
             return _parse_resp3(self, reply)
         total = int(reply[0])
-        load = self._load_projected if self.fields is not None else self._load
+        if self.fields is not None:
+            return total, [self._load_projected(reply[i], reply[i + 1]) for i in range(1, len(reply), 2)]
+        # The hot path of find(): each document straight from the reply's JSON into its model.
+        validate = self.model.__pydantic_validator__.validate_json
+        cut = len(self.schema.key_prefix) + 1
         out = []
         for i in range(1, len(reply), 2):
-            out.append(load(reply[i], reply[i + 1]))
+            key, values = reply[i], reply[i + 1]
+            if type(key) is bytes:
+                key = key.decode()
+            # The document is the "$" value; a SORTBY adds the sort value before it.
+            model = validate(values[1] if len(values) == 2 else _pair_value(values, "$"))
+            _set_identity(model, key[cut:], key)
+            out.append(model)
         return total, out
-
-    def _load(self, key: Any, values: Any) -> Any:
-        if type(key) is bytes:
-            key = key.decode()
-        # The document is the "$" value; a SORTBY adds the sort value before it.
-        payload = values[1] if len(values) == 2 else _pair_value(values, "$")
-        return _base.copy_from_json(
-            self.model, payload, key[len(self.schema.key_prefix) + 1 :], key, _base.STORED
-        )
 
     def _load_projected(self, key: Any, values: Any) -> Any:
         if type(key) is bytes:
@@ -693,30 +694,39 @@ def _pair_value(values: Any, name: str) -> Any:
     raise QueryError(f"the search reply holds no {name!r} value: {values!r}")
 
 
-def _get(reply: dict[Any, Any], name: str) -> Any:
-    value = reply.get(name)
-    return reply.get(name.encode()) if value is None else value
-
-
 def _parse_resp3(spec: QuerySpec, reply: dict[Any, Any]) -> tuple[int, list[Any]]:
-    for warning in _get(reply, "warning") or ():
+    raw = b"results" in reply  # bytes replies, unless the client decodes them
+    for warning in reply.get(b"warning" if raw else "warning") or ():
         text = warning.decode() if isinstance(warning, bytes) else str(warning)
         raise QueryError(f"the search did not complete, so its results would be partial: {text}")
-    total = int(_get(reply, "total_results"))
+    total = int(reply[b"total_results" if raw else "total_results"])
+    results = reply.get(b"results" if raw else "results") or ()
+    id_, extra, doc = (b"id", b"extra_attributes", b"$") if raw else ("id", "extra_attributes", "$")
+    if spec.fields is not None:
+        return total, [spec._load_projected(r[id_], r.get(extra) or {}) for r in results]
+    validate = spec.model.__pydantic_validator__.validate_json
+    cut = len(spec.schema.key_prefix) + 1
     out = []
-    for result in _get(reply, "results") or ():
-        key = _get(result, "id")
-        extra = _get(result, "extra_attributes") or {}
-        if spec.fields is not None:
-            out.append(spec._load_projected(key, extra))
-        else:
-            out.append(spec._load(key, [b"$", _get(extra, "$")]))
+    for result in results:
+        key = result[id_]
+        if type(key) is bytes:
+            key = key.decode()
+        model = validate(result[extra][doc])
+        _set_identity(model, key[cut:], key)
+        out.append(model)
     return total, out
+
+
+def _set_identity(model: Any, pk: str, key: str) -> None:
+    """What ``get()`` gives a model it reads: its pk and key, and the stored state."""
+    object.__setattr__(model, "_rp_pk", pk)
+    object.__setattr__(model, "_rp_key", key)
+    object.__setattr__(model, "_rp_state", _base.STORED)
 
 
 def count_of(reply: Any) -> int:
     if isinstance(reply, dict):
-        return int(_get(reply, "total_results"))
+        return int(reply[b"total_results" if b"total_results" in reply else "total_results"])
     return int(reply[0])
 
 
@@ -728,7 +738,5 @@ def projected_model(model: type[BaseModel], values: dict[str, Any], pk: str, key
     for name in list(instance.__dict__):
         if name not in loaded:
             del instance.__dict__[name]  # not projected: unloaded, not its default
-    object.__setattr__(instance, "_rp_pk", pk)
-    object.__setattr__(instance, "_rp_key", key)
-    object.__setattr__(instance, "_rp_state", _base.STORED)
+    _set_identity(instance, pk, key)
     return instance

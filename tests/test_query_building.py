@@ -209,7 +209,7 @@ def test_indexed_decimals_are_stored_as_json_numbers():
     assert Price.model_validate_json('{"amount":19.99}').amount == Decimal("19.99")
 
 
-USER_CODE = '''
+USER_CODE = """
 from typing import Annotated
 
 from redis_pydantic.sync import BaseRedisModel, F, Indexed, Query, contains, one_of
@@ -227,7 +227,7 @@ query = query.sort_by(u.age, descending=True).limit(10)
 first: User | None = query.first()
 adults: list[User] = query.all()
 either = one_of(u.name, ["Ada", "Grace"]) | (u.age < 3)
-'''
+"""
 
 
 def test_queries_type_check_in_user_code_and_wrong_values_are_reported(tmp_path):
@@ -235,7 +235,15 @@ def test_queries_type_check_in_user_code_and_wrong_values_are_reported(tmp_path)
     good.write_text(textwrap.dedent(USER_CODE))
     bad = tmp_path / "bad.py"
     bad.write_text(textwrap.dedent(USER_CODE) + "\nwrong = User.find(u.age >= 'eighteen')\nnope = u.nmae\n")
-    command = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / "c")]
+    command = [
+        sys.executable,
+        "-m",
+        "mypy",
+        "--strict",
+        "--no-incremental",
+        "--cache-dir",
+        str(tmp_path / "c"),
+    ]
     ok = subprocess.run([*command, str(good)], capture_output=True, text=True, cwd=ROOT, check=False)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     wrong = subprocess.run([*command, str(bad)], capture_output=True, text=True, cwd=ROOT, check=False)
