@@ -79,6 +79,19 @@ def test_another_schema_gets_another_physical_index():
     assert index_schema(BookV2).physical != index_schema(Book).physical
 
 
+class Node(BaseModel):
+    label: Annotated[str, Indexed()] = ""
+    child: Node | None = None
+
+
+class Tree(BaseRedisModel):
+    root: Node = Node()
+
+
+def test_a_model_that_contains_itself_is_indexed_once_per_path():
+    assert list(index_schema(Tree).fields) == ["root.label"]
+
+
 def test_index_name_comes_from_meta_and_is_not_inherited():
     class Named(BaseRedisModel):
         name: Annotated[str, Indexed()] = ""

@@ -187,6 +187,8 @@ class Query(Generic[M]):
         out: list[M] = []
         offset, remaining = spec.start, spec.limit
         num = _query.PAGE_SIZE if remaining is None else min(remaining, _query.MAX_LIMIT)
+        if num == 0:  # limit(0): still asked of the server, so a missing index or module shows
+            await self.count()
         while num > 0:
             total, page = spec.parse(await send(spec.schema, spec.command(offset, num)))
             out += page
@@ -203,6 +205,7 @@ class Query(Generic[M]):
         """The first matching model, or ``None`` when nothing matches."""
         spec = self._spec
         if spec.limit == 0:
+            await self.count()
             return None
         _, page = spec.parse(await send(spec.schema, spec.command(spec.start, 1)))
         return page[0] if page else None
@@ -224,6 +227,8 @@ class Query(Generic[M]):
         while True:
             num = page_size if remaining is None else min(page_size, remaining)
             if num <= 0:
+                if offset == spec.start:  # limit(0): still asked of the server
+                    await self.count()
                 return
             total, page = spec.parse(
                 await send(spec.schema, spec.command(offset, min(num, _query.MAX_LIMIT)))

@@ -188,6 +188,8 @@ class Query(Generic[M]):
         out: list[M] = []
         offset, remaining = spec.start, spec.limit
         num = _query.PAGE_SIZE if remaining is None else min(remaining, _query.MAX_LIMIT)
+        if num == 0:  # limit(0): still asked of the server, so a missing index or module shows
+            self.count()
         while num > 0:
             total, page = spec.parse(send(spec.schema, spec.command(offset, num)))
             out += page
@@ -204,6 +206,7 @@ class Query(Generic[M]):
         """The first matching model, or ``None`` when nothing matches."""
         spec = self._spec
         if spec.limit == 0:
+            self.count()
             return None
         _, page = spec.parse(send(spec.schema, spec.command(spec.start, 1)))
         return page[0] if page else None
@@ -225,6 +228,8 @@ class Query(Generic[M]):
         while True:
             num = page_size if remaining is None else min(page_size, remaining)
             if num <= 0:
+                if offset == spec.start:  # limit(0): still asked of the server
+                    self.count()
                 return
             total, page = spec.parse(send(spec.schema, spec.command(offset, min(num, _query.MAX_LIMIT))))
             for model in page:  # noqa: UP028 - the sync twin of an async generator

@@ -37,6 +37,8 @@ async def every_query_and_index_call() -> list[Any]:
         query.all,
         query.first,
         query.count,
+        query.limit(0).all,
+        query.limit(0).first,
         Item.find().all,
         Item.create_index,
         Item.drop_index,
