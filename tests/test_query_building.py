@@ -4,6 +4,7 @@ conditions, the replies read back, and the numbers indexed datetimes are stored 
 from __future__ import annotations
 
 import datetime
+import gc
 import json
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from typing import Annotated
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from redis_pydantic import F, Indexed, contains, match, one_of
 from redis_pydantic._index import (
@@ -174,6 +175,23 @@ def test_replies_of_both_protocols_give_the_same_models():
         assert total == 1
         assert book == Book.model_validate(DOC)
         assert (book.pk, book.key) == ("abc", "book:abc")
+
+
+def test_reading_a_reply_leaves_the_garbage_collector_as_it_was():
+    spec = QuerySpec(Book, ())
+    reply = [1, "book:abc", ["$", json.dumps(DOC)]]
+    assert gc.isenabled()
+    spec.parse(reply)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        spec.parse(reply)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValidationError):
+        spec.parse([1, "book:abc", ["$", '{"pages": "many"}']])
+    assert gc.isenabled()
 
 
 def test_a_partial_reply_is_an_error_not_fewer_results():
