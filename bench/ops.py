@@ -561,7 +561,9 @@ class Find(Op):
         schema = index_schema(env.FindUser)
         env.admin.execute_command(*schema.create_args)
         env.admin.execute_command("FT.ALIASADD", schema.name, schema.physical)
-        env.find_index = schema.name
+        env.admin.execute_command("FT.ALIASADD", schema.query_name, schema.physical)
+        env.find_index = schema.physical
+        env.find_alias = schema.query_name  # the name find() searches
         payload = dumps(document())
         with env.admin.pipeline(transaction=False) as pipe:
             for i in range(self.size):
@@ -577,7 +579,7 @@ class Find(Op):
 
     def raw(self, env: Any, i: int) -> Thunk:
         self.prepare(env)
-        command = ("FT.SEARCH", env.find_index, "@age:[0 +inf]", "LIMIT", 0, self.size, "DIALECT", 2)
+        command = ("FT.SEARCH", env.find_alias, "@age:[0 +inf]", "LIMIT", 0, self.size, "DIALECT", 2)
         return raw_thunk(env, command, _documents)
 
 

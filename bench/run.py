@@ -108,6 +108,7 @@ class Env:
         self.base_model = BaseRedisModel
         self.FindUser: Any = None
         self.find_index = ""
+        self.find_alias = ""
         self.prefix = f"{run_id}{face[0]}"
         self.User = ours_user_class(BaseRedisModel, f"{self.prefix}U", self.client)
         self.DupUser = ours_user_class(BaseRedisModel, f"{self.prefix}dup", self.client)

@@ -410,7 +410,16 @@ def _collect(
 class IndexSchema:
     """What a model's ``Indexed`` markers declare, and the names of its index on the server."""
 
-    __slots__ = ("model", "fields", "key_prefix", "name", "fingerprint", "physical", "create_args")
+    __slots__ = (
+        "model",
+        "fields",
+        "key_prefix",
+        "name",
+        "fingerprint",
+        "query_name",
+        "physical",
+        "create_args",
+    )
 
     def __init__(self, model: type[BaseModel]) -> None:
         self.model = model
@@ -420,7 +429,8 @@ class IndexSchema:
         self.fields: dict[str, IndexField] = {leaf.path: leaf for leaf in leaves}
         meta = model.Meta  # type: ignore[attr-defined]
         self.key_prefix: str = meta.key_prefix
-        #: The name queries use: an alias of the index that holds the current schema.
+        #: The model's index name: an alias of the index of the current schema, which
+        #: migrate_index() moves to a new index in one step.
         self.name: str = getattr(meta, "index_name", None) or f"{meta.key_prefix}:idx"
         definition: list[str] = [
             "ON",
@@ -435,8 +445,13 @@ class IndexSchema:
         for leaf in leaves:
             definition += leaf.schema_args()
         self.fingerprint = hashlib.sha1("\x00".join(definition).encode()).hexdigest()[:12]
-        #: The real index behind the alias: one per schema, so a new schema gets a new index.
-        self.physical = f"{self.name}:{self.fingerprint}"
+        #: The name queries use: an alias of this schema's index, added once the index holds every
+        #: document. A model queries only an index of the schema it declares (RediSearch answers
+        #: a query on an attribute it does not have with no results, not an error), and never
+        #: one that is still being built (that answers with the documents indexed so far).
+        self.query_name = f"{self.name}:{self.fingerprint}"
+        #: The index itself: one per schema, so a new schema gets a new index beside the old one.
+        self.physical = f"{self.query_name}:index"
         self.create_args: tuple[str, ...] = ("FT.CREATE", self.physical, *definition)
 
     def describe(self) -> list[str]:
@@ -580,7 +595,15 @@ def translate_search_error(exc: BaseException, client: Any, schema: IndexSchema)
         if "unknown command" in lowered and "ft." in lowered:
             return SearchNotAvailableError(message)
         if _is_missing_index(message):
-            return IndexNotFoundError(schema.name, schema.model.__name__)
+            model = schema.model.__name__
+            return IndexNotFoundError(
+                schema.query_name,
+                model,
+                f"the search index of {model}'s schema ({schema.query_name!r}) does not exist, or "
+                f"is still being built: create it with 'await {model}.create_index()', or, when "
+                f"{schema.name!r} holds an older schema, switch to it with 'await "
+                f"{model}.migrate_index()' (without 'await' in the blocking face)",
+            )
     return translate(exc, client)
 
 

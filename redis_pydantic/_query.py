@@ -623,7 +623,7 @@ class QuerySpec:
 
     def command(self, offset: int, num: int) -> tuple[Any, ...]:
         """The FT.SEARCH of ``num`` results from ``offset``."""
-        args: list[Any] = ["FT.SEARCH", self.schema.name, self._text]
+        args: list[Any] = ["FT.SEARCH", self.schema.query_name, self._text]
         dialect = DIALECT
         if num == 0:
             args.append("NOCONTENT")

@@ -159,10 +159,11 @@ class IndexDefinitionError(RedisPydanticError, TypeError):
 class IndexNotFoundError(RedisPydanticError, LookupError):
     """The model's search index does not exist on the server: create it with ``create_index()``."""
 
-    def __init__(self, index: str, model: str) -> None:
+    def __init__(self, index: str, model: str, message: str | None = None) -> None:
         self.index = index
         super().__init__(
-            f"the search index {index!r} of {model} does not exist: create it with "
+            message
+            or f"the search index {index!r} of {model} does not exist: create it with "
             f"'await {model}.create_index()' ('{model}.create_index()' in the blocking face)"
         )
 

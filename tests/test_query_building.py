@@ -63,8 +63,9 @@ def test_the_index_is_created_from_the_declared_fields():
         *("$.tags[*]", "AS", "tags", "TAG", "CASESENSITIVE", "INDEXEMPTY"),
         *("$.place.city", "AS", "place.city", "TAG", "CASESENSITIVE", "INDEXEMPTY", "SORTABLE", "UNF"),
     )
-    assert schema.name == "book:idx"
-    assert schema.physical == f"book:idx:{schema.fingerprint}"
+    assert schema.name == "book:idx"  # the model's index: an alias moved by migrate_index()
+    assert schema.query_name == f"book:idx:{schema.fingerprint}"  # this schema's alias, for queries
+    assert schema.physical == f"book:idx:{schema.fingerprint}:index"
 
 
 def test_another_schema_gets_another_physical_index():
@@ -75,6 +76,7 @@ def test_another_schema_gets_another_physical_index():
             key_prefix = "book"
 
     assert index_schema(BookV2).name == index_schema(Book).name
+    assert index_schema(BookV2).query_name != index_schema(Book).query_name
     assert index_schema(BookV2).physical != index_schema(Book).physical
 
 
@@ -108,6 +110,7 @@ def test_index_name_comes_from_meta_and_is_not_inherited():
 def test_values_travel_as_parameters_never_in_the_query_text():
     spec = QuerySpec(Book, ((B.isbn == "x} | @pages:[-inf +inf]") & contains(B.tags, "a\\b"),))
     command = spec.command(0, 10)
+    assert command[1] == index_schema(Book).query_name
     assert command[2] == "(@isbn:{$p0}) (@tags:{$p1})"
     assert command[command.index("PARAMS") :] == (
         "PARAMS",
@@ -132,7 +135,7 @@ def test_search_command_with_sorting_paging_and_every_operator():
     spec = QuerySpec(Book, (condition,)).sorted_by(B.place.city, True).paged(start=20, limit=5)
     assert spec.command(20, 5)[:9] == (
         "FT.SEARCH",
-        "book:idx",
+        index_schema(Book).query_name,
         "((@pages:[10 +inf]) | (@pages:[-inf (2.5])) (-(@place\\.city:{$p0})) (@isbn:{$p1 | $p2}) "
         "(@title:($p3* $p4*)) (@isbn:{w'9*'})",
         "SORTBY",
@@ -151,7 +154,7 @@ def test_one_byte_prefixes_are_wildcard_patterns_escaped():
 
 def test_count_sends_no_content_and_projection_asks_for_json_values():
     spec = QuerySpec(Book, ())
-    assert spec.count_command()[:5] == ("FT.SEARCH", "book:idx", "*", "NOCONTENT", "LIMIT")
+    assert spec.count_command()[:5] == ("FT.SEARCH", index_schema(Book).query_name, "*", "NOCONTENT", "LIMIT")
     projected = spec.projected((B.pages, "title"))
     command = projected.command(0, 3)
     assert command[3:7] == ("RETURN", 2, "$.pages", "$.title")

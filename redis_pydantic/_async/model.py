@@ -210,10 +210,11 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
     async def migrate_index(cls, *, drop_old: bool = True, timeout: float | None = 600.0) -> bool:
         """Switch the model's index to the schema it declares now, without downtime.
 
-        Builds a new index beside the current one, waits until it holds every document, then
-        points the index name (an alias) at it in one step, and drops the old index unless
-        ``drop_old=False``. Queries use the old index until the switch. False when the index
-        already has the declared schema.
+        Builds a new index beside the current one and waits until it holds every document;
+        then the model's queries can use it, and the index name (an alias) points at it, in one
+        step. The old index is dropped unless ``drop_old=False``: instances running the
+        previous model query the old index until it is dropped. False when the index already
+        has the declared schema.
         """
         return await search.migrate_index(cls, drop_old=drop_old, timeout=timeout)
 

@@ -96,35 +96,42 @@ async def create_index(model: type[Any], *, wait: bool = True, timeout: float | 
         raise _mismatch(schema, info)
     if wait:
         await _wait_indexed(schema, schema.physical, timeout)
+    # Queries use this alias: with wait, it appears once every stored document is indexed.
+    await _send_tolerant(schema, ("FT.ALIASADD", schema.query_name, schema.physical))
     return created
 
 
 async def drop_index(model: type[Any], *, delete_documents: bool = False) -> bool:
     """Drop the model's index; see ``BaseRedisModel.drop_index``."""
     schema = _index.index_schema(model)
-    info = await _info(schema, schema.name)
+    info = await _info(schema, schema.name) or await _info(schema, schema.query_name)
     if info is None:
         return False
     physical = info["index_name"]
     if physical != schema.name:
         await _send_tolerant(schema, ("FT.ALIASDEL", schema.name))
+    # Dropping an index removes its aliases, the query alias among them.
     await _send_tolerant(schema, ("FT.DROPINDEX", physical, *(("DD",) if delete_documents else ())))
     return True
 
 
 async def migrate_index(model: type[Any], *, drop_old: bool = True, timeout: float | None = 600.0) -> bool:
-    """Build the declared index, then switch queries to it; see ``BaseRedisModel.migrate_index``."""
+    """Build the declared index, then switch to it; see ``BaseRedisModel.migrate_index``."""
     schema = _index.index_schema(model)
     info = await _info(schema, schema.name)
     old = None if info is None else info["index_name"]
     if old == schema.physical:
+        await _send_tolerant(schema, ("FT.ALIASADD", schema.query_name, schema.physical))
         return False
     await _send_tolerant(schema, schema.create_args)
-    # Queries keep using the old index until the new one holds every document.
+    # Until the new index holds every document, nothing queries it: the old schema's queries
+    # keep their index, the new schema's queries find no index (IndexNotFoundError) rather than
+    # part of the results.
     await _wait_indexed(schema, schema.physical, timeout)
+    await _send_tolerant(schema, ("FT.ALIASADD", schema.query_name, schema.physical))
     if old == schema.name:
         # An index (not an alias) bears the name, made by hand or by another library: RediSearch
-        # refuses an alias of the same name, so it is dropped first (queries fail in between).
+        # refuses an alias of the same name, so it is dropped first.
         await _send_tolerant(schema, ("FT.DROPINDEX", old))
         old = None
     await send(schema, ("FT.ALIASUPDATE", schema.name, schema.physical))
