@@ -193,9 +193,11 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
         """Create the search index that the model's ``Indexed()`` fields declare; True if created.
 
         Idempotent: when the index exists with this schema, nothing changes. When it exists with
-        another schema, :class:`IndexSchemaMismatchError` lists the differences (see
-        :meth:`migrate_index`). With ``wait``, it returns once the documents already stored are
-        indexed (:class:`IndexBuildTimeoutError` after ``timeout`` seconds).
+        another schema (and this schema's index is not kept beside it), it raises
+        :class:`IndexSchemaMismatchError`, which lists the differences (see :meth:`migrate_index`).
+        With ``wait``, it returns once the documents already stored are indexed
+        (:class:`IndexBuildTimeoutError` after ``timeout`` seconds); without, queries may find
+        part of them until the server has indexed them all.
         """
         return search.create_index(cls, wait=wait, timeout=timeout)
 

@@ -94,6 +94,11 @@ def create_index(model: type[Any], *, wait: bool = True, timeout: float | None =
         if info is None:  # dropped meanwhile by another client
             raise IndexNotFoundError(schema.name, model.__name__)
     if info.get("index_name") != schema.physical:
+        # The name points at another schema's index. This model's own index may still be there
+        # (kept by migrate_index(drop_old=False) for the instances of a previous version).
+        own = _info(schema, schema.query_name)
+        if own is not None and own.get("index_name") == schema.physical:
+            return False
         raise _mismatch(schema, info)
     if wait:
         _wait_indexed(schema, schema.physical, timeout)

@@ -297,8 +297,10 @@ async def test_migrate_index_can_keep_the_old_index(search_client, people):
         x.decode() if isinstance(x, bytes) else x for x in await search_client.execute_command("FT._LIST")
     ]
     assert old in lists
-    # Instances of the old model keep querying the old index until it is dropped.
+    # Instances of the old model keep querying the old index until it is dropped, and their
+    # create_index() at start-up finds it.
     assert names(await Person.find(match(P.bio, "moth")).all()) == {"Grace"}
+    assert await Person.create_index() is False
     assert names(await PersonV2.find(F(PersonV2).bio == "Admiral who found a moth").all()) == {"Grace"}
 
 

@@ -294,8 +294,10 @@ def test_migrate_index_can_keep_the_old_index(search_client, people):
     assert PersonV2.migrate_index(drop_old=False) is True
     lists = [x.decode() if isinstance(x, bytes) else x for x in search_client.execute_command("FT._LIST")]
     assert old in lists
-    # Instances of the old model keep querying the old index until it is dropped.
+    # Instances of the old model keep querying the old index until it is dropped, and their
+    # create_index() at start-up finds it.
     assert names(Person.find(match(P.bio, "moth")).all()) == {"Grace"}
+    assert Person.create_index() is False
     assert names(PersonV2.find(F(PersonV2).bio == "Admiral who found a moth").all()) == {"Grace"}
 
 
