@@ -61,6 +61,28 @@ def ours_user_class(base: type, prefix: str, client: Any) -> Any:
     return User
 
 
+def ours_indexed_user_class(base: type, prefix: str, client: Any) -> Any:
+    """The same model with indexed fields, for find() (its own prefix, so its index sees only
+    the documents of the find benchmark)."""
+    from typing import Annotated
+
+    from redis_pydantic import Indexed
+
+    class User(base):  # type: ignore[valid-type,misc]
+        name: Annotated[str, Indexed()]
+        age: Annotated[int, Indexed(sortable=True)]
+        tags: Annotated[list[str], Indexed()] = []
+        metadata: dict[str, str] = {}
+        score: int = 0
+        profile: Profile
+
+        class Meta:
+            redis = client
+            key_prefix = prefix
+
+    return User
+
+
 def have(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 

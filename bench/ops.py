@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bench.models import document
+from bench.models import document, ours_indexed_user_class
 from redis_pydantic._scripts import DICT_OPS, LIST_INSERT, LIST_POP, ScriptCall, batch_call
 
 Thunk = Callable[[], Any]
@@ -62,6 +62,8 @@ class Op:
     budget = SINGLE
     #: Relative batch size (heavy operations run fewer times per batch).
     weight = 1.0
+    #: Whether the operation needs the server's search commands (RediSearch).
+    needs_search = False
 
     def doc(self, n: int) -> dict[str, Any]:
         """The document every contender starts a round with (``n``: operations per document)."""
@@ -536,6 +538,58 @@ class DictPop(Op):
         )
 
 
+class Find(Op):
+    """find() of 100 documents: one FT.SEARCH, its documents parsed from the reply."""
+
+    name = "find(100)"
+    what = (
+        "User.find(F(User).age >= 0).limit(100).all() / FT.SEARCH <index> @age:[0 +inf] LIMIT 0 100 "
+        "DIALECT 2, then json.loads of each document of the reply"
+    )
+    budget = MULTI
+    weight = 0.1
+    needs_search = True
+    size = 100
+
+    def prepare(self, env: Any) -> None:
+        """Untimed, once per face: the index and its documents (written after it: indexed at once)."""
+        if getattr(env, "FindUser", None) is not None:
+            return
+        from redis_pydantic._index import index_schema
+
+        env.FindUser = ours_indexed_user_class(env.base_model, f"{env.prefix}find", env.client)
+        schema = index_schema(env.FindUser)
+        env.admin.execute_command(*schema.create_args)
+        env.admin.execute_command("FT.ALIASADD", schema.name, schema.physical)
+        env.admin.execute_command("FT.ALIASADD", schema.query_name, schema.physical)
+        env.find_index = schema.physical
+        env.find_alias = schema.query_name  # the name find() searches
+        payload = dumps(document())
+        with env.admin.pipeline(transaction=False) as pipe:
+            for i in range(self.size):
+                pipe.execute_command("JSON.SET", f"{env.prefix}find:d{i}", "$", payload)
+            pipe.execute()
+
+    def ours(self, env: Any, i: int) -> Thunk:
+        self.prepare(env)
+        from redis_pydantic import F
+
+        cls, size = env.FindUser, self.size
+        return lambda: cls.find(F(cls).age >= 0).limit(size).all()
+
+    def raw(self, env: Any, i: int) -> Thunk:
+        self.prepare(env)
+        command = ("FT.SEARCH", env.find_alias, "@age:[0 +inf]", "LIMIT", 0, self.size, "DIALECT", 2)
+        return raw_thunk(env, command, _documents)
+
+
+def _documents(reply: Any) -> list[Any]:
+    """The documents of an FT.SEARCH reply, as a hand-written client reads them (RESP3 or RESP2)."""
+    if isinstance(reply, dict):
+        return [loads(r[b"extra_attributes"][b"$"]) for r in reply[b"results"]]
+    return [loads(reply[i + 1][1]) for i in range(1, len(reply), 2)]
+
+
 ALL: list[Op] = [
     Save(),
     Get(),
@@ -555,6 +609,7 @@ ALL: list[Op] = [
     NestedAppend(),
     ListInsert(),
     DictPop(),
+    Find(),
 ]
 
 #: Short names accepted by ``--ops``.
@@ -574,5 +629,6 @@ ALIASES.update(
         "nested": ALIASES["nested_aappend"],
         "ainsert": ALIASES["list_ainsert"],
         "dict_pop": ALIASES["dict_apop"],
+        "find": ALIASES["find(100)"],
     }
 )

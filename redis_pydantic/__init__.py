@@ -26,12 +26,28 @@ from redis_pydantic._async.fields import (
     RedisUUID,
 )
 from redis_pydantic._async.model import BaseRedisModel
+from redis_pydantic._async.search import Query
+from redis_pydantic._index import Indexed
+from redis_pydantic._query import Condition, F, all_of, any_of, between, contains, field, match, not_, one_of
 from redis_pydantic._values import plain
 from redis_pydantic.errors import *  # noqa: F403 - the error types are part of both faces
 from redis_pydantic.errors import __all__ as _error_names
 
 __all__ = [
     "BaseRedisModel",
+    "all_of",
+    "any_of",
+    "between",
+    "Condition",
+    "contains",
+    "F",
+    "field",
+    "Indexed",
+    "match",
+    "not_",
+    "one_of",
+    "plain",
+    "Query",
     "RedisBool",
     "RedisBytes",
     "RedisDate",
@@ -48,7 +64,6 @@ __all__ = [
     "RedisTimedelta",
     "RedisTuple",
     "RedisUUID",
-    "plain",
     *_error_names,
 ]
 __version__ = "2.0.0"

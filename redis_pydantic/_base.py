@@ -178,6 +178,7 @@ def set_up_class(cls: Any) -> None:
     parent = next(base for base in cls.__mro__[1:] if "Meta" in base.__dict__)
     inherited = {k: v for k, v in vars(parent.__dict__["Meta"]).items() if not k.startswith("__")}
     inherited.pop("key_prefix", None)
+    inherited.pop("index_name", None)  # each class's documents have their own search index
     if own is not None:
         inherited.update({k: v for k, v in vars(own).items() if not k.startswith("__")})
     if not inherited.get("key_prefix"):

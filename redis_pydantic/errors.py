@@ -31,12 +31,18 @@ from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
 __all__ = [
+    "ClusterNotSupportedError",
     "ConflictError",
     "ConnectionPoolExhaustedError",
     "DocumentValidationError",
+    "FieldNotIndexedError",
     "FieldNotLoadedError",
     "FieldStateError",
     "FieldValidationError",
+    "IndexBuildTimeoutError",
+    "IndexDefinitionError",
+    "IndexNotFoundError",
+    "IndexSchemaMismatchError",
     "InvalidArgumentError",
     "KeyNotFoundError",
     "LockLostError",
@@ -44,12 +50,14 @@ __all__ = [
     "LockTimeoutError",
     "NotAttachedError",
     "PipelineError",
+    "QueryError",
     "RedisClusterError",
     "RedisCommandError",
     "RedisConnectionError",
     "RedisJSONNotAvailableError",
     "RedisPydanticError",
     "ReservedFieldNameError",
+    "SearchNotAvailableError",
     "UnknownFieldError",
     "UnsupportedFieldTypeError",
     "ValueNotSerializableError",
@@ -231,6 +239,78 @@ class LockReleaseError(RedisPydanticError):
     def __init__(self, message: str, lock_key: str) -> None:
         self.lock_key = lock_key
         super().__init__(message)
+
+
+# --------------------------------------------------------------------------- queries
+
+
+class SearchNotAvailableError(RedisPydanticError):
+    """The Redis server does not have the search commands (``FT.*``), so it cannot run queries."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "the Redis server does not provide the search commands (FT.CREATE, FT.SEARCH) that "
+            "find() and the index methods need. Use Redis 8 or newer (its query engine is built in), "
+            "Redis Stack, or start redis-server with '--loadmodule /path/to/redisearch.so' next to "
+            "RedisJSON." + (f" Server said: {detail}" if detail else "")
+        )
+
+
+class ClusterNotSupportedError(RedisPydanticError):
+    """Queries and indexes were asked of a Redis Cluster client.
+
+    Open-source Redis Cluster has no search across shards: each shard indexes only its own keys,
+    and answering a query for the whole keyspace needs the search coordinator, which open-source
+    Redis does not ship.
+    """
+
+
+class IndexDefinitionError(RedisPydanticError, TypeError):
+    """An ``Indexed()`` field cannot be indexed as declared (its type, or a conflicting option)."""
+
+
+class IndexNotFoundError(RedisPydanticError, LookupError):
+    """The model's search index does not exist on the server: create it with ``create_index()``."""
+
+    def __init__(self, index: str, model: str, message: str | None = None) -> None:
+        self.index = index
+        super().__init__(
+            message
+            or f"the search index {index!r} of {model} does not exist: create it with "
+            f"'await {model}.create_index()' ('{model}.create_index()' in the blocking face)"
+        )
+
+
+class IndexSchemaMismatchError(RedisPydanticError):
+    """The model's index exists on the server with another schema than the model declares.
+
+    ``differences`` lists what differs. ``migrate_index()`` builds the new index and switches to
+    it without downtime.
+    """
+
+    def __init__(self, message: str, differences: Sequence[str] = ()) -> None:
+        self.differences = list(differences)
+        super().__init__(message)
+
+
+class IndexBuildTimeoutError(RedisPydanticError, TimeoutError):
+    """The server was still indexing existing documents when the wait for it ran out."""
+
+
+class QueryError(RedisPydanticError, ValueError):
+    """A query was built wrongly: nothing was sent to Redis."""
+
+
+class FieldNotIndexedError(QueryError):
+    """A query used a field that the model's index does not cover. Nothing was sent to Redis."""
+
+    def __init__(self, field: str, message: str | None = None) -> None:
+        self.field = field
+        super().__init__(
+            message
+            or f"{field} is not indexed, so queries cannot use it: declare it as "
+            "Annotated[<type>, Indexed()] and migrate the index"
+        )
 
 
 _PASSWORD_IN_URL = re.compile(r"(?<=://)([^:/@]*):([^@/]*)@")

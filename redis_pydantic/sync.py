@@ -11,6 +11,8 @@
 It exports the same names as :mod:`redis_pydantic`, errors included.
 """
 
+from redis_pydantic._index import Indexed
+from redis_pydantic._query import Condition, F, all_of, any_of, between, contains, field, match, not_, one_of
 from redis_pydantic._sync.fields import (
     RedisBool,
     RedisBytes,
@@ -30,12 +32,26 @@ from redis_pydantic._sync.fields import (
     RedisUUID,
 )
 from redis_pydantic._sync.model import BaseRedisModel
+from redis_pydantic._sync.search import Query
 from redis_pydantic._values import plain
 from redis_pydantic.errors import *  # noqa: F403 - the error types are part of both faces
 from redis_pydantic.errors import __all__ as _error_names
 
 __all__ = [
     "BaseRedisModel",
+    "all_of",
+    "any_of",
+    "between",
+    "Condition",
+    "contains",
+    "F",
+    "field",
+    "Indexed",
+    "match",
+    "not_",
+    "one_of",
+    "plain",
+    "Query",
     "RedisBool",
     "RedisBytes",
     "RedisDate",
@@ -52,6 +68,5 @@ __all__ = [
     "RedisTimedelta",
     "RedisTuple",
     "RedisUUID",
-    "plain",
     *_error_names,
 ]

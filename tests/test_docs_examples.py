@@ -176,6 +176,10 @@ def drop_default_clients() -> None:
     sync_connection._defaults.clear()
 
 
+#: Pages whose examples need the search commands: they run on the Redis 8 server with RediSearch.
+SEARCH_PAGES = {"queries.md"}
+
+
 class Runner:
     """Runs the files one at a time, each block at most once, in file order."""
 
@@ -183,21 +187,21 @@ class Runner:
         self.url = url
         self.current: FileRun | None = None
 
-    def file_run(self, path: Path) -> FileRun:
+    def file_run(self, path: Path, url: str | None = None) -> FileRun:
         if self.current is None or self.current.path != path:
             self.close()
-            self.current = FileRun(path, self.url)
+            self.current = FileRun(path, url or self.url)
             self.current.start()
         return self.current
 
-    def run_through(self, block: Block) -> None:
-        state = self.file_run(block.path)
+    def run_through(self, block: Block, url: str | None = None) -> None:
+        state = self.file_run(block.path, url)
         blocks = [b for b in ALL_BLOCKS if b.path == block.path]
         index = blocks.index(block)
         if index < state.done:
             # Selected again after a later block of the file ran: start the file over.
             self.close()
-            state = self.file_run(block.path)
+            state = self.file_run(block.path, url)
         for earlier in blocks[state.done : index + 1]:
             if state.failed is not None:
                 pytest.fail(f"an earlier block of this file failed: {state.failed}", pytrace=False)
@@ -227,12 +231,17 @@ def runner(real_redis_url: str) -> Iterator[Runner]:
 
 @pytest.mark.parametrize("block", ALL_BLOCKS, ids=[b.test_id for b in ALL_BLOCKS])
 def test_documentation_example_runs(
-    block: Block, runner: Runner, real_redis_url: str, monkeypatch: pytest.MonkeyPatch
+    block: Block,
+    runner: Runner,
+    real_redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     if block.not_run is not None:
         pytest.skip(f"marked not-run in the documentation: {block.not_run}")
-    monkeypatch.setenv("REDIS_PYDANTIC_URL", real_redis_url)
-    runner.run_through(block)
+    url = request.getfixturevalue("search_redis_url") if block.path.name in SEARCH_PAGES else real_redis_url
+    monkeypatch.setenv("REDIS_PYDANTIC_URL", url)
+    runner.run_through(block, url)
 
 
 def test_the_readme_and_the_documentation_have_examples() -> None:

@@ -11,12 +11,14 @@ from typing_extensions import Self
 
 from redis_pydantic import _base, _ops, _schema
 from redis_pydantic._ops import Access, Op
+from redis_pydantic._query import Condition
 from redis_pydantic.errors import InvalidArgumentError, NotAttachedError
 
-from . import connection
+from . import connection, search
 from .executor import PipelineScope, run
 from .fields import FieldDescriptor
 from .lock import DEFAULT_BLOCKING_TIMEOUT, DEFAULT_TIMEOUT, model_lock
+from .search import Query
 
 _nested_classes: dict[type, type[BaseModel]] = {}
 
@@ -85,8 +87,9 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
         same = await User.get(user.key)
 
     Options go in an inner ``Meta`` class: ``redis`` (the client), ``key_prefix`` (default: the
-    class name). A subclass inherits the options its own ``Meta`` does not set, except
-    ``key_prefix``.
+    class name), ``index_name`` (the name queries use for the search index, default
+    ``"<key_prefix>:idx"``). A subclass inherits the options its own ``Meta`` does not set, except
+    ``key_prefix`` and ``index_name``.
     """
 
     __slots__ = ("_rp_root", "_rp_path", "_rp_json", "_rp_pk", "_rp_state", "_rp_key", "_rp_changes")
@@ -156,6 +159,49 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
         if model is not None:
             model._rp_mark_stored()  # later writes must not create the document again
         return bool(run(op))
+
+    # -- queries -----------------------------------------------------------------------------------
+    @classmethod
+    def find(cls, *conditions: Condition | bool) -> Query[Self]:
+        """The stored models that match every condition (all of them when none is given).
+
+        Conditions are built from the model's indexed fields: ``F(User).age >= 18``. Nothing is
+        sent until the query is read: ``await User.find(...).all()``, ``.first()``, ``.count()``
+        or ``async for``. Needs the index (:meth:`create_index`) and a server with the search
+        commands (Redis 8, or Redis Stack).
+        """
+        return Query(cls, conditions)
+
+    @classmethod
+    def create_index(cls, *, wait: bool = True, timeout: float | None = 60.0) -> bool:
+        """Create the search index that the model's ``Indexed()`` fields declare; True if created.
+
+        Idempotent: when the index exists with this schema, nothing changes. When it exists with
+        another schema (and this schema's index is not kept beside it), it raises
+        :class:`IndexSchemaMismatchError`, which lists the differences (see :meth:`migrate_index`).
+        With ``wait``, it returns once the documents already stored are indexed
+        (:class:`IndexBuildTimeoutError` after ``timeout`` seconds); without, queries may find
+        part of them until the server has indexed them all.
+        """
+        return search.create_index(cls, wait=wait, timeout=timeout)
+
+    @classmethod
+    def drop_index(cls, *, delete_documents: bool = False) -> bool:
+        """Drop the model's search index; True if there was one. Documents stay unless
+        ``delete_documents=True``, which deletes every document the index holds."""
+        return search.drop_index(cls, delete_documents=delete_documents)
+
+    @classmethod
+    def migrate_index(cls, *, drop_old: bool = True, timeout: float | None = 600.0) -> bool:
+        """Switch the model's index to the schema it declares now, without downtime.
+
+        Builds a new index beside the current one and waits until it holds every document;
+        then the model's queries can use it, and the index name (an alias) points at it, in one
+        step. The old index is dropped unless ``drop_old=False``: instances running the
+        previous model query the old index until it is dropped. False when the index already
+        has the declared schema.
+        """
+        return search.migrate_index(cls, drop_old=drop_old, timeout=timeout)
 
     # -- coordination ----------------------------------------------------------------------------
     def lock(
