@@ -656,7 +656,10 @@ def list_pop(owner: Any, spec: FieldSpec, index: int) -> Op:
             if reply[0] == 0:
                 raise IndexError(text(reply[1]))
             raw = reply[1]
-        item = spec.load_item_json(raw)
+        try:
+            item = spec.load_item_json(raw)
+        except ValidationError as exc:
+            return Then(_put_back(root, key, path, _reinsert(key, path, index, raw), exc), READ_RESULT)
         try:
             local_ok = lst[index] == item
         except IndexError:
@@ -667,6 +670,24 @@ def list_pop(owner: Any, spec: FieldSpec, index: int) -> Op:
         return item
 
     return Op(root, [command], apply, returns_value=True, what="apop", fields=(field_parts(owner, spec),))
+
+
+def _reinsert(key: str, path: str, index: int, raw: Any) -> Command:
+    """The command that puts an item popped from ``index`` back where it was."""
+    if index == -1:
+        return ("JSON.ARRAPPEND", key, path, raw)
+    # After the pop the list is one shorter: a negative index moves one step to the right.
+    return ("JSON.ARRINSERT", key, path, index if index >= 0 else index + 1, raw)
+
+
+def _put_back(root: Any, key: str, path: str, command: Command, error: ValidationError) -> Op:
+    """Redis removed an item that the model cannot read (another program wrote it): put it back,
+    then raise the typed error naming the document."""
+
+    def apply(replies: list[Any]) -> None:
+        raise DocumentValidationError(key, error, f"item of {path}")
+
+    return Op(root, [command], apply, access=Access.WRITE, what="apop")
 
 
 def _pop_failure(root: Any, key: str, path: str) -> Op:
@@ -784,7 +805,11 @@ def dict_pop(owner: Any, spec: FieldSpec, item_key: Any, default: Any = _MISSING
                 raise KeyError(item_key)
             d.pop(item_key, None)
             return default
-        value = spec.load_item_json(reply[1])
+        try:
+            value = spec.load_item_json(reply[1])
+        except ValidationError as exc:
+            restore = ScriptCall(DICT_OPS, (key,), ("set", path, member, reply[1]))
+            return Then(_put_back(root, key, path, restore, exc), READ_RESULT)
         d.pop(item_key, None)
         return value
 
@@ -836,8 +861,12 @@ def dict_popitem(owner: Any, spec: FieldSpec) -> Op:
         reply = replies[0]
         if reply[0] == 0:
             raise KeyError("popitem(): dictionary is empty")
-        popped = spec.load_key(text(reply[1]))
-        value = spec.load_item_json(reply[2])
+        try:
+            popped = spec.load_key(text(reply[1]))
+            value = spec.load_item_json(reply[2])
+        except ValidationError as exc:
+            restore = ScriptCall(DICT_OPS, (key,), ("set", path, text(reply[1]), reply[2]))
+            return Then(_put_back(root, key, path, restore, exc), READ_RESULT)
         d.pop(popped, None)
         return popped, value
 

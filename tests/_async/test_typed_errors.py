@@ -199,3 +199,33 @@ async def test_operations_that_need_a_stored_model_raise_not_attached_error(clie
     assert isinstance(raised.value, RuntimeError)
     with pytest.raises(NotAttachedError):
         await account.address.duplicate()
+
+
+class Ledger(BaseRedisModel):
+    amounts: list[int] = []
+    notes: dict[str, int] = {}
+
+
+@pytest.mark.parametrize("index", [-1, 0, 1, -2])
+async def test_apop_of_an_item_the_model_cannot_read_keeps_it_and_raises_a_typed_error(client, stored, index):
+    ledger = Ledger(amounts=[1, 2, 3])
+    await ledger.save()
+    position = index % 3
+    await client.execute_command("JSON.SET", ledger.key, f"$.amounts[{position}]", '"lots"')
+    before = await stored.doc(ledger.key, "$.amounts")
+    with pytest.raises(DocumentValidationError) as raised:
+        await ledger.amounts.apop(index)
+    assert raised.value.key == ledger.key
+    assert await stored.doc(ledger.key, "$.amounts") == before  # put back where it was
+
+
+async def test_dict_apop_and_apopitem_of_a_value_the_model_cannot_read_keep_it(client, stored):
+    ledger = Ledger(notes={"a": 1, "b": 2})
+    await ledger.save()
+    await client.execute_command("JSON.SET", ledger.key, '$.notes["b"]', '"lots"')
+    with pytest.raises(DocumentValidationError):
+        await ledger.notes.apop("b")
+    assert await stored.doc(ledger.key, "$.notes") == {"a": 1, "b": "lots"}
+    with pytest.raises(DocumentValidationError):
+        await ledger.notes.apopitem()
+    assert await stored.doc(ledger.key, "$.notes") == {"a": 1, "b": "lots"}

@@ -200,3 +200,33 @@ def test_operations_that_need_a_stored_model_raise_not_attached_error(client):
     assert isinstance(raised.value, RuntimeError)
     with pytest.raises(NotAttachedError):
         account.address.duplicate()
+
+
+class Ledger(BaseRedisModel):
+    amounts: list[int] = []
+    notes: dict[str, int] = {}
+
+
+@pytest.mark.parametrize("index", [-1, 0, 1, -2])
+def test_apop_of_an_item_the_model_cannot_read_keeps_it_and_raises_a_typed_error(client, stored, index):
+    ledger = Ledger(amounts=[1, 2, 3])
+    ledger.save()
+    position = index % 3
+    client.execute_command("JSON.SET", ledger.key, f"$.amounts[{position}]", '"lots"')
+    before = stored.doc(ledger.key, "$.amounts")
+    with pytest.raises(DocumentValidationError) as raised:
+        ledger.amounts.apop(index)
+    assert raised.value.key == ledger.key
+    assert stored.doc(ledger.key, "$.amounts") == before  # put back where it was
+
+
+def test_dict_apop_and_apopitem_of_a_value_the_model_cannot_read_keep_it(client, stored):
+    ledger = Ledger(notes={"a": 1, "b": 2})
+    ledger.save()
+    client.execute_command("JSON.SET", ledger.key, '$.notes["b"]', '"lots"')
+    with pytest.raises(DocumentValidationError):
+        ledger.notes.apop("b")
+    assert stored.doc(ledger.key, "$.notes") == {"a": 1, "b": "lots"}
+    with pytest.raises(DocumentValidationError):
+        ledger.notes.apopitem()
+    assert stored.doc(ledger.key, "$.notes") == {"a": 1, "b": "lots"}
