@@ -857,7 +857,7 @@ def dict_popitem(owner: Any, spec: FieldSpec) -> Op:
     owner, root, key, path = target(owner, spec)
     d = current_container(owner, spec, dict)
 
-    def apply(replies: list[Any]) -> tuple[Any, Any]:
+    def apply(replies: list[Any]) -> tuple[Any, Any] | Then:
         reply = replies[0]
         if reply[0] == 0:
             raise KeyError("popitem(): dictionary is empty")

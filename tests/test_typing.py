@@ -69,3 +69,28 @@ def test_mistakes_in_typed_user_code_are_flagged(checker):
 @pytest.mark.parametrize("name", OK)
 def test_typed_user_code_runs(name):
     runpy.run_path(str(HERE / name), run_name="__main__")
+
+
+def _mypy_with_plugin(files: list[str]) -> tuple[set[tuple[str, int]], str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", "mypy_plugin.ini", "--no-incremental", *files],
+        cwd=HERE,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = proc.stdout + proc.stderr
+    return {
+        (Path(f).name, int(line)) for f, line in re.findall(r"([a-z_]+\.py):(\d+): error", output)
+    }, output
+
+
+def test_plain_annotations_type_check_with_the_mypy_plugin():
+    found, output = _mypy_with_plugin(["plain_ok.py"])
+    assert found == set(), output
+
+
+def test_the_mypy_plugin_still_flags_mistakes_with_plain_annotations():
+    found, output = _mypy_with_plugin(["plain_errors.py"])
+    assert found == _marked_lines(["plain_errors.py"]), output
