@@ -115,9 +115,13 @@ local function store(path, ms)
   for _, m in ipairs(ms) do parts[#parts + 1] = m[2] .. ':' .. m[3] end
   redis.call('JSON.SET', DOC, path, '{' .. table.concat(parts, ',') .. '}')
 end
--- remove member k of the object at path; returns its JSON text or nil
+-- remove member k of the object at path; returns its JSON text or nil. The other members keep
+-- their order, as in a Python dict: JSON.DEL moves the last member into the freed place, so it
+-- only removes the last member; any other is spliced out of the object's text.
 local function take(path, k)
-  local p = safe(k) and member_path(path, k)
+  local keys = redis.call('JSON.OBJKEYS', DOC, path)[1]
+  if type(keys) ~= 'table' or #keys == 0 then return nil end
+  local p = safe(k) and keys[#keys] == k and member_path(path, k)
   -- fakeredis answers JSON.GET of one array match without the outer brackets; arrays are
   -- therefore taken through the object text, which both servers return the same way.
   if p and redis.call('JSON.TYPE', DOC, p)[1] ~= 'array' then
