@@ -39,6 +39,7 @@ REPLACEMENTS: dict[str, str] = {
     "async_sleep": "sync_sleep",
     "async_loop_key": "sync_loop_key",
     "async_close_with_loop": "sync_close_with_loop",
+    "async_check_blocking_call": "sync_check_blocking_call",
     "aclose": "close",
     "AbstractAsyncContextManager": "AbstractContextManager",
     "AsyncLeaseKeeper": "SyncLeaseKeeper",

@@ -251,7 +251,8 @@ def field_specs(cls: type[BaseModel]) -> dict[str, FieldSpec]:
 
 def rewrite_annotation(annotation: Any, convert: Callable[[type[BaseModel]], type[BaseModel]]) -> Any:
     """Replace every plain pydantic model class inside ``annotation`` by ``convert(cls)``."""
-    if isinstance(annotation, type):
+    # On Python 3.10 ``isinstance(list[X], type)`` is True: a generic alias is not a class here.
+    if isinstance(annotation, type) and not isinstance(annotation, types.GenericAlias):
         if issubclass(annotation, BaseModel):
             return convert(annotation)
         return annotation

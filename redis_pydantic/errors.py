@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 __all__ = [
+    "BlockingCallInEventLoopWarning",
     "FieldNotLoadedError",
     "FieldValidationError",
     "KeyNotFoundError",
@@ -118,6 +119,16 @@ class LockTimeoutError(RedisPydanticError, TimeoutError):
 
 class LockLostError(RedisPydanticError):
     """A lock's lease ran out (or its token changed) while the body was still running."""
+
+
+class BlockingCallInEventLoopWarning(RuntimeWarning):
+    """The blocking face (:mod:`redis_pydantic.sync`) was called inside a running asyncio event loop.
+
+    Each such call holds up the loop, and every task on it, until Redis answers. Async code should
+    use the asyncio face (``from redis_pydantic import BaseRedisModel``) and ``await`` it, or run
+    the blocking call in a thread (``asyncio.to_thread``). Issued once per process; silence it
+    with ``warnings.filterwarnings("ignore", category=BlockingCallInEventLoopWarning)``.
+    """
 
 
 _PASSWORD_IN_URL = re.compile(r"(?<=://)([^:/@]*):([^@/]*)@")

@@ -14,7 +14,12 @@ import threading
 import weakref
 from typing import Any
 
-from redis_pydantic._compat import AsyncRedis, async_close_with_loop, async_loop_key
+from redis_pydantic._compat import (
+    AsyncRedis,
+    async_check_blocking_call,
+    async_close_with_loop,
+    async_loop_key,
+)
 
 DEFAULT_URL = "redis://localhost:6379/0"
 
@@ -52,6 +57,7 @@ def default_client() -> AsyncRedis:
 
 def client_for(cls: type) -> Any:
     """The client that model class ``cls`` talks to."""
+    async_check_blocking_call()
     if _override is not None:
         return _override
     client = getattr(cls.Meta, "redis", None)  # type: ignore[attr-defined]

@@ -15,7 +15,12 @@ import threading
 import weakref
 from typing import Any
 
-from redis_pydantic._compat import SyncRedis, sync_close_with_loop, sync_loop_key
+from redis_pydantic._compat import (
+    SyncRedis,
+    sync_check_blocking_call,
+    sync_close_with_loop,
+    sync_loop_key,
+)
 
 DEFAULT_URL = "redis://localhost:6379/0"
 
@@ -53,6 +58,7 @@ def default_client() -> SyncRedis:
 
 def client_for(cls: type) -> Any:
     """The client that model class ``cls`` talks to."""
+    sync_check_blocking_call()
     if _override is not None:
         return _override
     client = getattr(cls.Meta, "redis", None)  # type: ignore[attr-defined]
