@@ -22,8 +22,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+# BlockingCallInEventLoopWarning is not an error: both faces export it beside these.
 __all__ = [
-    "BlockingCallInEventLoopWarning",
     "FieldNotLoadedError",
     "FieldValidationError",
     "KeyNotFoundError",

@@ -13,6 +13,7 @@ It exports the same names as :mod:`redis_pydantic`, errors included.
 
 from redis_pydantic._sync.model import BaseRedisModel
 from redis_pydantic.errors import *  # noqa: F403 - the error types are part of both faces
+from redis_pydantic.errors import BlockingCallInEventLoopWarning
 from redis_pydantic.errors import __all__ as _error_names
 
-__all__ = ["BaseRedisModel", *_error_names]
+__all__ = ["BaseRedisModel", "BlockingCallInEventLoopWarning", *_error_names]

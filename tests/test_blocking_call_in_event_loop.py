@@ -72,3 +72,5 @@ def test_the_warning_is_a_runtime_warning_exported_by_both_faces():
     assert issubclass(BlockingCallInEventLoopWarning, RuntimeWarning)
     assert redis_pydantic.BlockingCallInEventLoopWarning is BlockingCallInEventLoopWarning
     assert redis_pydantic.sync.BlockingCallInEventLoopWarning is BlockingCallInEventLoopWarning
+    assert "BlockingCallInEventLoopWarning" in redis_pydantic.__all__
+    assert "BlockingCallInEventLoopWarning" in redis_pydantic.sync.__all__
