@@ -43,6 +43,7 @@ REPLACEMENTS: dict[str, str] = {
     "async_loop_key": "sync_loop_key",
     "async_close_with_loop": "sync_close_with_loop",
     "async_default_client": "sync_default_client",
+    "async_check_blocking_call": "sync_check_blocking_call",
     "aclose": "close",
     "AbstractAsyncContextManager": "AbstractContextManager",
     "AsyncLeaseKeeper": "SyncLeaseKeeper",

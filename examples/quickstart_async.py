@@ -5,7 +5,6 @@ an in-process fake Redis otherwise:  python examples/quickstart_async.py
 """
 
 import asyncio
-import contextlib
 import os
 
 from pydantic import BaseModel, Field
@@ -55,6 +54,11 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    fake = contextlib.nullcontext() if os.environ.get("REDIS_PYDANTIC_URL") else use_fake_redis()
-    with fake:
+    url = os.environ.get("REDIS_PYDANTIC_URL")
+    if url:
+        print(f"backend: the Redis server at {url} (REDIS_PYDANTIC_URL)")
         asyncio.run(main())
+    else:
+        print("backend: an in-process fake Redis (fakeredis); set REDIS_PYDANTIC_URL to use a real server")
+        with use_fake_redis():
+            asyncio.run(main())

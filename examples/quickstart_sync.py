@@ -4,7 +4,6 @@ Runs against the Redis at REDIS_PYDANTIC_URL when it is set (it needs RedisJSON)
 an in-process fake Redis otherwise:  python examples/quickstart_sync.py
 """
 
-import contextlib
 import os
 
 from pydantic import BaseModel, Field
@@ -54,6 +53,11 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    fake = contextlib.nullcontext() if os.environ.get("REDIS_PYDANTIC_URL") else use_fake_redis()
-    with fake:
+    url = os.environ.get("REDIS_PYDANTIC_URL")
+    if url:
+        print(f"backend: the Redis server at {url} (REDIS_PYDANTIC_URL)")
         main()
+    else:
+        print("backend: an in-process fake Redis (fakeredis); set REDIS_PYDANTIC_URL to use a real server")
+        with use_fake_redis():
+            main()

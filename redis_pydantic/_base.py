@@ -300,7 +300,9 @@ class StoredModelCore(_ModelBase):
         object.__setattr__(self, "__dict__", partial.__dict__)
         object.__setattr__(self, "__pydantic_fields_set__", partial.__pydantic_fields_set__)
         object.__setattr__(self, "__pydantic_extra__", partial.__pydantic_extra__)
-        object.__setattr__(self, "__pydantic_private__", partial.__pydantic_private__)
+        # Before pydantic 2.13, model_construct leaves __pydantic_private__ unset on a model that
+        # has a model_post_init and no private attributes (ours); pydantic itself means None then.
+        object.__setattr__(self, "__pydantic_private__", getattr(partial, "__pydantic_private__", None))
         init_state(self)
 
     def model_post_init(self, context: Any, /) -> None:

@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +20,8 @@ import redis.asyncio.retry
 import redis.backoff
 import redis.lock
 import redis.retry
+
+from redis_pydantic.errors import BlockingCallInEventLoopWarning
 
 AsyncRedis = redis.asyncio.Redis
 SyncRedis = redis.Redis
@@ -95,3 +99,32 @@ def async_close_with_loop(client: Any, on_close: Callable[[], None]) -> Any:
 def sync_close_with_loop(client: Any, on_close: Callable[[], None]) -> Any:
     """Blocking clients live as long as the process; nothing to arrange."""
     return None
+
+
+def async_check_blocking_call() -> None:
+    """The asyncio face belongs in an event loop: nothing to check."""
+
+
+_blocking_call_warned = False
+
+
+def sync_check_blocking_call() -> None:
+    """Warn once per process when the blocking face is called inside a running event loop."""
+    global _blocking_call_warned
+    # asyncio._get_running_loop() is get_running_loop() without the RuntimeError (both are in
+    # asyncio's __all__): this runs before every blocking call, where raising costs more.
+    if _blocking_call_warned or asyncio._get_running_loop() is None:
+        return
+    _blocking_call_warned = True
+    # Point the warning at the first frame outside the library: the caller's own line.
+    level, frame = 2, sys._getframe(1)
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("redis_pydantic"):
+        level, frame = level + 1, frame.f_back
+    warnings.warn(
+        "a blocking redis-pydantic call (redis_pydantic.sync) ran inside a running asyncio event "
+        "loop: it holds up the loop until Redis answers. In async code use the asyncio face "
+        "(from redis_pydantic import BaseRedisModel) and await it, or asyncio.to_thread(). "
+        "This warning is shown once.",
+        BlockingCallInEventLoopWarning,
+        stacklevel=level,
+    )

@@ -4,7 +4,7 @@ Model fields are Python identifiers and appear in paths as ``.name``. Dict keys 
 string. RedisJSON's path parser takes a bracketed key verbatim between quotes and does not
 unescape backslash sequences, so a key is written inside whichever quote character it does not
 contain. A key that holds a backslash or both quote characters, or starts with a space, cannot
-be written in a path at all: :func:`is_path_safe_key` reports that, and the callers then use a
+be written in a path at all (nor, for fakeredis's sake, the key ``*``): :func:`is_path_safe_key` reports that, and the callers then use a
 Lua script that edits the object without a path to the key.
 """
 
@@ -27,7 +27,9 @@ def is_path_safe_key(key: str) -> bool:
     The path parser drops spaces that open a bracketed key (``[" a"]`` addresses ``"a"``), so a
     key starting with a space is not path safe either.
     """
-    return "\\" not in key and not ('"' in key and "'" in key) and not key.startswith(" ")
+    # fakeredis with jsonpath-ng before 1.16 (the newest on Python 3.10) reads ``["*"]`` as a
+    # wildcard and would change every key, so the one-character key ``*`` goes the Lua way too.
+    return "\\" not in key and not ('"' in key and "'" in key) and not key.startswith(" ") and key != "*"
 
 
 def key_segment(key: str) -> str:

@@ -45,7 +45,8 @@ class ScriptCall:
 
 # Shared Lua helpers. RedisJSON cannot address an object member whose name holds a backslash
 # or both quote characters, or starts with a space (the path parser drops it), so such members
-# are edited by splicing the object's JSON text.
+# are edited by splicing the object's JSON text. So is the member "*": fakeredis with jsonpath-ng
+# before 1.16 (the newest on Python 3.10) reads ["*"] as a wildcard (see _paths.is_path_safe_key).
 _LUA_COMMON = r"""
 local DOC = KEYS[1]
 local function need_doc()
@@ -57,6 +58,7 @@ local function safe(k)
   return string.find(k, '\\', 1, true) == nil
      and not (string.find(k, '"', 1, true) and string.find(k, "'", 1, true))
      and string.sub(k, 1, 1) ~= ' '
+     and k ~= '*'
 end
 local function member_path(path, k)
   if string.find(k, '"', 1, true) then return path .. "['" .. k .. "']" end

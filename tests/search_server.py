@@ -65,22 +65,6 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def search_redis_url() -> Iterator[str]:
-    """URL of a Redis server with the JSON and search modules."""
-    url = os.environ.get("REDIS_PYDANTIC_SEARCH_URL")
-    if url:
-        yield url
-        return
-    try:
-        server = search_server()
-    except FileNotFoundError as exc:
-        _unavailable(str(exc))
-        raise  # not reached: _unavailable skips or fails
-    with server:
-        yield server.url
-
-
-@pytest.fixture(scope="session")
 def cluster_redis_url() -> Iterator[str]:
     """URL of a one-node Redis Cluster (all slots on one server), for the cluster refusal tests."""
     if not redis_server_available():

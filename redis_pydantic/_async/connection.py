@@ -20,6 +20,7 @@ from typing import Any
 
 from redis_pydantic._compat import (
     AsyncRedis,
+    async_check_blocking_call,
     async_close_with_loop,
     async_default_client,
     async_loop_key,
@@ -102,6 +103,7 @@ def _forget_closed_loops() -> None:
 
 def client_for(cls: type) -> Any:
     """The client that model class ``cls`` talks to."""
+    async_check_blocking_call()
     if _override is not None:
         return raw_replies(_override)
     client = getattr(cls.Meta, "redis", None)  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ from typing import Any
 
 from redis_pydantic._compat import (
     SyncRedis,
+    sync_check_blocking_call,
     sync_close_with_loop,
     sync_default_client,
     sync_loop_key,
@@ -103,6 +104,7 @@ def _forget_closed_loops() -> None:
 
 def client_for(cls: type) -> Any:
     """The client that model class ``cls`` talks to."""
+    sync_check_blocking_call()
     if _override is not None:
         return raw_replies(_override)
     client = getattr(cls.Meta, "redis", None)  # type: ignore[attr-defined]

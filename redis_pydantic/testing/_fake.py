@@ -23,7 +23,10 @@ def _single_path_get(args: tuple[Any, ...]) -> bool:
 def _as_redisjson(reply: Any, path: Any) -> Any:
     if reply is None:
         return None
-    matches = json.loads(reply)[path if isinstance(path, str) else path.decode()]
+    name = path if isinstance(path, str) else path.decode()
+    if isinstance(reply, dict):  # already decoded by a response callback (after client.json())
+        return reply.get(name)
+    matches = json.loads(reply)[name]
     out = json.dumps(matches, separators=(",", ":"), ensure_ascii=False)
     return out.encode() if isinstance(reply, bytes) else out
 
