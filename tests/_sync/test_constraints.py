@@ -1,0 +1,158 @@
+# This file is generated from tests/_async/test_constraints.py by setup_unasync.py. Do not edit it by hand.
+"""Atomic operations keep every rule of the field: nothing is written that get() would refuse.
+
+Rules that the new value alone cannot show (lengths, bounds after an increment, a validator of
+the whole list, a union of list types) are checked on the whole new value, by check-and-set.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pytest
+from pydantic import Field, StringConstraints, field_validator
+
+from redis_pydantic._sync.model import BaseRedisModel
+from redis_pydantic.errors import FieldValidationError, PipelineError
+
+ShortKey = Annotated[str, StringConstraints(max_length=3)]
+
+
+class Rules(BaseRedisModel):
+    few: list[int] = Field(default=[1, 2], min_length=1, max_length=3)
+    codes: dict[ShortKey, int] = {}
+    sorted_values: list[int] = []
+    either: list[int] | list[str] = []
+    stock: int = Field(default=0, ge=0)
+    rate: float = Field(default=1.0, le=10.0)
+    tags: dict[str, int] = Field(default={}, max_length=2)
+
+    @field_validator("sorted_values")
+    @classmethod
+    def must_be_sorted(cls, value: list[int]) -> list[int]:
+        if value != sorted(value):
+            raise ValueError("must be sorted")
+        return value
+
+
+def saved() -> Rules:
+    rules = Rules()
+    rules.save()
+    return rules
+
+
+def assert_unchanged(rules: Rules, stored, before: dict) -> None:
+    assert stored.doc(rules.key) == before
+    assert (Rules.get(rules.key)).model_dump() == rules.model_dump()
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        lambda r: r.few.aappend(3) if len(r.few) == 3 else r.few.aextend([3, 4]),
+        lambda r: r.few.ainsert(0, 9) if len(r.few) == 3 else r.few.aextend([5, 6, 7]),
+        lambda r: r.few.aclear(),
+    ],
+    ids=["past max_length", "insert past max_length", "clear below min_length"],
+)
+def test_list_length_rules_refuse_and_change_nothing(client, stored, operation):
+    rules = saved()
+    before = stored.doc(rules.key)
+    with pytest.raises(FieldValidationError):
+        operation(rules)
+    assert_unchanged(rules, stored, before)
+
+
+def test_apop_below_min_length_is_refused(client, stored):
+    rules = Rules(few=[1])
+    rules.save()
+    before = stored.doc(rules.key)
+    with pytest.raises(FieldValidationError):
+        rules.few.apop()
+    assert_unchanged(rules, stored, before)
+
+
+def test_operations_within_the_rules_still_work_and_match_redis(client, stored):
+    rules = saved()
+    rules.few.aappend(3)
+    assert rules.few.apop(0) == 1
+    rules.few.ainsert(1, 7)
+    assert rules.few == [2, 7, 3] == stored.doc(rules.key, "$.few")
+    assert rules.stock.aincrease(5) == 5
+    assert stored.doc(rules.key, "$.stock") == 5
+
+
+def test_dict_key_constraints_are_checked_before_sending(client, stored):
+    rules = saved()
+    before = stored.doc(rules.key)
+    with pytest.raises(FieldValidationError):
+        rules.codes.aset_item("toolong", 1)
+    with pytest.raises(FieldValidationError):
+        rules.codes.aupdate({"ok": 1, "toolong": 2})
+    assert_unchanged(rules, stored, before)
+    rules.codes.aset_item("abc", 1)
+    assert stored.doc(rules.key, "$.codes") == {"abc": 1}
+
+
+def test_dict_max_length_refuses_a_third_key(client, stored):
+    rules = Rules(tags={"a": 1, "b": 2})
+    rules.save()
+    before = stored.doc(rules.key)
+    with pytest.raises(FieldValidationError):
+        rules.tags.aset_item("c", 3)
+    assert_unchanged(rules, stored, before)
+    rules.tags.aset_item("a", 5)  # replacing a key keeps the length
+    assert stored.doc(rules.key, "$.tags") == {"a": 5, "b": 2}
+
+
+def test_a_validator_of_the_whole_list_is_applied_to_every_operation(client, stored):
+    rules = Rules(sorted_values=[1, 5])
+    rules.save()
+    before = stored.doc(rules.key)
+    with pytest.raises(FieldValidationError):
+        rules.sorted_values.aappend(2)
+    with pytest.raises(FieldValidationError):
+        rules.sorted_values.ainsert(0, 9)
+    assert_unchanged(rules, stored, before)
+    rules.sorted_values.aappend(8)
+    assert stored.doc(rules.key, "$.sorted_values") == [1, 5, 8]
+
+
+def test_a_union_of_list_types_keeps_one_item_type(client, stored):
+    rules = Rules(either=[1, 2])
+    rules.save()
+    before = stored.doc(rules.key)
+    with pytest.raises(FieldValidationError):
+        rules.either.aappend("three")
+    assert_unchanged(rules, stored, before)
+    rules.either.aappend(3)
+    assert stored.doc(rules.key, "$.either") == [1, 2, 3]
+
+
+def test_aincrease_past_a_bound_raises_typed_and_changes_nothing(client, stored):
+    rules = Rules(stock=3)
+    rules.save()
+    before = stored.doc(rules.key)
+    with pytest.raises(FieldValidationError):
+        rules.stock.aincrease(-5)
+    with pytest.raises(FieldValidationError):
+        rules.rate.aincrease(20.0)
+    assert_unchanged(rules, stored, before)
+    assert rules.stock == 3
+
+
+def test_a_checked_operation_sees_what_another_client_wrote(client, stored):
+    rules = saved()
+    other = Rules.get(rules.key)
+    other.few.aappend(3)  # now at max_length, but rules's local list does not know
+    with pytest.raises(FieldValidationError):
+        rules.few.aappend(4)
+    assert stored.doc(rules.key, "$.few") == [1, 2, 3]
+
+
+def test_a_checked_operation_is_refused_inside_a_pipeline(client, stored):
+    rules = saved()
+    with pytest.raises(PipelineError, match="reads the value first"):
+        with rules.pipeline():
+            rules.few.aappend(3)
+    assert stored.doc(rules.key, "$.few") == [1, 2]
