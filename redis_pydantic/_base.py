@@ -74,6 +74,8 @@ def copy_from_json(cls: Any, payload: str | bytes, pk: str, key: str, state: _op
     object.__setattr__(copy, "_rp_pk", pk)
     object.__setattr__(copy, "_rp_key", key)
     object.__setattr__(copy, "_rp_state", state)
+    if type(payload) is bytes:
+        object.__setattr__(copy, "_rp_checked", hash(payload))
     return copy
 
 
@@ -469,10 +471,21 @@ class StoredModelMeta(_PydanticModelMetaclass):
     its metaclass's ``__new__``; the flag is reset even when the definition fails.
     """
 
-    def __new__(mcs, *args: Any, **kwargs: Any) -> Any:
+    def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any) -> Any:
+        if kwargs.get("__pydantic_reset_parent_namespace__", True):
+            # pydantic resolves the annotations of a class defined inside a function with that
+            # function's local names, which it takes from the frame that called its metaclass's
+            # __new__: this method. So the names are taken here, from the frame that defines the
+            # class, with pydantic's own helpers, and handed over as pydantic stores them (private
+            # pydantic API: tests/_async/test_errors.py and test_scan.py define such classes).
+            from pydantic._internal._model_construction import build_lenient_weakvaluedict
+            from pydantic._internal._typing_extra import parent_frame_namespace
+
+            namespace["__pydantic_parent_namespace__"] = build_lenient_weakvaluedict(parent_frame_namespace())
+            kwargs["__pydantic_reset_parent_namespace__"] = False
         token = _defining.set(True)
         try:
-            return super().__new__(mcs, *args, **kwargs)
+            return super().__new__(mcs, name, bases, namespace, **kwargs)
         finally:
             _defining.reset(token)
 

@@ -6,8 +6,10 @@ command per batch (the commands are built here) and decode the replies here.
 
 Batches are bounded twice: at most ``batch`` documents, and at most ``max_command_bytes`` bytes of
 arguments per command (a single document larger than that goes alone in its command). Redis Cluster
-refuses a multi-key command whose keys lie in several hash slots: :func:`split` with
-``by_slot=True`` never puts two slots in one batch, which is where a cluster client hooks in.
+refuses a multi-key command whose keys lie in several hash slots: for a cluster client,
+:func:`split` is called with ``by_slot=True`` and never puts two slots in one batch. The batches
+are then sent one after the other; sending the batches of each node together (one round trip per
+node) is for the cluster transport to add, on top of these same batches.
 """
 
 from __future__ import annotations
@@ -137,10 +139,15 @@ def split(
             yield current
 
 
-def split_keys(keys: Sequence[str], batch: int, max_command_bytes: int) -> Iterator[list[str]]:
+def is_cluster(client: Any) -> bool:
+    """Whether ``client`` is a redis-py Redis Cluster client (either face): its multi-key commands
+    must hold keys of one hash slot."""
+    return getattr(client, "nodes_manager", None) is not None
+
+
+def split_keys(keys: Sequence[str], batch: int, max_command_bytes: int, by_slot: bool) -> Iterator[list[str]]:
     """Keys in batches for JSON.MGET or DEL (see :func:`split`)."""
-    # The cluster hook: a cluster client passes by_slot=True (one command per slot per batch).
-    return split(keys, _identity, _size, batch, max_command_bytes)
+    return split(keys, _identity, _size, batch, max_command_bytes, by_slot=by_slot)
 
 
 def _identity(key: str) -> str:
@@ -197,6 +204,23 @@ def decode_batch(cls: Any, keys: Sequence[str], replies: Sequence[Any], none_if_
     return out
 
 
+def in_input_order(keys: Sequence[str], read: list[tuple[list[str], list[Any]]], by_slot: bool) -> list[Any]:
+    """The models read batch by batch (``(batch keys, models)`` pairs), in the order of ``keys``.
+
+    Batches split in input order just follow each other; batches grouped by slot are put back in
+    input order (a key given twice lies twice in its slot's batches, in the same order).
+    """
+    if not by_slot:
+        return [model for _, models in read for model in models]
+    by_key: dict[str, list[Any]] = {}
+    for chunk, models in read:
+        for key, model in zip(chunk, models, strict=True):
+            by_key.setdefault(key, []).append(model)
+    for found in by_key.values():
+        found.reverse()
+    return [by_key[key].pop() for key in keys]
+
+
 # --------------------------------------------------------------------------- writing
 
 
@@ -242,10 +266,11 @@ def write_size(write: Write) -> int:
     return _size(write.key) + len(write.payload) + 1
 
 
-def split_writes(items: Sequence[Write], batch: int, max_command_bytes: int) -> Iterator[list[Write]]:
+def split_writes(
+    items: Sequence[Write], batch: int, max_command_bytes: int, by_slot: bool
+) -> Iterator[list[Write]]:
     """Writes in batches for JSON.MSET (see :func:`split`)."""
-    # The cluster hook: a cluster client passes by_slot=True (one command per slot per batch).
-    return split(items, _write_key, write_size, batch, max_command_bytes)
+    return split(items, _write_key, write_size, batch, max_command_bytes, by_slot=by_slot)
 
 
 def _write_key(write: Write) -> str:
@@ -281,6 +306,8 @@ def scan_command(cursor: Any, pattern: str, count: int) -> tuple[Any, ...]:
 def scan_reply(reply: Any) -> tuple[int, list[str]]:
     """The next cursor and the keys (as str) of a SCAN reply."""
     cursor, keys = reply
+    if isinstance(cursor, dict):  # a cluster client answers {node: cursor} for the node asked
+        (cursor,) = cursor.values()
     return int(cursor), [k.decode() if isinstance(k, bytes) else k for k in keys]
 
 

@@ -37,16 +37,17 @@ async def get_many(
     keys = _bulk.keys_of(cls, keys_or_pks)
     client = client_for(cls)
     refresh = refresh_of(cls)
-    out: list[Any] = []
-    for chunk in _bulk.split_keys(keys, size, limit):
+    by_slot = _bulk.is_cluster(client)
+    read: list[tuple[list[str], list[Any]]] = []
+    for chunk in _bulk.split_keys(keys, size, limit, by_slot):
         commands: list[Any] = [_bulk.mget_command(chunk)]
         if refresh is not None:
             commands += [refresh_command(key, refresh) for key in chunk]
         replies = (await _send(client, commands))[0]
-        out += _bulk.decode_batch(cls, chunk, replies, none_if_missing)
+        read.append((chunk, _bulk.decode_batch(cls, chunk, replies, none_if_missing)))
         if progress is not None:
             progress(len(chunk))
-    return out
+    return _bulk.in_input_order(keys, read, by_slot)
 
 
 async def save_many(
@@ -59,7 +60,7 @@ async def save_many(
     size, limit = _bulk.check_options(batch, max_command_bytes, progress)
     writes = _bulk.writes(cls, models)  # every model is checked before anything is sent
     client = client_for(cls)
-    for chunk in _bulk.split_writes(writes, size, limit):
+    for chunk in _bulk.split_writes(writes, size, limit, _bulk.is_cluster(client)):
         await _send(client, _bulk.mset_commands(chunk))
         for write in chunk:
             write.model._rp_mark_stored()
@@ -79,7 +80,7 @@ async def delete_many(
     keys = _bulk.keys_of(cls, keys_or_pks)
     client = client_for(cls)
     deleted = 0
-    for chunk in _bulk.split_keys(keys, size, limit):
+    for chunk in _bulk.split_keys(keys, size, limit, _bulk.is_cluster(client)):
         deleted += int((await _send(client, [("DEL", *chunk)]))[0])
         if progress is not None:
             progress(len(chunk))
@@ -95,26 +96,33 @@ async def scan_keys(
     client = client_for(cls)
     pattern = _bulk.match_pattern(cls.Meta.key_prefix)
     kept = _bulk.KeyFilter(cls, unique)
-    cursor = 0
-    while True:
-        try:
-            reply = await client.execute_command(*_bulk.scan_command(cursor, pattern, size))
-        except TRANSPORT_ERRORS as exc:
-            raise translate(exc, client) from exc
-        cursor, found = _bulk.scan_reply(reply)
-        keys = kept.keep(found)
-        if progress is not None and keys:
-            progress(len(keys))
-        for key in keys:  # noqa: UP028 - an async generator has no ``yield from``
-            yield key
-        if cursor == 0:
-            return
+    # SCAN walks one server: on Redis Cluster, each primary in turn.
+    nodes = client.get_primaries() if _bulk.is_cluster(client) else [None]
+    for node in nodes:
+        target = {} if node is None else {"target_nodes": node}
+        cursor = 0
+        while True:
+            try:
+                reply = await client.execute_command(*_bulk.scan_command(cursor, pattern, size), **target)
+            except TRANSPORT_ERRORS as exc:
+                raise translate(exc, client) from exc
+            cursor, found = _bulk.scan_reply(reply)
+            keys = kept.keep(found)
+            if progress is not None and keys:
+                progress(len(keys))
+            for key in keys:  # noqa: UP028 - an async generator has no ``yield from``
+                yield key
+            if cursor == 0:
+                break
 
 
 async def _read_present(cls: Any, client: Any, keys: Sequence[str]) -> list[Any]:
     """The documents at ``keys`` (one JSON.MGET), skipping keys that vanished since SCAN."""
-    replies = (await _send(client, [_bulk.mget_command(keys)]))[0]
-    return [model for model in _bulk.decode_batch(cls, keys, replies, True) if model is not None]
+    models: list[Any] = []
+    for chunk in _bulk.split_keys(keys, len(keys), _bulk.DEFAULT_MAX_COMMAND_BYTES, _bulk.is_cluster(client)):
+        replies = (await _send(client, [_bulk.mget_command(chunk)]))[0]
+        models += [model for model in _bulk.decode_batch(cls, chunk, replies, True) if model is not None]
+    return models
 
 
 async def scan(cls: Any, batch: int, unique: bool, progress: _bulk.Progress | None) -> AsyncIterator[Any]:

@@ -103,7 +103,18 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel, metaclas
     does not set, except ``key_prefix``.
     """
 
-    __slots__ = ("_rp_root", "_rp_path", "_rp_json", "_rp_pk", "_rp_state", "_rp_key", "_rp_changes")
+    __slots__ = (
+        "_rp_root",
+        "_rp_path",
+        "_rp_json",
+        "_rp_pk",
+        "_rp_state",
+        "_rp_key",
+        "_rp_changes",
+        # The hash of the document JSON last read into or validated for this model (see
+        # _ops.document_json); unset until then.
+        "_rp_checked",
+    )
     # Documents store field names (never aliases), so validation accepts names as well as aliases.
     model_config = ConfigDict(
         ser_json_bytes="base64",

@@ -4,7 +4,7 @@ trip per batch."""
 from __future__ import annotations
 
 import pytest
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic._bulk import MAX_KEYS_PER_COMMAND
@@ -323,3 +323,52 @@ async def test_delete_many_refuses_bad_keys_before_deleting_anything(client, sto
         await Item.delete_many(["000", None])
     assert sent == []
     assert await stored.exists("Item:000")
+
+
+# -- what is validated again --------------------------------------------------------------------
+
+
+class Checked(BaseRedisModel):
+    """Counts how often its ``name`` validator runs."""
+
+    name: str
+    tags: list[str] = Field(default=[], max_length=2)
+
+    @field_validator("name")
+    @classmethod
+    def count_calls(cls, value: str) -> str:
+        VALIDATIONS.append(value)
+        return value
+
+
+VALIDATIONS: list[str] = []
+
+
+async def test_a_model_unchanged_since_it_was_read_or_written_is_not_validated_again(client, backend):
+    await Checked.save_many([Checked(name="a", pk="1"), Checked(name="b", pk="2")])
+    models = await Checked.get_many(["1", "2"])
+    VALIDATIONS.clear()
+    await Checked.save_many(models)
+    # Read as the bytes the model writes (RedisJSON's compact JSON): nothing to validate again.
+    # A client that decodes replies to str, and fakeredis (which adds spaces), give other text:
+    # those models are validated once when written, and not again after that.
+    assert VALIDATIONS == ([] if backend == "real" else ["a", "b"])
+    await models[0].save()
+    await Checked.save_many(models)
+    assert VALIDATIONS == ([] if backend == "real" else ["a", "b"])
+
+
+async def test_a_model_changed_in_place_after_it_was_read_is_validated_again(client, stored):
+    await Checked(name="a", pk="1").save()
+    (model,) = await Checked.get_many(["1"])
+    model.tags.extend(["x", "y", "z"])  # local only, and breaks max_length=2
+    with pytest.raises(FieldValidationError):
+        await Checked.save_many([model])
+    with pytest.raises(FieldValidationError):
+        await model.save()
+    assert (await stored.doc(model.key))["tags"] == []
+    VALIDATIONS.clear()
+    model.tags.clear()
+    model.name = "renamed"
+    await Checked.save_many([model])
+    assert VALIDATIONS == ["renamed"]

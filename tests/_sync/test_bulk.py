@@ -5,7 +5,7 @@ trip per batch."""
 from __future__ import annotations
 
 import pytest
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from redis_pydantic._bulk import MAX_KEYS_PER_COMMAND
 from redis_pydantic._scripts import BATCH
@@ -322,3 +322,52 @@ def test_delete_many_refuses_bad_keys_before_deleting_anything(client, stored, m
         Item.delete_many(["000", None])
     assert sent == []
     assert stored.exists("Item:000")
+
+
+# -- what is validated again --------------------------------------------------------------------
+
+
+class Checked(BaseRedisModel):
+    """Counts how often its ``name`` validator runs."""
+
+    name: str
+    tags: list[str] = Field(default=[], max_length=2)
+
+    @field_validator("name")
+    @classmethod
+    def count_calls(cls, value: str) -> str:
+        VALIDATIONS.append(value)
+        return value
+
+
+VALIDATIONS: list[str] = []
+
+
+def test_a_model_unchanged_since_it_was_read_or_written_is_not_validated_again(client, backend):
+    Checked.save_many([Checked(name="a", pk="1"), Checked(name="b", pk="2")])
+    models = Checked.get_many(["1", "2"])
+    VALIDATIONS.clear()
+    Checked.save_many(models)
+    # Read as the bytes the model writes (RedisJSON's compact JSON): nothing to validate again.
+    # A client that decodes replies to str, and fakeredis (which adds spaces), give other text:
+    # those models are validated once when written, and not again after that.
+    assert VALIDATIONS == ([] if backend == "real" else ["a", "b"])
+    models[0].save()
+    Checked.save_many(models)
+    assert VALIDATIONS == ([] if backend == "real" else ["a", "b"])
+
+
+def test_a_model_changed_in_place_after_it_was_read_is_validated_again(client, stored):
+    Checked(name="a", pk="1").save()
+    (model,) = Checked.get_many(["1"])
+    model.tags.extend(["x", "y", "z"])  # local only, and breaks max_length=2
+    with pytest.raises(FieldValidationError):
+        Checked.save_many([model])
+    with pytest.raises(FieldValidationError):
+        model.save()
+    assert (stored.doc(model.key))["tags"] == []
+    VALIDATIONS.clear()
+    model.tags.clear()
+    model.name = "renamed"
+    Checked.save_many([model])
+    assert VALIDATIONS == ["renamed"]

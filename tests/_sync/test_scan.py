@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from pydantic import BaseModel, Field
 
 from redis_pydantic._sync.model import BaseRedisModel
 from redis_pydantic.errors import InvalidArgumentError
@@ -205,3 +206,15 @@ def test_a_model_with_a_count_field_still_counts_its_documents(client, stored):
     Tally(count=1).save()
     assert Tally.count() == 2
     assert tally.count == 42
+
+
+def test_a_model_defined_in_a_function_finds_the_local_names_of_its_annotations():
+    class Local(BaseModel):
+        x: int = 1
+
+    class Holder(BaseRedisModel):
+        local: Local = Field(default_factory=Local)
+        count: int = 0
+
+    assert Holder.__pydantic_complete__
+    assert Holder(count=2).local.x == 1
