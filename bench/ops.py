@@ -508,11 +508,11 @@ class GetMany(Op):
     concurrent = False
 
     def ours(self, env: Any, i: int) -> Thunk:
-        cls, keys = env.User, [env.ours_key(j) for j in range(self.docs)]
+        cls, keys = env.User, [env.ours_key(j) for j in range(len(env.users))]
         return lambda: cls.get_many(keys)
 
     def raw(self, env: Any, i: int) -> Thunk:
-        args = ("JSON.MGET", *[env.raw_key(j) for j in range(self.docs)], "$")
+        args = ("JSON.MGET", *[env.raw_key(j) for j in range(len(env.users))], "$")
         return raw_thunk(env, args, lambda replies: [loads(r) for r in replies])
 
 
@@ -532,7 +532,7 @@ class SaveMany(Op):
         return lambda: cls.save_many(users)
 
     def raw(self, env: Any, i: int) -> Thunk:
-        keys, d = [env.raw_key(j) for j in range(self.docs)], self.doc(0)
+        keys, d = [env.raw_key(j) for j in range(len(env.users))], self.doc(0)
 
         def make() -> tuple[Any, ...]:
             args: list[Any] = ["JSON.MSET"]

@@ -174,18 +174,6 @@ def document_text(raw: Any) -> Any:
     return raw
 
 
-def decode(cls: Any, key: str, raw: Any) -> Any:
-    """The model of class ``cls`` stored at ``key`` as ``raw`` (an MGET entry), or ``None``."""
-    text = document_text(raw)
-    if text is None:
-        return None
-    pk = key[len(cls.Meta.key_prefix) + 1 :]
-    try:
-        return _base.copy_from_json(cls, text, pk, key, _ops.STORED)
-    except ValidationError as exc:
-        raise DocumentValidationError(key, exc) from None
-
-
 def check_missing(missing: object) -> bool:
     """Whether a missing document gives ``None`` (``missing="none"``) rather than raising."""
     if missing not in ("raise", "none"):
@@ -194,13 +182,21 @@ def check_missing(missing: object) -> bool:
 
 
 def decode_batch(cls: Any, keys: Sequence[str], replies: Sequence[Any], none_if_missing: bool) -> list[Any]:
-    """The models of one JSON.MGET reply, in the order of ``keys``."""
-    out = []
+    """The models of one JSON.MGET reply, in the order of ``keys`` (``None`` for a missing one,
+    or KeyNotFoundError); DocumentValidationError for a document that does not fit ``cls``."""
+    cut = len(cls.Meta.key_prefix) + 1
+    out: list[Any] = []
     for key, raw in zip(keys, replies, strict=True):
-        model = decode(cls, key, raw)
-        if model is None and not none_if_missing:
-            raise KeyNotFoundError(key)
-        out.append(model)
+        text = document_text(raw)
+        if text is None:
+            if not none_if_missing:
+                raise KeyNotFoundError(key)
+            out.append(None)
+            continue
+        try:
+            out.append(_base.copy_from_json(cls, text, key[cut:], key, _ops.STORED))
+        except ValidationError as exc:
+            raise DocumentValidationError(key, exc) from None
     return out
 
 

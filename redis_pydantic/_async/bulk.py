@@ -118,8 +118,14 @@ async def scan_keys(
 
 async def _read_present(cls: Any, client: Any, keys: Sequence[str]) -> list[Any]:
     """The documents at ``keys`` (one JSON.MGET), skipping keys that vanished since SCAN."""
+    # On Redis Cluster, one JSON.MGET per hash slot.
+    chunks = (
+        _bulk.split_keys(keys, len(keys), _bulk.DEFAULT_MAX_COMMAND_BYTES, True)
+        if _bulk.is_cluster(client)
+        else [keys]
+    )
     models: list[Any] = []
-    for chunk in _bulk.split_keys(keys, len(keys), _bulk.DEFAULT_MAX_COMMAND_BYTES, _bulk.is_cluster(client)):
+    for chunk in chunks:
         replies = (await _send(client, [_bulk.mget_command(chunk)]))[0]
         models += [model for model in _bulk.decode_batch(cls, chunk, replies, True) if model is not None]
     return models

@@ -110,7 +110,7 @@ async def run(op: Op | None) -> Any:
     if not commands:
         return op.apply([])
     client = client_for(op.cls)
-    refresh = refresh_for(op)
+    refresh = refresh_for(op) if op.refresh and op.cls.Meta.refresh_ttl else None
     if refresh is not None:
         commands = [*commands, refresh]
     try:
