@@ -161,19 +161,6 @@ def mget_command(keys: Sequence[str]) -> tuple[Any, ...]:
     return ("JSON.MGET", *keys, _paths.ROOT)
 
 
-def document_text(raw: Any) -> Any:
-    """The JSON text of the document in one JSON.MGET ``$`` reply entry, or ``None`` if missing.
-
-    RedisJSON answers ``[<document>]``; fakeredis answers the document itself, and ``[]`` for a
-    missing key.
-    """
-    if raw is None:
-        return None
-    if raw[:1] in (b"[", "["):
-        return raw[1:-1] or None
-    return raw
-
-
 def check_missing(missing: object) -> bool:
     """Whether a missing document gives ``None`` (``missing="none"``) rather than raising."""
     if missing not in ("raise", "none"):
@@ -183,21 +170,39 @@ def check_missing(missing: object) -> bool:
 
 def decode_batch(cls: Any, keys: Sequence[str], replies: Sequence[Any], none_if_missing: bool) -> list[Any]:
     """The models of one JSON.MGET reply, in the order of ``keys`` (``None`` for a missing one,
-    or KeyNotFoundError); DocumentValidationError for a document that does not fit ``cls``."""
+    or KeyNotFoundError); DocumentValidationError for a document that does not fit ``cls``.
+
+    Each model is what ``get()`` gives (see ``_base.copy_from_json``); this loop is the hot path of
+    ``get_many`` and ``scan``, so it does the same with fewer lookups per document.
+    """
     cut = len(cls.Meta.key_prefix) + 1
+    validate = cls.__pydantic_validator__.validate_json
+    set_slot = object.__setattr__
+    stored = _ops.STORED
     out: list[Any] = []
+    append = out.append
     for key, raw in zip(keys, replies, strict=True):
-        text = document_text(raw)
-        if text is None:
+        if raw is not None and raw[:1] in _OPEN_BRACKETS:
+            raw = raw[1:-1] or None  # RedisJSON's [<document>]; fakeredis's [] for a missing key
+        if raw is None:
             if not none_if_missing:
                 raise KeyNotFoundError(key)
-            out.append(None)
+            append(None)
             continue
         try:
-            out.append(_base.copy_from_json(cls, text, key[cut:], key, _ops.STORED))
+            model = validate(raw)
         except ValidationError as exc:
             raise DocumentValidationError(key, exc) from None
+        set_slot(model, "_rp_pk", key[cut:])
+        set_slot(model, "_rp_key", key)
+        set_slot(model, "_rp_state", stored)
+        if type(raw) is bytes:
+            set_slot(model, "_rp_checked", hash(raw))
+        append(model)
     return out
+
+
+_OPEN_BRACKETS = (b"[", "[")
 
 
 def in_input_order(keys: Sequence[str], read: list[tuple[list[str], list[Any]]], by_slot: bool) -> list[Any]:

@@ -6,7 +6,7 @@ import pytest
 
 from redis_pydantic import _bulk
 from redis_pydantic._paths import hash_slot
-from redis_pydantic.errors import InvalidArgumentError
+from redis_pydantic.errors import DocumentValidationError, InvalidArgumentError, KeyNotFoundError
 from redis_pydantic.sync import BaseRedisModel
 
 
@@ -62,12 +62,18 @@ def test_the_match_pattern_escapes_glob_characters():
     assert _bulk.match_pattern("a*b?c[d]e\\f") == "a\\*b\\?c\\[d\\]e\\\\f:*"
 
 
-def test_a_document_is_read_from_redisjson_and_fakeredis_mget_answers():
-    assert _bulk.document_text(b'[{"a":1}]') == b'{"a":1}'
-    assert _bulk.document_text('[{"a":1}]') == '{"a":1}'
-    assert _bulk.document_text(b'{"a": 1}') == b'{"a": 1}'  # fakeredis: the document itself
-    assert _bulk.document_text(None) is None
-    assert _bulk.document_text(b"[]") is None  # fakeredis: a missing key
+def test_documents_are_read_from_redisjson_and_fakeredis_mget_answers():
+    replies = [b'[{"text":"a"}]', '[{"text":"b"}]', b'{"text": "c"}', None, b"[]"]
+    keys = ["Doc:1", "Doc:2", "Doc:3", "Doc:4", "Doc:5"]
+    models = _bulk.decode_batch(Doc, keys, replies, True)
+    assert [m.text if m else None for m in models] == ["a", "b", "c", None, None]
+    assert [(m.pk, m.key) for m in models[:3]] == [("1", "Doc:1"), ("2", "Doc:2"), ("3", "Doc:3")]
+    with pytest.raises(KeyNotFoundError) as info:
+        _bulk.decode_batch(Doc, keys, replies, False)
+    assert info.value.key == "Doc:4"
+    with pytest.raises(DocumentValidationError) as bad:
+        _bulk.decode_batch(Doc, ["Doc:9"], [b'[{"text":5}]'], True)
+    assert bad.value.key == "Doc:9"
 
 
 def test_batch_options_are_checked_and_capped():
