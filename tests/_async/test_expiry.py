@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic._scripts import BATCH
-from redis_pydantic.errors import InvalidArgumentError, KeyNotFoundError, PipelineError
+from redis_pydantic.errors import InvalidArgumentError, KeyNotFoundError, NotAttachedError, PipelineError
 from tests._async.conftest import recording
 from tests._twins import async_sleep
 
@@ -510,3 +510,20 @@ async def test_save_writes_an_expired_document_again_with_its_ttl(client, stored
     await cart.save()
     assert await stored.exists(cart.key)
     assert_near(await pttl(client, cart.key), DAY_MS)
+
+
+async def test_save_inside_a_pipeline_writes_the_document_and_its_expiry_together(client, stored):
+    session = Session()
+    async with session.pipeline():
+        await session.save()
+        assert not await stored.exists(session.key)
+    assert_near(await pttl(client, session.key), HOUR_MS)
+
+
+async def test_expiry_methods_of_a_stored_model_nested_in_another_are_refused(client):
+    plain = await Plain().save()
+    with pytest.raises(NotAttachedError):
+        await plain.stats.expire(10)
+    with pytest.raises(NotAttachedError):
+        await plain.stats.ttl()
+    assert await pttl(client, plain.key) == -1

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from redis_pydantic._scripts import BATCH
 from redis_pydantic._sync.model import BaseRedisModel
-from redis_pydantic.errors import InvalidArgumentError, KeyNotFoundError, PipelineError
+from redis_pydantic.errors import InvalidArgumentError, KeyNotFoundError, NotAttachedError, PipelineError
 from tests._sync.conftest import recording
 from tests._twins import sync_sleep
 
@@ -509,3 +509,20 @@ def test_save_writes_an_expired_document_again_with_its_ttl(client, stored):
     cart.save()
     assert stored.exists(cart.key)
     assert_near(pttl(client, cart.key), DAY_MS)
+
+
+def test_save_inside_a_pipeline_writes_the_document_and_its_expiry_together(client, stored):
+    session = Session()
+    with session.pipeline():
+        session.save()
+        assert not stored.exists(session.key)
+    assert_near(pttl(client, session.key), HOUR_MS)
+
+
+def test_expiry_methods_of_a_stored_model_nested_in_another_are_refused(client):
+    plain = Plain().save()
+    with pytest.raises(NotAttachedError):
+        plain.stats.expire(10)
+    with pytest.raises(NotAttachedError):
+        plain.stats.ttl()
+    assert pttl(client, plain.key) == -1
