@@ -64,6 +64,10 @@ class Op:
     weight = 1.0
     #: Whether the operation needs the server's search commands (RediSearch).
     needs_search = False
+    #: Documents each side gets before a round (bulk operations read or write them all).
+    docs = 1
+    #: Whether the op is also timed with 100 asyncio tasks in flight (one document each).
+    concurrent = True
 
     def doc(self, n: int) -> dict[str, Any]:
         """The document every contender starts a round with (``n``: operations per document)."""
@@ -494,6 +498,53 @@ class DuplicateMany(Op):
         env.unlink_matching(f"{env.raw_dup_prefix}:*")
 
 
+MANY = 1000
+
+
+class GetMany(Op):
+    name = "get_many(1000)"
+    what = "User.get_many(1000 keys) / one JSON.MGET of 1000 keys $ (+ json.loads of each document)"
+    budget = MULTI
+    weight = 0.05
+    docs = MANY
+    concurrent = False
+
+    def ours(self, env: Any, i: int) -> Thunk:
+        cls, keys = env.User, [env.ours_key(j) for j in range(len(env.users))]
+        return lambda: cls.get_many(keys)
+
+    def raw(self, env: Any, i: int) -> Thunk:
+        args = ("JSON.MGET", *[env.raw_key(j) for j in range(len(env.users))], "$")
+        return raw_thunk(env, args, lambda replies: [loads(r) for r in replies])
+
+
+class SaveMany(Op):
+    name = "save_many(1000)"
+    what = (
+        "User.save_many(1000 loaded models) / one JSON.MSET of 1000 keys $ (json.dumps of each dict); "
+        "ours also checks that each document reads back (as save() does)"
+    )
+    budget = MULTI
+    weight = 0.05
+    docs = MANY
+    concurrent = False
+
+    def ours(self, env: Any, i: int) -> Thunk:
+        cls, users = env.User, list(env.users)
+        return lambda: cls.save_many(users)
+
+    def raw(self, env: Any, i: int) -> Thunk:
+        keys, d = [env.raw_key(j) for j in range(len(env.users))], self.doc(0)
+
+        def make() -> tuple[Any, ...]:
+            args: list[Any] = ["JSON.MSET"]
+            for key in keys:
+                args += (key, "$", dumps(d))
+            return tuple(args)
+
+        return raw_thunk(env, make)
+
+
 class NestedAppend(Op):
     name = "nested aappend"
     what = "user.profile.skills.aappend(v) / JSON.ARRAPPEND key $.profile.skills json"
@@ -606,6 +657,8 @@ ALL: list[Op] = [
     Pipeline(),
     PipelineRefresh(),
     DuplicateMany(),
+    GetMany(),
+    SaveMany(),
     NestedAppend(),
     ListInsert(),
     DictPop(),

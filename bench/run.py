@@ -7,7 +7,8 @@ each round so that drift (other load on the machine, Redis memory growth) hits b
 reports per-operation medians with the min-max over rounds, and the median of the paired
 per-round ratios ours/raw. The asyncio face is also measured with 100 operations in flight
 (one asyncio task per document). Memory per loaded instance is compared with a plain pydantic
-model of the same shape. Optional contenders (rapyer, redis-om) are timed in the same rounds
+model of the same shape, and ``Model.scan()`` over 100,000 documents with a hand-written SCAN and
+JSON.MGET loop. Optional contenders (rapyer, redis-om) are timed in the same rounds
 when they are importable.
 
 Nothing is asserted: the exit status is 0 whatever the ratios (``--smoke`` exists to keep the
@@ -72,11 +73,27 @@ class Settings:
     in_flight: int = 100
     per_task: int = 20
     memory_n: int = 2000
+    scan_docs: int = 100_000
+    scan_rounds: int = 5
     smoke: bool = False
 
     @classmethod
     def for_smoke(cls) -> Settings:
-        return cls(rounds=2, warmup=1, batch=4, conc_rounds=2, per_task=1, memory_n=100, smoke=True)
+        return cls(
+            rounds=2,
+            warmup=1,
+            batch=4,
+            conc_rounds=2,
+            per_task=1,
+            memory_n=100,
+            scan_docs=300,
+            scan_rounds=1,
+            smoke=True,
+        )
+
+    def docs_for(self, op: ops.Op) -> int:
+        """Documents per round: a bulk op's own count, a few in a smoke run."""
+        return min(op.docs, 20) if self.smoke else op.docs
 
     def batch_for(self, op: ops.Op) -> int:
         return max(1, round(self.batch * op.weight))
@@ -109,6 +126,7 @@ class Env:
         self.FindUser: Any = None
         self.find_index = ""
         self.find_alias = ""
+        self.base = BaseRedisModel
         self.prefix = f"{run_id}{face[0]}"
         self.User = ours_user_class(BaseRedisModel, f"{self.prefix}U", self.client)
         self.DupUser = ours_user_class(BaseRedisModel, f"{self.prefix}dup", self.client)
@@ -201,7 +219,7 @@ class Env:
 
     async def areset(self, op: ops.Op, docs: int, n: int) -> None:
         self.write_docs(op, docs, n)
-        self.users = [await self.User.get(self.ours_key(i)) for i in range(docs)]
+        self.users = list(await self.User.get_many([self.ours_key(i) for i in range(docs)]))
         if self.Rapyer is not None:
             self.rapyer_users = [await self.Rapyer.aget(self.rapyer_key(i)) for i in range(docs)]
         if self.Om is not None:
@@ -209,7 +227,7 @@ class Env:
 
     def reset(self, op: ops.Op, docs: int, n: int) -> None:
         self.write_docs(op, docs, n)
-        self.users = [self.User.get(self.ours_key(i)) for i in range(docs)]
+        self.users = list(self.User.get_many([self.ours_key(i) for i in range(docs)]))
         if self.Om is not None:
             self.om_users = [self.Om.get(self.om_pk(i)) for i in range(docs)]
 
@@ -259,11 +277,11 @@ class Result:
     samples: dict[str, list[float]] = field(default_factory=dict)
 
 
-async def detect_async(env: Env, op: ops.Op) -> None:
+async def detect_async(env: Env, op: ops.Op, docs: int) -> None:
     """Count the Redis commands each side sends (the raw side copies the library's choice)."""
     env.sent[op.name] = {}
     for side in ("ours", "raw"):
-        await env.areset(op, 1, DETECT_CALLS)
+        await env.areset(op, docs, DETECT_CALLS)
         thunk = op.ours(env, 0) if side == "ours" else op.raw(env, 0)
         before = env.command_counts()
         for _ in range(DETECT_CALLS):
@@ -271,10 +289,10 @@ async def detect_async(env: Env, op: ops.Op) -> None:
         env.sent[op.name][side] = env.counted(before)
 
 
-def detect_sync(env: Env, op: ops.Op) -> None:
+def detect_sync(env: Env, op: ops.Op, docs: int) -> None:
     env.sent[op.name] = {}
     for side in ("ours", "raw"):
-        env.reset(op, 1, DETECT_CALLS)
+        env.reset(op, docs, DETECT_CALLS)
         thunk = op.ours(env, 0) if side == "ours" else op.raw(env, 0)
         before = env.command_counts()
         for _ in range(DETECT_CALLS):
@@ -291,7 +309,7 @@ async def seq_async(env: Env, op: ops.Op, s: Settings) -> Result:
     res = Result(op, env.face, "seq")
     n = s.batch_for(op)
     for r in range(-s.warmup, s.rounds):
-        await env.areset(op, 1, n)
+        await env.areset(op, s.docs_for(op), n)
         thunks = env.thunks(op, 0)
         for name in _order(list(thunks), r):
             thunk = thunks[name]
@@ -309,7 +327,7 @@ def seq_sync(env: Env, op: ops.Op, s: Settings) -> Result:
     res = Result(op, env.face, "seq")
     n = s.batch_for(op)
     for r in range(-s.warmup, s.rounds):
-        env.reset(op, 1, n)
+        env.reset(op, s.docs_for(op), n)
         thunks = env.thunks(op, 0)
         for name in _order(list(thunks), r):
             thunk = thunks[name]
@@ -343,6 +361,133 @@ async def concurrent_async(env: Env, op: ops.Op, s: Settings) -> Result:
             if r >= 0:
                 res.samples.setdefault(name, []).append(s.in_flight * n / (elapsed / 1e9))
     return res
+
+
+# --------------------------------------------------------------------------- scan
+
+
+SCAN_BATCH = 1000
+
+
+@dataclass
+class ScanResult:
+    face: str
+    docs: int
+    samples: dict[str, list[float]] = field(default_factory=dict)  # seconds per full scan
+
+
+def write_scan_docs(env: Env, docs: int) -> tuple[str, str]:
+    """Untimed: ``docs`` documents under our scan class's prefix and under the raw prefix."""
+    ours, raw = f"{env.prefix}scan", f"{env.prefix}rawscan"
+    payload = json.dumps(document())
+    for start in range(0, docs, 5000):
+        with env.admin.pipeline(transaction=False) as pipe:
+            for i in range(start, min(start + 5000, docs)):
+                pipe.execute_command("JSON.SET", f"{ours}:d{i}", "$", payload)
+                pipe.execute_command("JSON.SET", f"{raw}:d{i}", "$", payload)
+            pipe.execute()
+    return ours, raw
+
+
+def _raw_scan_commands(raw_prefix: str) -> tuple[str, ...]:
+    return ("MATCH", f"{raw_prefix}:*", "TYPE", "ReJSON-RL", "COUNT", str(SCAN_BATCH))
+
+
+async def raw_scan_async(env: Env, raw_prefix: str) -> int:
+    """What a hand-written client sends: SCAN (MATCH, TYPE, COUNT), one JSON.MGET per 1000 keys
+    (json.loads of each document), each key once."""
+    ex, tail, seen, pending, n, cursor = env.ex, _raw_scan_commands(raw_prefix), set(), [], 0, 0
+    while True:
+        cursor, keys = await ex("SCAN", cursor, *tail)
+        for key in keys:
+            if key not in seen:
+                seen.add(key)
+                pending.append(key)
+        if len(pending) >= SCAN_BATCH or (cursor == 0 and pending):
+            n += len([json.loads(r) for r in await ex("JSON.MGET", *pending, "$") if r is not None])
+            pending = []
+        if cursor == 0:
+            return n
+
+
+def raw_scan_sync(env: Env, raw_prefix: str) -> int:
+    ex, tail, seen, pending, n, cursor = env.ex, _raw_scan_commands(raw_prefix), set(), [], 0, 0
+    while True:
+        cursor, keys = ex("SCAN", cursor, *tail)
+        for key in keys:
+            if key not in seen:
+                seen.add(key)
+                pending.append(key)
+        if len(pending) >= SCAN_BATCH or (cursor == 0 and pending):
+            n += len([json.loads(r) for r in ex("JSON.MGET", *pending, "$") if r is not None])
+            pending = []
+        if cursor == 0:
+            return n
+
+
+async def scan_async(env: Env, s: Settings) -> ScanResult:
+    ours, raw = write_scan_docs(env, s.scan_docs)
+    cls = ours_user_class(env.base, ours, env.client)
+    res = ScanResult(env.face, s.scan_docs)
+
+    async def ours_side() -> int:
+        n = 0
+        async for _ in cls.scan(batch=SCAN_BATCH):
+            n += 1
+        return n
+
+    sides: dict[str, Callable[[], Any]] = {"ours": ours_side, "raw": lambda: raw_scan_async(env, raw)}
+    for r in range(-1, s.scan_rounds):
+        for name in _order(list(sides), r):
+            gc.collect()
+            t0 = time.perf_counter()
+            found = await sides[name]()
+            elapsed = time.perf_counter() - t0
+            if found != s.scan_docs:
+                raise RuntimeError(f"{name} scan found {found} of {s.scan_docs} documents")
+            if r >= 0:
+                res.samples.setdefault(name, []).append(elapsed)
+    return res
+
+
+def scan_sync(env: Env, s: Settings) -> ScanResult:
+    ours, raw = write_scan_docs(env, s.scan_docs)
+    cls = ours_user_class(env.base, ours, env.client)
+    res = ScanResult(env.face, s.scan_docs)
+
+    def ours_side() -> int:
+        return sum(1 for _ in cls.scan(batch=SCAN_BATCH))
+
+    sides: dict[str, Callable[[], int]] = {"ours": ours_side, "raw": lambda: raw_scan_sync(env, raw)}
+    for r in range(-1, s.scan_rounds):
+        for name in _order(list(sides), r):
+            gc.collect()
+            t0 = time.perf_counter()
+            found = sides[name]()
+            elapsed = time.perf_counter() - t0
+            if found != s.scan_docs:
+                raise RuntimeError(f"{name} scan found {found} of {s.scan_docs} documents")
+            if r >= 0:
+                res.samples.setdefault(name, []).append(elapsed)
+    return res
+
+
+def scan_table(results: list[ScanResult]) -> list[str]:
+    lines = [
+        "| face | documents | ours s median (min–max) | raw s median (min–max) | ratio | ours documents/s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        ours, raw = r.samples["ours"], r.samples["raw"]
+        rate = r.docs / statistics.median(ours)
+        lines.append(
+            f"| {r.face} | {r.docs:,} | {_s(ours)} | {_s(raw)} | {_paired(ours, raw):.2f}× | {rate:,.0f} |"
+        )
+    return lines
+
+
+def _s(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
 
 
 # --------------------------------------------------------------------------- memory
@@ -499,26 +644,29 @@ def _prime_scripts(env: Env) -> None:
 
 async def run_async(url: str, run_id: str, args: argparse.Namespace, s: Settings) -> dict[str, Any]:
     env = Env("async", url, run_id, extras=not args.no_extras)
-    out: dict[str, Any] = {"face": "async", "seq": [], "conc": [], "memory": [], "profile": []}
+    out: dict[str, Any] = {"face": "async", "seq": [], "conc": [], "memory": [], "scan": [], "profile": []}
     try:
         await env.start_extras()
         _prime_scripts(env)
         if args.profile:
             for op in args.ops:
-                await detect_async(env, op)
+                await detect_async(env, op, s.docs_for(op))
                 await profile_async(env, op, args.profile_n, out["profile"])
             return out
         for op in args.ops:
             _say(f"async seq  {op.name}")
-            await detect_async(env, op)
+            await detect_async(env, op, s.docs_for(op))
             out["seq"].append(await seq_async(env, op, s))
         if not args.no_concurrent:
-            for op in args.ops:
+            for op in [op for op in args.ops if op.concurrent]:
                 _say(f"async c{s.in_flight} {op.name}")
                 out["conc"].append(await concurrent_async(env, op, s))
         if not args.no_memory:
             _say("async memory")
             out["memory"] = await memory_async(env, s)
+        if not args.no_scan:
+            _say(f"async scan of {s.scan_docs:,} documents")
+            out["scan"] = [await scan_async(env, s)]
     finally:
         out["sent"] = env.sent
         env.cleanup()
@@ -528,21 +676,24 @@ async def run_async(url: str, run_id: str, args: argparse.Namespace, s: Settings
 
 def run_sync(url: str, run_id: str, args: argparse.Namespace, s: Settings) -> dict[str, Any]:
     env = Env("sync", url, run_id, extras=not args.no_extras)
-    out: dict[str, Any] = {"face": "sync", "seq": [], "conc": [], "memory": [], "profile": []}
+    out: dict[str, Any] = {"face": "sync", "seq": [], "conc": [], "memory": [], "scan": [], "profile": []}
     try:
         _prime_scripts(env)
         if args.profile:
             for op in args.ops:
-                detect_sync(env, op)
+                detect_sync(env, op, s.docs_for(op))
                 profile_sync(env, op, args.profile_n, out["profile"])
             return out
         for op in args.ops:
             _say(f"sync  seq  {op.name}")
-            detect_sync(env, op)
+            detect_sync(env, op, s.docs_for(op))
             out["seq"].append(seq_sync(env, op, s))
         if not args.no_memory:
             _say("sync  memory")
             out["memory"] = memory_sync(env, s)
+        if not args.no_scan:
+            _say(f"sync  scan of {s.scan_docs:,} documents")
+            out["scan"] = [scan_sync(env, s)]
     finally:
         out["sent"] = env.sent
         env.cleanup()
@@ -793,6 +944,20 @@ def report(
         lines += [f"## Concurrent (asyncio, {s.in_flight} in flight)", "", *_table(conc, sent, True), ""]
     if mem:
         lines += ["## Memory per instance (tracemalloc)", "", *memory_table(mem), ""]
+    scans = [r for o in outs for r in o.get("scan", [])]
+    if scans:
+        lines += [
+            f"## Scan of {scans[0].docs:,} documents",
+            "",
+            f"`async for user in User.scan(batch={SCAN_BATCH})` (`for` in the blocking face), counting the "
+            f"models, against a hand-written loop sending the same commands: SCAN MATCH TYPE ReJSON-RL COUNT "
+            f"{SCAN_BATCH}, one JSON.MGET per {SCAN_BATCH} keys with json.loads of each document, a set of the "
+            "keys seen. Neither side keeps what it read. "
+            f"{s.scan_rounds} rounds after a warm-up, alternating which side goes first; seconds per full scan.",
+            "",
+            *scan_table(scans),
+            "",
+        ]
     if seq or conc or mem:
         checks = [_paired(r.samples["ours"], r.samples["raw"]) <= r.op.budget for r in seq]
         checks += [_paired(r.samples["ours"], r.samples["raw"], True) <= r.op.budget for r in conc]
@@ -821,6 +986,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--batch", type=int, help="ops per side per round before op weight (default 200)")
     p.add_argument("--no-concurrent", action="store_true", help="skip the 100-in-flight asyncio runs")
     p.add_argument("--no-memory", action="store_true", help="skip the tracemalloc comparison")
+    p.add_argument("--no-scan", action="store_true", help="skip the scan of 100,000 documents")
     p.add_argument("--no-extras", action="store_true", help="do not time rapyer / redis-om")
     p.add_argument("--profile", action="store_true", help="cProfile our side of --ops instead of timing")
     p.add_argument("--profile-n", type=int, default=3000, help="operations per profiled op")

@@ -6,12 +6,21 @@ state and copying live here; each face's ``BaseRedisModel`` adds the methods tha
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+import contextlib
+import contextvars
+import datetime
+import gc
+import math
+import types
+import weakref
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ValidationError
 from typing_extensions import Self
 
 from redis_pydantic import _ops, _paths, _schema, _values
+from redis_pydantic._scripts import CREATE, ScriptCall
 from redis_pydantic.errors import (
     DocumentValidationError,
     InvalidArgumentError,
@@ -61,12 +70,33 @@ def init_state(model: Any) -> None:
     object.__setattr__(model, "_rp_changes", ())
 
 
+@contextlib.contextmanager
+def paused_collector() -> Iterator[None]:
+    """Pause Python's garbage collector while many models are built at once.
+
+    Every object built then survives (the models are returned), so a collection during the loop
+    finds no garbage; yet the hundreds of tracked objects of 100 models set off several, which
+    cost about a quarter more than the building itself. The loops this wraps have no ``await``,
+    so no other task runs meanwhile; the collector runs as usual afterwards.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def copy_from_json(cls: Any, payload: str | bytes, pk: str, key: str, state: _ops.DocumentState) -> Any:
     """A new instance of ``cls`` validated from the document JSON ``payload``, with its key."""
     copy = cls.__pydantic_validator__.validate_json(payload)
     object.__setattr__(copy, "_rp_pk", pk)
     object.__setattr__(copy, "_rp_key", key)
     object.__setattr__(copy, "_rp_state", state)
+    if type(payload) is bytes:
+        object.__setattr__(copy, "_rp_checked", hash(payload))
     return copy
 
 
@@ -89,16 +119,22 @@ def duplicates(model: Any, n: int) -> tuple[_ops.Op | None, list[Any]]:
     pks = _paths.new_pks(n)
     args: list[Any] = ["JSON.MSET"]
     copies = []
-    for pk in pks:
-        key = f"{cls.Meta.key_prefix}:{pk}"
-        args += (key, "$", payload)
-        copies.append(copy_from_json(cls, payload, pk, key, NEW))
+    with paused_collector():
+        for pk in pks:
+            key = f"{cls.Meta.key_prefix}:{pk}"
+            args += (key, "$", payload)
+            copies.append(copy_from_json(cls, payload, pk, key, NEW))
+    commands: list[_ops.Command] = [tuple(args)]
+    ms = ttl_of(cls)
+    if ms is not None:  # in the same atomic step: no copy exists without its expiry
+        commands += [("PEXPIRE", copy._rp_key, ms) for copy in copies]
 
     def apply(replies: list[Any]) -> None:
         for copy in copies:
             copy._rp_mark_stored()
 
-    return _ops.Op(None, [tuple(args)], apply, access=_ops.Access.WRITE, what="duplicate", cls=cls), copies
+    op = _ops.Op(None, commands, apply, access=_ops.Access.WRITE, what="duplicate", cls=cls, refresh=False)
+    return op, copies
 
 
 def save_model(model: Any) -> _ops.Op:
@@ -110,13 +146,16 @@ def save_model(model: Any) -> _ops.Op:
         return _ops.Op(root, [command], _ops.nothing, what="save", fields=(path,))
     model._rp_check_complete()
     payload = _ops.document_json(model)
+    key = model.key
+    commands: list[_ops.Command] = [("JSON.SET", key, "$", payload)]
+    ms = ttl_of(type(model))
+    if ms is not None:  # the same atomic step: the document never exists without its expiry
+        commands.append(("PEXPIRE", key, ms))
 
     def apply(replies: list[Any]) -> None:
         model._rp_mark_stored()
 
-    return _ops.Op(
-        model, [("JSON.SET", model.key, "$", payload)], apply, access=_ops.Access.WRITE, what="save"
-    )
+    return _ops.Op(model, commands, apply, access=_ops.Access.WRITE, what="save", refresh=False)
 
 
 def get_model(cls: Any, key: str) -> _ops.Op:
@@ -132,7 +171,8 @@ def get_model(cls: Any, key: str) -> _ops.Op:
         except ValidationError as exc:
             raise DocumentValidationError(key, exc) from None
 
-    return _ops.Op(None, [("JSON.GET", key, "$")], apply, access=_ops.Access.READ, what="get", cls=cls)
+    command = ("JSON.GET", key, "$")
+    return _ops.Op(None, [command], apply, access=_ops.Access.READ, what="get", cls=cls, key=key)
 
 
 def load_model(model: Any) -> _ops.Op:
@@ -153,6 +193,170 @@ def load_model(model: Any) -> _ops.Op:
 
     command = ("JSON.GET", key, json_path)
     return _ops.Op(root, [command], apply, access=_ops.Access.READ, what="load", fields=(path,))
+
+
+# --------------------------------------------------------------------------- expiry
+
+#: The longest expiry accepted, in milliseconds (about 146 million years): Redis refuses an expiry
+#: whose end does not fit in a signed 64-bit count of milliseconds.
+MAX_TTL_MS = 2**62
+
+
+def ttl_millis(value: object, what: str) -> int:
+    """``value`` (seconds as an ``int`` or ``float``, or a ``timedelta``) in whole milliseconds,
+    rounded up; InvalidArgumentError unless it is positive and finite."""
+    ms: int | None = None
+    if isinstance(value, datetime.timedelta):
+        micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+        ms = -(-micros // 1000)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        ms = value * 1000
+    elif isinstance(value, float) and math.isfinite(value):
+        # Rounded to the microsecond first: 1.1 * 1000 is 1100.0000000000002.
+        ms = math.ceil(round(value * 1000, 3))
+    if ms is None or ms <= 0 or ms > MAX_TTL_MS:
+        raise InvalidArgumentError(
+            f"{what} must be a positive number of seconds or timedelta (at most {MAX_TTL_MS // 1000} "
+            f"seconds), not {value!r}"
+        )
+    return ms
+
+
+def check_expiry_options(cls: Any, meta: dict[str, Any]) -> None:
+    """Refuse a ``Meta.ttl`` or ``Meta.refresh_ttl`` that could not be applied, when the class is
+    defined."""
+    ttl = meta.get("ttl")
+    if ttl is not None:
+        ttl_millis(ttl, f"{cls.__name__}.Meta.ttl")
+    refresh = meta.get("refresh_ttl", False)
+    if not isinstance(refresh, bool):
+        raise InvalidArgumentError(f"{cls.__name__}.Meta.refresh_ttl must be a bool, not {refresh!r}")
+    if refresh and ttl is None:
+        raise InvalidArgumentError(
+            f"{cls.__name__}.Meta.refresh_ttl extends documents to Meta.ttl: set Meta.ttl too"
+        )
+
+
+def ttl_of(cls: Any) -> int | None:
+    """The expiry of new and saved documents of ``cls`` in milliseconds (``Meta.ttl``), if any."""
+    ttl = getattr(cls.Meta, "ttl", None)
+    return None if ttl is None else ttl_millis(ttl, f"{cls.__name__}.Meta.ttl")
+
+
+def refresh_of(cls: Any) -> int | None:
+    """The milliseconds that reads and writes extend a document of ``cls`` to, or ``None`` unless
+    ``Meta.refresh_ttl`` is set."""
+    if not getattr(cls.Meta, "refresh_ttl", False):
+        return None
+    return ttl_of(cls)
+
+
+def refresh_command(key: str, ms: int) -> tuple[Any, ...]:
+    """Extend the expiry of the document at ``key`` to ``ms``, only when it has one: a document
+    made persistent with ``persist()`` stays persistent."""
+    return ("PEXPIRE", key, ms, "XX")
+
+
+def _top_level_key(model: Any, what: str) -> str:
+    if getattr(model, "_rp_root", None) is not None:
+        raise NotAttachedError(f"{what} applies to a stored model, not to a model nested in one")
+    return str(model.key)
+
+
+def expire_model(model: Any, ttl: object) -> _ops.Op:
+    """Make ``model``'s document expire in ``ttl``; KeyNotFoundError when there is none."""
+    key = _top_level_key(model, "expire()")
+    ms = ttl_millis(ttl, "the expiry")
+
+    def apply(replies: list[Any]) -> None:
+        if not replies[0]:
+            raise KeyNotFoundError(key)
+
+    # No root: the model's state does not change (a never-saved model stays never saved).
+    command = ("PEXPIRE", key, ms)
+    return _ops.Op(
+        None,
+        [command],
+        apply,
+        access=_ops.Access.WRITE,
+        returns_value=True,
+        what="expire",
+        cls=type(model),
+        key=key,
+        refresh=False,
+    )
+
+
+def ttl_model(model: Any) -> _ops.Op:
+    """The seconds left before ``model``'s document expires (``None`` when it does not)."""
+    key = _top_level_key(model, "ttl()")
+
+    def apply(replies: list[Any]) -> float | None:
+        ms = int(replies[0])
+        if ms == -2:
+            raise KeyNotFoundError(key)
+        return None if ms < 0 else ms / 1000
+
+    return _ops.Op(
+        None,
+        [("PTTL", key)],
+        apply,
+        access=_ops.Access.READ,
+        what="ttl",
+        cls=type(model),
+        key=key,
+        refresh=False,
+    )
+
+
+def persist_model(model: Any) -> _ops.Op:
+    """Remove the expiry of ``model``'s document; KeyNotFoundError when there is none."""
+    key = _top_level_key(model, "persist()")
+
+    def apply(replies: list[Any]) -> None:
+        if not replies[0]:
+            raise KeyNotFoundError(key)
+
+    # PERSIST answers 0 both for a missing document and for one without expiry: EXISTS tells,
+    # in the same atomic step.
+    commands: list[_ops.Command] = [("EXISTS", key), ("PERSIST", key)]
+    return _ops.Op(
+        None,
+        commands,
+        apply,
+        access=_ops.Access.WRITE,
+        returns_value=True,
+        what="persist",
+        cls=type(model),
+        key=key,
+        refresh=False,
+    )
+
+
+# --------------------------------------------------------------------------- class registry
+
+#: Every stored model class defined (both faces), to tell which key prefixes extend another.
+_stored_classes: weakref.WeakSet[type] = weakref.WeakSet()
+
+
+def register_class(cls: type) -> None:
+    _stored_classes.add(cls)
+
+
+def extending_prefixes(prefix: str) -> tuple[str, ...]:
+    """The ``"<prefix>:"`` starts of the keys of other model classes whose prefix extends
+    ``prefix`` with ``":"`` (``"User:admin"`` extends ``"User"``).
+
+    A key ``"User:admin:7"`` matches ``"User:*"``; it is taken to be the ``"User:admin"`` class's
+    document, not a ``User`` whose pk is ``"admin:7"``.
+    """
+    start = prefix + ":"
+    found = set()
+    for cls in list(_stored_classes):
+        other = getattr(cls.Meta, "key_prefix", None)  # type: ignore[attr-defined]
+        if isinstance(other, str) and other.startswith(start):
+            found.add(other + ":")
+    return tuple(sorted(found))
 
 
 def _with_state_init(post_init: Any) -> Any:
@@ -190,7 +394,9 @@ def set_up_class(cls: Any) -> None:
         raise InvalidArgumentError(
             f"{cls.__name__}.Meta.key_prefix must be a str that does not start with '{{', not {prefix!r}"
         )
+    check_expiry_options(cls, inherited)
     cls.Meta = type("Meta", (), inherited)
+    register_class(cls)
     own_post_init = cls.__dict__.get("model_post_init")
     if own_post_init is not None and not getattr(own_post_init, "__rp_wrapped__", False):
         type.__setattr__(cls, "model_post_init", _with_state_init(own_post_init))
@@ -240,6 +446,103 @@ class NestedCore:
         raise _ops.not_attached(self)
 
     __setattr__ = assign
+
+
+# --------------------------------------------------------------------------- class operations
+
+#: True while a stored model class is being defined (see :class:`StoredModelMeta`).
+_defining: contextvars.ContextVar[bool] = contextvars.ContextVar("redis_pydantic_defining", default=False)
+
+
+class ClassOperation:
+    """An operation of a model class (``await User.count()``) whose name a field may take.
+
+    ``count`` is a common field name (``count: int = 0``), so it is not refused as one. On the
+    class the name gives the operation, bound to the class, even when the class has a field of
+    that name (its field descriptor hands the operation over, see
+    ``_schema.FieldDescriptor.class_operation``); on an instance, the field. While a model class
+    is being defined the name is hidden, so pydantic neither takes the operation for the default
+    value of such a field nor warns that the field shadows it.
+    """
+
+    __rp_class_operation__ = True
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+        self.__name__ = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if _defining.get():
+            raise AttributeError(self.__name__)
+        return types.MethodType(self.func, owner if owner is not None else type(instance))
+
+
+if TYPE_CHECKING:
+    from pydantic._internal._model_construction import ModelMetaclass as _PydanticModelMetaclass
+else:
+    # pydantic's metaclass, reached through the public BaseModel rather than its private module.
+    _PydanticModelMetaclass = type(BaseModel)
+
+
+class StoredModelMeta(_PydanticModelMetaclass):
+    """The metaclass of stored models: pydantic's, with the class operations a field may shadow
+    hidden while a class is being defined (see :class:`ClassOperation`).
+
+    pydantic reads the class attributes while it collects a new class's fields (``getattr`` for
+    a default value, ``hasattr`` on the bases for its "shadows an attribute" warning), all inside
+    its metaclass's ``__new__``; the flag is reset even when the definition fails.
+    """
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any) -> Any:
+        if kwargs.get("__pydantic_reset_parent_namespace__", True):
+            # pydantic resolves the annotations of a class defined inside a function with that
+            # function's local names, which it takes from the frame that called its metaclass's
+            # __new__: this method. So the names are taken here, from the frame that defines the
+            # class, with pydantic's own helpers, and handed over as pydantic stores them (private
+            # pydantic API: tests/_async/test_errors.py and test_scan.py define such classes).
+            from pydantic._internal._model_construction import build_lenient_weakvaluedict
+            from pydantic._internal._typing_extra import parent_frame_namespace
+
+            namespace["__pydantic_parent_namespace__"] = build_lenient_weakvaluedict(parent_frame_namespace())
+            kwargs["__pydantic_reset_parent_namespace__"] = False
+        token = _defining.set(True)
+        try:
+            return super().__new__(mcs, name, bases, namespace, **kwargs)
+        finally:
+            _defining.reset(token)
+
+
+if TYPE_CHECKING:
+    from pydantic import Field, PrivateAttr
+    from pydantic._internal._model_construction import NoInitField
+    from typing_extensions import dataclass_transform
+
+    # Each face's metaclass, for type checkers: the class operations with their signatures, and
+    # marked like pydantic's metaclass (type checkers then give model classes their typed
+    # ``__init__``; a metaclass must be marked itself, not through its base).
+
+    class AsyncCount(Protocol):
+        def __call__(self, *, batch: int = ...) -> Awaitable[int]: ...
+
+    class SyncCount(Protocol):
+        def __call__(self, *, batch: int = ...) -> int: ...
+
+    # ``count`` is a property here: a data descriptor of the metaclass wins over a field named
+    # ``count`` of the class, as the ClassOperation does at run time.
+
+    @dataclass_transform(kw_only_default=True, field_specifiers=(Field, PrivateAttr, NoInitField))
+    class AsyncModelMeta(StoredModelMeta):
+        @property
+        def count(cls) -> AsyncCount: ...
+
+    @dataclass_transform(kw_only_default=True, field_specifiers=(Field, PrivateAttr, NoInitField))
+    class SyncModelMeta(StoredModelMeta):
+        @property
+        def count(cls) -> SyncCount: ...
+
+else:
+    AsyncModelMeta = SyncModelMeta = StoredModelMeta
 
 
 # At run time the core is a plain mixin placed before BaseModel; type checkers see BaseModel.
@@ -380,11 +683,10 @@ class StoredModelCore(_ModelBase):
 
     def _rp_missing_required(self) -> list[str]:
         d = self.__dict__
-        return [
-            name
-            for name, info in type(self).__pydantic_fields__.items()
-            if name not in d and info.is_required()
-        ]
+        fields = type(self).__pydantic_fields__
+        if len(d) >= len(fields):  # the common case: pydantic's __dict__ holds only fields
+            return []
+        return [name for name, info in fields.items() if name not in d and info.is_required()]
 
     def _rp_check_complete(self) -> None:
         missing = self._rp_missing_required()
@@ -394,12 +696,16 @@ class StoredModelCore(_ModelBase):
                 [{"type": "missing", "loc": (name,), "input": self.__dict__} for name in missing],
             )
 
-    def _rp_create_command(self) -> tuple[Any, ...] | None:
-        """For a never-saved instance: the JSON.SET ... NX that creates its document first."""
+    def _rp_create_command(self) -> _ops.Command | None:
+        """For a never-saved instance: the JSON.SET ... NX that creates its document first (with
+        ``Meta.ttl``, the script that also gives a document it created its expiry)."""
         if getattr(self, "_rp_state", NEW) != NEW or getattr(self, "_rp_root", None) is not None:
             return None
         if self._rp_missing_required():
             return None
+        ms = ttl_of(type(self))
+        if ms is not None:
+            return ScriptCall(CREATE, (self.key,), (_ops.document_json(self), ms))
         return ("JSON.SET", self.key, "$", _ops.document_json(self), "NX")
 
     # -- documents -----------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from redis_pydantic._schema import (
     MODEL,
     FieldSpec,
     check_json_numbers,
+    check_json_numbers_fast,
     field_specs,
 )
 from redis_pydantic._scripts import DICT_OPS, LIST_INSERT, LIST_POP, ScriptCall
@@ -123,6 +124,8 @@ class Op:
         "what",
         "optimistic",
         "fields",
+        "key",
+        "refresh",
     )
 
     def __init__(
@@ -137,9 +140,11 @@ class Op:
         cls: type | None = None,
         optimistic: Optimistic | None = None,
         fields: tuple[tuple[str, ...], ...] = (),
+        key: str | None = None,
+        refresh: bool = True,
     ) -> None:
         self.root = root
-        self.cls = cls if cls is not None else type(root)
+        self.cls: Any = cls if cls is not None else type(root)
         self.commands = commands
         self.apply = apply
         self.access = access
@@ -149,6 +154,11 @@ class Op:
         #: The paths (field names from the document's root) whose values the operation changes
         #: in Redis and locally: a ``lock()`` block does not write them again on exit.
         self.fields = fields
+        #: The document the operation reads or writes when it has no ``root`` (``get``).
+        self.key = key
+        #: Whether the operation extends the document's expiry when its class has
+        #: ``Meta.refresh_ttl`` (reads and writes do; ``ttl()``, ``expire()`` and deletes do not).
+        self.refresh = refresh
 
 
 class Changes:
@@ -221,13 +231,21 @@ def locate(model: Any) -> tuple[Any, tuple[str, ...]]:
 # --------------------------------------------------------------------------- whole documents
 
 
-def document_json(model: Any) -> bytes:
-    """The JSON of ``model``'s whole document, refused unless ``get()`` would read it back.
+def mark_checked(model: Any, payload: Any) -> None:
+    """Remember that ``payload`` (bytes) is a document JSON that fits ``model``'s class: read into
+    the model, or validated before it was written. Only stored models (not nested ones) keep it."""
+    if type(payload) is bytes and getattr(type(model), "_rp_checked", None) is not None:
+        object.__setattr__(model, "_rp_checked", hash(payload))
 
-    Values assigned with ``=`` are not validated by pydantic (it only warns when serializing):
-    a value of the wrong type, or one that breaks a constraint or a validator, raises
-    :class:`FieldValidationError` here, and nothing is written.
-    """
+
+def _already_checked(model: Any, payload: bytes) -> bool:
+    # The same bytes were validated for this model before (it was read, or written, and has not
+    # changed since): they would validate again.
+    checked = getattr(model, "_rp_checked", None)
+    return checked is not None and checked == hash(payload)
+
+
+def _serialize(model: Any) -> bytes:
     cls = type(model)
     try:
         payload: bytes = cls.__pydantic_serializer__.to_json(model, warnings="error")
@@ -237,12 +255,44 @@ def document_json(model: Any) -> bytes:
             if name in d:
                 spec.dump_json_strict(d[name])  # raises for the field that is wrong
         raise not_serializable(cls.__name__, exc) from exc
-    check_json_numbers(payload, cls.__name__)
+    return payload
+
+
+def _validate(model: Any, payload: bytes) -> None:
+    cls = type(model)
     try:
         cls.__pydantic_validator__.validate_json(payload)
     except ValidationError as exc:
         raise FieldValidationError(cls.__name__, exc) from None
+    mark_checked(model, payload)
+
+
+def document_json(model: Any) -> bytes:
+    """The JSON of ``model``'s whole document, refused unless ``get()`` would read it back.
+
+    Values assigned with ``=`` are not validated by pydantic (it only warns when serializing):
+    a value of the wrong type, or one that breaks a constraint or a validator, raises
+    :class:`FieldValidationError` here, and nothing is written. A stored model whose JSON is the
+    very document it was read as (or last written as) is not validated again.
+    """
+    payload = _serialize(model)
+    check_json_numbers(payload, type(model).__name__)
+    if not _already_checked(model, payload):
+        _validate(model, payload)
     return payload
+
+
+def documents_json(models: list[Any]) -> list[bytes]:
+    """:func:`document_json` of each model (the same checks and errors), cheaper per model: the
+    number check runs once over all the documents."""
+    payloads = [_serialize(model) for model in models]
+    if not check_json_numbers_fast(b"".join(payloads)):  # documents end with "}": no number spans two
+        for model, payload in zip(models, payloads, strict=True):
+            check_json_numbers(payload, type(model).__name__)
+    for model, payload in zip(models, payloads, strict=True):
+        if not _already_checked(model, payload):
+            _validate(model, payload)
+    return payloads
 
 
 def validate_into(model: Any, raw: str | bytes) -> None:
@@ -256,6 +306,8 @@ def validate_into(model: Any, raw: str | bytes) -> None:
     for name, value in state.items():
         if value is not None:
             object.__setattr__(model, name, value)
+    if model._rp_root is None:  # the whole document of a stored model
+        mark_checked(model, raw)
 
 
 #: Library state that a re-validation of an existing instance must not reset.

@@ -227,25 +227,41 @@ return redis.call('JSON.ARRINSERT', DOC, path, index, ARGV[3])[1]
 """,
 )
 
-#: KEYS: lock key, document key. ARGV: lock token, then path/JSON pairs. Writes the pairs and
-#: releases the lock only while the caller still owns it; returns 0 (nothing done) otherwise.
+#: KEYS: lock key, document key. ARGV: lock token, the milliseconds to extend the document's
+#: expiry to when it has one ("" for none: see ``Meta.refresh_ttl``), then path/JSON pairs. Writes
+#: the pairs and releases the lock only while the caller still owns it; returns 0 (nothing done)
+#: otherwise.
 SAVE_AND_RELEASE = Script(
     "save_and_release",
     r"""
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if #ARGV > 1 then
+if #ARGV > 2 then
   if redis.call('EXISTS', KEYS[2]) == 0 then
     redis.call('DEL', KEYS[1])
     return redis.error_reply("ERR redis-pydantic: the document doesn't exist")
   end
   local args = {}
-  for i = 2, #ARGV, 2 do
+  for i = 3, #ARGV, 2 do
     args[#args + 1] = KEYS[2]; args[#args + 1] = ARGV[i]; args[#args + 1] = ARGV[i + 1]
   end
   redis.call('JSON.MSET', unpack(args))
+  if ARGV[2] ~= '' then redis.call('PEXPIRE', KEYS[2], ARGV[2], 'XX') end
 end
 redis.call('DEL', KEYS[1])
 return 1
+""",
+)
+
+#: KEYS: the document key. ARGV: the document JSON, its expiry in milliseconds. Creates the
+#: document (JSON.SET NX) and, only when this call created it, gives it its expiry in the same
+#: step, so it never exists without one; a document that already exists is left as it is, expiry
+#: included. Answers like JSON.SET NX.
+CREATE = Script(
+    "create",
+    r"""
+local created = redis.call('JSON.SET', KEYS[1], '$', ARGV[1], 'NX')
+if created then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return created
 """,
 )
 
@@ -256,7 +272,7 @@ def _as_function(script: Script) -> str:
 
 
 #: The scripts a batch can run among its commands (the others make it go by MULTI/EXEC).
-_IN_BATCH = (DICT_OPS, LIST_POP, LIST_INSERT)
+_IN_BATCH = (DICT_OPS, LIST_POP, LIST_INSERT, CREATE)
 
 
 #: ARGV: the commands of a batch, each as its argument count followed by its arguments; a call
@@ -298,6 +314,9 @@ return out
 """,
 )
 
+#: Commands whose arguments are all keys.
+_ALL_KEYS = frozenset({"DEL", "UNLINK", "EXISTS"})
+
 #: Lua's unpack() stops near 8000 values; a batch with a longer command goes by MULTI/EXEC.
 MAX_BATCH_COMMAND_ARGS = 7000
 
@@ -311,8 +330,13 @@ def batch_call(commands: Iterable[tuple[Any, ...] | ScriptCall]) -> ScriptCall |
         if type(command) is tuple:
             if len(command) > MAX_BATCH_COMMAND_ARGS:
                 return None
-            if command[0] == "JSON.MSET":  # key path value, repeated
+            name = command[0]
+            if name == "JSON.MSET":  # key path value, repeated
                 keys.update(dict.fromkeys(command[1::3]))
+            elif name == "JSON.MGET":  # keys, then one path
+                keys.update(dict.fromkeys(command[1:-1]))
+            elif name in _ALL_KEYS:
+                keys.update(dict.fromkeys(command[1:]))
             elif len(command) > 1:
                 keys[command[1]] = None
             argv.append(len(command))

@@ -463,7 +463,7 @@ def field_descriptor_class(
 
         def __get__(self, instance: Any, owner: type | None = None) -> Any:
             if instance is None:
-                raise self.class_access()
+                return self.class_get(owner)
             try:
                 value = instance.__dict__[self.name]
             except KeyError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from redis_pydantic._scripts import (
     BATCH,
+    CREATE,
     DICT_OPS,
     MAX_BATCH_COMMAND_ARGS,
     SAVE_AND_RELEASE,
@@ -48,3 +49,15 @@ def test_a_script_the_batch_does_not_contain_leaves_the_batch_to_multi_exec():
 def test_the_batch_script_contains_the_scripts_it_dispatches_to():
     assert "local function dict_ops(KEYS, ARGV)" in BATCH.source
     assert "['@dict_ops'] = dict_ops" in BATCH.source
+
+
+def test_every_key_of_json_mget_and_del_is_declared():
+    call = batch_call([("JSON.MGET", "A:1", "A:2", "$"), ("DEL", "A:3", "A:1"), ("PEXPIRE", "A:4", 10)])
+    assert call is not None and call.keys == ("A:1", "A:2", "A:3", "A:4")
+
+
+def test_the_create_script_runs_inside_the_batch():
+    call = batch_call([ScriptCall(CREATE, ("A:1",), (b"{}", 1000)), ("JSON.SET", "A:1", "$.n", b"1")])
+    assert call is not None and call.keys == ("A:1",)
+    assert call.args[:6] == (5, "@create", 1, "A:1", b"{}", 1000)
+    assert "['@create'] = create" in BATCH.source

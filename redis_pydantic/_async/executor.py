@@ -8,6 +8,7 @@ from typing import Any
 import redis.exceptions
 from pydantic import ValidationError
 
+from redis_pydantic._base import refresh_command, refresh_of
 from redis_pydantic._ops import NEW, READ_RESULT, STORED, Access, Command, Op, Then, locate, record_applied
 from redis_pydantic._scripts import ScriptCall, batch_call
 from redis_pydantic.errors import (
@@ -75,6 +76,19 @@ async def transaction(client: Any, commands: list[Command]) -> list[Any]:
     return replies
 
 
+def refresh_for(op: Op) -> tuple[Any, ...] | None:
+    """The command that extends the expiry of the document ``op`` reads or writes, when its class
+    has ``Meta.refresh_ttl`` (sent with the operation, in the same round trip)."""
+    if not op.refresh or not op.cls.Meta.refresh_ttl:
+        return None
+    ms = refresh_of(op.cls)
+    if ms is None:
+        return None
+    root = op.root
+    key = op.key if op.key is not None else root._rp_key or root.key
+    return refresh_command(key, ms)
+
+
 async def run(op: Op | None) -> Any:
     """Send ``op`` and apply its replies locally; return its result.
 
@@ -96,6 +110,9 @@ async def run(op: Op | None) -> Any:
     if not commands:
         return op.apply([])
     client = client_for(op.cls)
+    refresh = refresh_for(op) if op.refresh and op.cls.Meta.refresh_ttl else None
+    if refresh is not None:
+        commands = [*commands, refresh]
     try:
         create = root._rp_create_command() if op.access is UPDATE and root._rp_state is NEW else None
         if create is not None:
@@ -105,7 +122,9 @@ async def run(op: Op | None) -> Any:
         else:
             replies = await transaction(client, commands)
     except TRANSPORT_ERRORS as exc:
-        raise translate(exc, client, root.key if root is not None else None) from exc
+        raise translate(exc, client, root.key if root is not None else op.key) from exc
+    if refresh is not None:
+        del replies[-1]
     if root is not None and root._rp_state is not STORED:
         root._rp_mark_stored()
     outcome = op.apply(replies)
@@ -138,12 +157,17 @@ async def _run_optimistic(op: Op) -> Any:
                 try:
                     await pipe.watch(check.key)
                     commands = check.decide(await execute(pipe, check.read))
+                    refresh = refresh_for(op)
+                    if refresh is not None:
+                        commands = [*commands, refresh]
                     pipe.multi()
                     for command in commands:
                         pipe.execute_command(
                             *(command.eval_args() if isinstance(command, ScriptCall) else command)
                         )
                     replies = list(await pipe.execute(raise_on_error=True))
+                    if refresh is not None:
+                        del replies[-1]
                     break
                 except redis.exceptions.WatchError:
                     continue
@@ -175,6 +199,8 @@ class Batch:
         self.entries: list[tuple[int, int, Op]] = []
         self.roots: dict[int, Any] = {}
         self.checked: set[type] = set()
+        #: Per document key: the command that extends its expiry (``Meta.refresh_ttl``), sent last.
+        self.refresh: dict[str, tuple[Any, ...]] = {}
 
     def add(self, op: Op) -> None:
         if op.returns_value:
@@ -198,10 +224,14 @@ class Batch:
         start = len(self.commands)
         self.commands.extend(op.commands)
         self.entries.append((start, len(self.commands), op))
+        refresh = refresh_for(op)
+        if refresh is not None:
+            self.refresh[refresh[1]] = refresh
 
     async def execute(self) -> None:
         if not self.commands:
             return
+        self.commands.extend(self.refresh.values())
         try:
             replies = await atomically(self.client, self.commands)
         except TRANSPORT_ERRORS as exc:

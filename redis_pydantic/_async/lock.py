@@ -9,6 +9,7 @@ from typing import Any
 import redis.exceptions
 
 from redis_pydantic import _ops, _paths
+from redis_pydantic._base import refresh_of
 from redis_pydantic._compat import AsyncLock
 from redis_pydantic._lease import AsyncLeaseKeeper
 from redis_pydantic._scripts import SAVE_AND_RELEASE, ScriptCall
@@ -73,8 +74,10 @@ async def model_lock(
     if keeper is not None:
         await keeper.stop()
     token = lock.local.token
+    refresh = refresh_of(type(root))
+    call = ScriptCall(SAVE_AND_RELEASE, (lock_key, root.key), (token, refresh or "", *changed))
     with map_exceptions(client, root.key):
-        done = await execute(client, ScriptCall(SAVE_AND_RELEASE, (lock_key, root.key), (token, *changed)))
+        done = await execute(client, call)
     if not done:
         reason = f" ({keeper.lost})" if keeper is not None and keeper.lost else ""
         raise LockLostError(

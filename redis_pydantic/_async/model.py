@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import Self
 
-from redis_pydantic import _base, _ops, _schema
+from redis_pydantic import _base, _bulk, _ops, _schema
+from redis_pydantic._base import AsyncModelMeta
 from redis_pydantic._ops import Access, Op
 from redis_pydantic._query import Condition
 from redis_pydantic.errors import InvalidArgumentError, NotAttachedError
 
-from . import connection, search
+from . import bulk, connection, search
 from .executor import PipelineScope, run
 from .fields import FieldDescriptor
 from .lock import DEFAULT_BLOCKING_TIMEOUT, DEFAULT_TIMEOUT, model_lock
@@ -71,7 +74,18 @@ class RedisModelMixin(_base.NestedCore):
         raise NotAttachedError("Can only duplicate from top level model")
 
 
-class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
+async def _count(cls: Any, *, batch: int = _bulk.DEFAULT_BATCH) -> int:
+    """Count the documents of this class: SCAN ``MATCH "<prefix>:*"`` ``TYPE ReJSON-RL``, each key
+    counted once (``batch`` is SCAN's COUNT hint). Keys that come and go meanwhile may or may not
+    be counted.
+
+    A class may have a field named ``count``: ``await Model.count()`` still counts, and
+    ``model.count`` is the field.
+    """
+    return await bulk.count(cls, batch)
+
+
+class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel, metaclass=AsyncModelMeta):
     """A pydantic model stored in Redis as a JSON document at ``"<prefix>:<pk>"``.
 
     Example::
@@ -87,11 +101,23 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
 
     Options go in an inner ``Meta`` class: ``redis`` (the client), ``key_prefix`` (default: the
     class name), ``index_name`` (the name queries use for the search index, default
-    ``"<key_prefix>:idx"``). A subclass inherits the options its own ``Meta`` does not set, except
-    ``key_prefix`` and ``index_name``.
+    ``"<key_prefix>:idx"``), ``ttl`` (the expiry of saved documents, in seconds or a
+    ``timedelta``) and ``refresh_ttl`` (reads and writes extend it). A subclass inherits the
+    options its own ``Meta`` does not set, except ``key_prefix`` and ``index_name``.
     """
 
-    __slots__ = ("_rp_root", "_rp_path", "_rp_json", "_rp_pk", "_rp_state", "_rp_key", "_rp_changes")
+    __slots__ = (
+        "_rp_root",
+        "_rp_path",
+        "_rp_json",
+        "_rp_pk",
+        "_rp_state",
+        "_rp_key",
+        "_rp_changes",
+        # The hash of the document JSON last read into or validated for this model (see
+        # _ops.document_json); unset until then.
+        "_rp_checked",
+    )
     # Documents store field names (never aliases), so validation accepts names as well as aliases.
     model_config = ConfigDict(
         ser_json_bytes="base64",
@@ -100,15 +126,23 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
         revalidate_instances="always",
         validate_by_name=True,
         validate_by_alias=True,
+        # ``count`` below: a class operation, not a field.
+        ignored_types=(_base.ClassOperation,),
     )
 
     if not TYPE_CHECKING:  # type checkers see ``Meta: ClassVar[Any]``, so a user's Meta fits
 
         class Meta:
-            """Options of the model class: ``redis`` (its client) and ``key_prefix`` (its key prefix)."""
+            """Options of the model class: ``redis`` (its client), ``key_prefix`` (its key prefix),
+            ``ttl`` (seconds or a ``timedelta`` before a saved document expires; ``None``: never)
+            and ``refresh_ttl`` (reads and writes extend a document's expiry to ``ttl``)."""
 
             redis: Any = None
             key_prefix: str | None = None
+            ttl: Any = None
+            refresh_ttl: bool = False
+
+    count = _base.ClassOperation(_count)
 
     # -- class set-up --------------------------------------------------------------------------
     @classmethod
@@ -130,6 +164,107 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel):
         """Read the model stored at ``key`` in one round trip. KeyNotFoundError when it is missing."""
         model: Self = await run(_base.get_model(cls, key))
         return model
+
+    # -- expiry --------------------------------------------------------------------------------
+    async def expire(self, ttl: float | datetime.timedelta) -> None:
+        """Make the document expire in ``ttl`` (seconds or a ``timedelta``), whatever its expiry
+        was (PEXPIRE). KeyNotFoundError when there is no document."""
+        await run(_base.expire_model(self, ttl))
+
+    async def ttl(self) -> float | None:
+        """The seconds left before the document expires (PTTL), or ``None`` when it does not
+        expire. KeyNotFoundError when there is no document."""
+        seconds: float | None = await run(_base.ttl_model(self))
+        return seconds
+
+    async def persist(self) -> None:
+        """Remove the document's expiry (PERSIST): it stays until deleted, even with
+        ``Meta.refresh_ttl``. KeyNotFoundError when there is no document."""
+        await run(_base.persist_model(self))
+
+    # -- many documents --------------------------------------------------------------------------
+    @classmethod
+    async def get_many(
+        cls,
+        keys_or_pks: Iterable[str],
+        *,
+        missing: Literal["raise", "none"] = "raise",
+        batch: int = _bulk.DEFAULT_BATCH,
+        max_command_bytes: int = _bulk.DEFAULT_MAX_COMMAND_BYTES,
+        progress: _bulk.Progress | None = None,
+    ) -> list[Self | None]:
+        """Read the documents at ``keys_or_pks`` (full keys ``"<prefix>:<pk>"`` or pks), in the
+        order given: one JSON.MGET per ``batch`` keys (a single round trip up to ``batch``).
+
+        A missing document raises KeyNotFoundError, or gives ``None`` with ``missing="none"``.
+        ``progress(n)`` is called after each batch with its number of keys.
+        """
+        return await bulk.get_many(cls, keys_or_pks, missing, batch, max_command_bytes, progress)
+
+    @classmethod
+    async def save_many(
+        cls,
+        models: Iterable[Self],
+        *,
+        batch: int = _bulk.DEFAULT_BATCH,
+        max_command_bytes: int = _bulk.DEFAULT_MAX_COMMAND_BYTES,
+        progress: _bulk.Progress | None = None,
+    ) -> list[Self]:
+        """Write whole documents: one JSON.MSET per ``batch`` models, each batch one atomic step
+        with the documents' ``Meta.ttl``. Returns the models.
+
+        Every model is checked first (complete, values valid): a bad one raises and nothing is
+        written. ``progress(n)`` is called after each batch with its number of models.
+        """
+        return await bulk.save_many(cls, models, batch, max_command_bytes, progress)
+
+    @classmethod
+    async def delete_many(
+        cls,
+        keys_or_pks: Iterable[str],
+        *,
+        batch: int = _bulk.DEFAULT_BATCH,
+        max_command_bytes: int = _bulk.DEFAULT_MAX_COMMAND_BYTES,
+        progress: _bulk.Progress | None = None,
+    ) -> int:
+        """Delete the documents at ``keys_or_pks`` (one DEL per ``batch`` keys); returns how many
+        existed."""
+        return await bulk.delete_many(cls, keys_or_pks, batch, max_command_bytes, progress)
+
+    @classmethod
+    def scan(
+        cls,
+        batch: int = _bulk.DEFAULT_BATCH,
+        *,
+        unique: bool = True,
+        progress: _bulk.Progress | None = None,
+    ) -> AsyncIterator[Self]:
+        """Iterate over the documents of this class: ``async for user in User.scan(batch=500)``.
+
+        SCAN ``MATCH "<prefix>:*"`` ``TYPE ReJSON-RL`` ``COUNT <batch>``, then one JSON.MGET per
+        ``batch`` keys. A document deleted (or expired) between the two is skipped; one present
+        during the whole iteration is returned; ``unique`` (the default) returns each key once,
+        remembering the keys seen so far. ``progress(n)`` is called after each JSON.MGET with its
+        number of documents.
+        """
+        _bulk.check_batch(batch)
+        _bulk.check_progress(progress)
+        return bulk.scan(cls, batch, unique, progress)
+
+    @classmethod
+    def scan_keys(
+        cls,
+        batch: int = _bulk.DEFAULT_BATCH,
+        *,
+        unique: bool = True,
+        progress: _bulk.Progress | None = None,
+    ) -> AsyncIterator[str]:
+        """Iterate over the keys of the documents of this class, as :meth:`scan` finds them,
+        without reading the documents. ``progress(n)`` is called after each SCAN call that found
+        keys."""
+        _bulk.check_batch(batch)
+        _bulk.check_progress(progress)
+        return bulk.scan_keys(cls, batch, unique, progress)
 
     async def delete(self, key: str | None = None) -> bool:
         """Delete this model's document (or the document at ``key``, of this class). True if it existed."""

@@ -10,6 +10,7 @@ from typing import Any
 import redis.exceptions
 
 from redis_pydantic import _ops, _paths
+from redis_pydantic._base import refresh_of
 from redis_pydantic._compat import SyncLock
 from redis_pydantic._lease import SyncLeaseKeeper
 from redis_pydantic._scripts import SAVE_AND_RELEASE, ScriptCall
@@ -74,8 +75,10 @@ def model_lock(
     if keeper is not None:
         keeper.stop()
     token = lock.local.token
+    refresh = refresh_of(type(root))
+    call = ScriptCall(SAVE_AND_RELEASE, (lock_key, root.key), (token, refresh or "", *changed))
     with map_exceptions(client, root.key):
-        done = execute(client, ScriptCall(SAVE_AND_RELEASE, (lock_key, root.key), (token, *changed)))
+        done = execute(client, call)
     if not done:
         reason = f" ({keeper.lost})" if keeper is not None and keeper.lost else ""
         raise LockLostError(

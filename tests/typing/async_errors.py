@@ -25,4 +25,6 @@ async def mistakes(user: User) -> None:
     User(name=1)  # error
     User(nme="Ada")  # error
     text: str = await user.meta.apop("k")  # error
+    await User.get_many(["a"], missing="skip")  # error
+    await user.expire("10")  # error
     print(text)

@@ -7,6 +7,7 @@ type-checks is also what it does.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
@@ -43,6 +44,31 @@ class User(BaseRedisModel):
 
     class Meta:
         key_prefix = "typed-user"
+
+
+class Counter(BaseRedisModel):
+    count: int = 0
+
+    class Meta:
+        key_prefix = "typed-async-counter"
+        ttl = timedelta(hours=1)
+        refresh_ttl = True
+
+
+async def many() -> None:
+    counters = [Counter(count=i, pk=str(i)) for i in range(3)]
+    saved: list[Counter] = await Counter.save_many(counters, batch=2)
+    read: list[Counter | None] = await Counter.get_many(["0", "Counter:9"], missing="none")
+    first = read[0]
+    number: int = first.count if first is not None else -1
+    total: int = await Counter.count()
+    keys: list[str] = [key async for key in Counter.scan_keys()]
+    seen: list[int] = [c.count async for c in Counter.scan(batch=2, progress=print)]
+    left: float | None = await saved[0].ttl()
+    await saved[0].expire(timedelta(minutes=5))
+    await saved[0].persist()
+    gone: int = await Counter.delete_many(keys)
+    assert (number, total, sorted(seen), left is not None, gone) == (0, 3, [0, 1, 2], True, 3)
 
 
 async def main() -> None:
@@ -86,3 +112,4 @@ async def main() -> None:
 if __name__ == "__main__":
     with use_fake_redis():
         asyncio.run(main())
+        asyncio.run(many())

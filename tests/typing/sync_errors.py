@@ -20,3 +20,5 @@ async def mistakes(user: User) -> None:
     await User.get(user.key)  # error
     user.age.set("abc")  # error
     user.tags.aappend(5)  # error
+    User.get_many(["a"], missing="skip")  # error
+    user.expire("10")  # error

@@ -6,6 +6,7 @@ type-checks is also what it does.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
@@ -42,6 +43,31 @@ class User(BaseRedisModel):
 
     class Meta:
         key_prefix = "typed-sync-user"
+
+
+class Counter(BaseRedisModel):
+    count: int = 0
+
+    class Meta:
+        key_prefix = "typed-sync-counter"
+        ttl = timedelta(hours=1)
+        refresh_ttl = True
+
+
+def many() -> None:
+    counters = [Counter(count=i, pk=str(i)) for i in range(3)]
+    saved: list[Counter] = Counter.save_many(counters, batch=2)
+    read: list[Counter | None] = Counter.get_many(["0", "Counter:9"], missing="none")
+    first = read[0]
+    number: int = first.count if first is not None else -1
+    total: int = Counter.count()
+    keys: list[str] = [key for key in Counter.scan_keys()]
+    seen: list[int] = [c.count for c in Counter.scan(batch=2, progress=print)]
+    left: float | None = saved[0].ttl()
+    saved[0].expire(timedelta(minutes=5))
+    saved[0].persist()
+    gone: int = Counter.delete_many(keys)
+    assert (number, total, sorted(seen), left is not None, gone) == (0, 3, [0, 1, 2], True, 3)
 
 
 def main() -> None:
@@ -85,3 +111,4 @@ def main() -> None:
 if __name__ == "__main__":
     with use_fake_redis():
         main()
+        many()
