@@ -242,9 +242,15 @@ def _markers(annotation: Any, metadata: list[Any]) -> list[Indexed]:
 
 def _model_class(annotation: Any) -> type[BaseModel] | None:
     core = _strip(annotation)
-    if isinstance(core, type) and issubclass(core, BaseModel):
+    if _is_class(core) and issubclass(core, BaseModel):
         return core
     return None
+
+
+def _is_class(annotation: Any) -> bool:
+    """Whether ``annotation`` is a plain class (on Python 3.10 ``dict[str, int]`` passes
+    ``isinstance(..., type)`` too, and then fails ``issubclass``)."""
+    return isinstance(annotation, type) and typing.get_origin(annotation) is None
 
 
 _SEQUENCES = (list, set, frozenset, tuple, collections.abc.Sequence, collections.abc.Set)
@@ -272,7 +278,7 @@ def _scalar(core: Any) -> tuple[str, str] | None:
         if values and all(_number_input(v) for v in values):
             return NUMERIC, LITERAL
         return None
-    if not isinstance(core, type):
+    if not _is_class(core):
         return None
     if issubclass(core, enum.Enum):
         member_values = [member.value for member in core]
