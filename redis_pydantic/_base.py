@@ -17,6 +17,7 @@ from redis_pydantic.errors import (
     InvalidArgumentError,
     KeyNotFoundError,
     NotAttachedError,
+    PartialWriteError,
     WrongModelKeyError,
 )
 
@@ -70,12 +71,17 @@ def copy_from_json(cls: Any, payload: str | bytes, pk: str, key: str, state: _op
     return copy
 
 
-def duplicates(model: Any, n: int) -> tuple[_ops.Op | None, list[Any]]:
+def duplicates(
+    model: Any, n: int, *, per_slot: bool = False, colocate: bool = False
+) -> tuple[_ops.Op | None, list[Any]]:
     """The JSON.MSET that stores ``n`` copies of ``model`` under new pks, and the copies (each
     what get() would read back, marked stored once the command has run).
 
     The copies are validated before anything is sent: a model that no longer validates raises
-    with nothing written.
+    with nothing written. ``colocate`` gives every copy a pk that puts it in the Redis Cluster
+    hash slot of ``model`` (``{<tag>}<hex>``), so one atomic command stores them all. Otherwise,
+    with ``per_slot`` (a cluster client), there is one JSON.MSET per hash slot; when some of them
+    fail, the copies of the others are stored and PartialWriteError reports both.
     """
     if getattr(model, "_rp_root", None) is not None:
         raise NotAttachedError("Can only duplicate from top level model")
@@ -86,19 +92,51 @@ def duplicates(model: Any, n: int) -> tuple[_ops.Op | None, list[Any]]:
         return None, []
     cls = type(model)
     payload = _ops.document_json(model)
-    pks = _paths.new_pks(n)
-    args: list[Any] = ["JSON.MSET"]
+    prefix = cls.Meta.key_prefix
+    pks = _paths.colocated_pks(prefix, model.key, n) if colocate else _paths.new_pks(n)
     copies = []
     for pk in pks:
-        key = f"{cls.Meta.key_prefix}:{pk}"
-        args += (key, "$", payload)
+        key = f"{prefix}:{pk}"
         copies.append(copy_from_json(cls, payload, pk, key, NEW))
+    if per_slot and not colocate and n > 1:
+        by_slot: dict[int, list[Any]] = {}
+        for copy in copies:
+            by_slot.setdefault(_paths.hash_slot(copy._rp_key), []).append(copy)
+        groups = list(by_slot.values())
+    else:
+        groups = [copies]
+    commands: list[_ops.Command] = []
+    for group in groups:
+        args: list[Any] = ["JSON.MSET"]
+        for copy in group:
+            args += (copy._rp_key, "$", payload)
+        commands.append(tuple(args))
 
     def apply(replies: list[Any]) -> None:
-        for copy in copies:
-            copy._rp_mark_stored()
+        failed: list[Any] = []
+        errors: list[BaseException] = []
+        for group, reply in zip(groups, replies, strict=True):
+            if isinstance(reply, BaseException):
+                failed += group
+                errors.append(reply)
+            else:
+                for copy in group:
+                    copy._rp_mark_stored()
+        if errors:
+            stored = [copy for copy in copies if copy._rp_state is STORED]
+            raise PartialWriteError(
+                f"duplicate_many stored {len(stored)} of {n} copies; the {len(failed)} others, in "
+                f"{len(errors)} hash slot(s), were not stored: "
+                + "; ".join(dict.fromkeys(str(error) for error in errors)),
+                stored,
+                failed,
+                errors,
+            )
 
-    return _ops.Op(None, [tuple(args)], apply, access=_ops.Access.WRITE, what="duplicate", cls=cls), copies
+    op = _ops.Op(
+        None, commands, apply, access=_ops.Access.WRITE, what="duplicate", cls=cls, per_slot=len(groups) > 1
+    )
+    return op, copies
 
 
 def save_model(model: Any) -> _ops.Op:

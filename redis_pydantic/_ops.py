@@ -101,6 +101,7 @@ class Op:
     ``commands`` go to Redis; ``apply(replies)`` gets one reply per command, updates local state
     and returns the operation's result, or a :class:`Then`. ``returns_value`` operations cannot
     be queued in ``pipeline()``. ``optimistic`` operations compute their commands from a read.
+    ``per_slot`` operations may be sent one hash slot at a time on Redis Cluster.
     """
 
     __slots__ = (
@@ -113,6 +114,7 @@ class Op:
         "what",
         "optimistic",
         "fields",
+        "per_slot",
     )
 
     def __init__(
@@ -127,6 +129,7 @@ class Op:
         cls: type | None = None,
         optimistic: Optimistic | None = None,
         fields: tuple[tuple[str, ...], ...] = (),
+        per_slot: bool = False,
     ) -> None:
         self.root = root
         self.cls = cls if cls is not None else type(root)
@@ -139,6 +142,10 @@ class Op:
         #: The paths (field names from the document's root) whose values the operation changes
         #: in Redis and locally: a ``lock()`` block does not write them again on exit.
         self.fields = fields
+        #: The commands write keys of several Redis Cluster hash slots and need not be one atomic
+        #: step: on a cluster they are sent per slot, and ``apply`` gets the exception of each
+        #: command that failed in its place (the others have run).
+        self.per_slot = per_slot
 
 
 class Changes:

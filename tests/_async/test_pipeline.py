@@ -9,6 +9,9 @@ from redis_pydantic._scripts import BATCH, MAX_BATCH_COMMAND_ARGS
 from redis_pydantic.errors import PipelineError
 from tests._async.conftest import recording
 
+#: Also on a real Redis Cluster (see tests/conftest.py).
+pytestmark = pytest.mark.cluster
+
 
 class User(BaseRedisModel):
     name: str
@@ -54,7 +57,7 @@ async def test_pipeline_sends_nothing_before_exit_and_everything_after(client, s
 
 async def test_pipeline_sends_all_writes_in_one_atomic_script_call(client, stored, monkeypatch):
     user = await saved_user()
-    team = Team(title="Core")
+    team = Team(title="Core", pk="{" + user.key + "}core")  # in the user's hash slot
     await team.save()
     await client.script_load(BATCH.source)
     sent, pipelines = recording(client, monkeypatch)
@@ -80,7 +83,7 @@ async def test_pipeline_loads_its_script_when_the_server_lacks_it(client, stored
         await pipelined.metadata.aupdate(a="1", b="2")
     assert await stored.doc(user.key, "$.tags") == ["python", "redis"]
     assert await stored.doc(user.key, "$.metadata") == {"role": "developer", "a": "1", "b": "2"}
-    assert await client.script_exists(BATCH.sha) == [True]
+    assert await stored.script_loaded(BATCH.sha, user.key)
 
 
 async def test_pipeline_with_a_command_too_long_for_the_script_goes_by_multi_exec(
@@ -90,7 +93,7 @@ async def test_pipeline_with_a_command_too_long_for_the_script_goes_by_multi_exe
     n = MAX_BATCH_COMMAND_ARGS // 3 + 1  # one JSON.MSET of n keys is longer than the script takes
     sent, pipelines = recording(client, monkeypatch)
     async with user.pipeline(refresh=False) as pipelined:
-        copies = await pipelined.duplicate_many(n)
+        copies = await pipelined.duplicate_many(n, colocate=True)  # one hash slot, even on a cluster
         await pipelined.tags.aappend("redis")
     assert pipelines == [True]
     assert sent == []
@@ -107,7 +110,7 @@ async def test_pipeline_with_a_command_at_the_script_limit_is_still_one_script_c
     n = (MAX_BATCH_COMMAND_ARGS - 1) // 3  # JSON.MSET of n keys: exactly the longest command
     sent, pipelines = recording(client, monkeypatch)
     async with user.pipeline(refresh=False) as pipelined:
-        copies = await pipelined.duplicate_many(n)
+        copies = await pipelined.duplicate_many(n, colocate=True)  # one hash slot, even on a cluster
         await pipelined.tags.aappend("redis")
     assert pipelines == []
     assert sent[-1][:2] in (("EVALSHA", BATCH.sha), ("EVAL", BATCH.source))

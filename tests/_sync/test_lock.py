@@ -17,6 +17,9 @@ from redis_pydantic.errors import (
 )
 from tests._twins import sync_sleep
 
+#: Also on a real Redis Cluster (see tests/conftest.py).
+pytestmark = pytest.mark.cluster
+
 
 class Account(BaseRedisModel):
     name: str
@@ -95,7 +98,7 @@ def test_a_lock_action_that_cannot_name_a_lock_is_refused_and_locks_nothing(clie
     with pytest.raises(InvalidArgumentError, match="lock action"):
         with account.lock(action):
             pytest.fail("the body must not run")
-    assert client.keys("{*") == []
+    assert stored.keys("{*") == []
 
 
 def test_lock_yields_the_model_itself(client, stored):

@@ -10,6 +10,9 @@ from redis_pydantic._sync.model import BaseRedisModel
 from redis_pydantic.errors import PipelineError
 from tests._sync.conftest import recording
 
+#: Also on a real Redis Cluster (see tests/conftest.py).
+pytestmark = pytest.mark.cluster
+
 
 class User(BaseRedisModel):
     name: str
@@ -55,7 +58,7 @@ def test_pipeline_sends_nothing_before_exit_and_everything_after(client, stored)
 
 def test_pipeline_sends_all_writes_in_one_atomic_script_call(client, stored, monkeypatch):
     user = saved_user()
-    team = Team(title="Core")
+    team = Team(title="Core", pk="{" + user.key + "}core")  # in the user's hash slot
     team.save()
     client.script_load(BATCH.source)
     sent, pipelines = recording(client, monkeypatch)
@@ -81,7 +84,7 @@ def test_pipeline_loads_its_script_when_the_server_lacks_it(client, stored):
         pipelined.metadata.aupdate(a="1", b="2")
     assert stored.doc(user.key, "$.tags") == ["python", "redis"]
     assert stored.doc(user.key, "$.metadata") == {"role": "developer", "a": "1", "b": "2"}
-    assert client.script_exists(BATCH.sha) == [True]
+    assert stored.script_loaded(BATCH.sha, user.key)
 
 
 def test_pipeline_with_a_command_too_long_for_the_script_goes_by_multi_exec(client, stored, monkeypatch):
@@ -89,7 +92,7 @@ def test_pipeline_with_a_command_too_long_for_the_script_goes_by_multi_exec(clie
     n = MAX_BATCH_COMMAND_ARGS // 3 + 1  # one JSON.MSET of n keys is longer than the script takes
     sent, pipelines = recording(client, monkeypatch)
     with user.pipeline(refresh=False) as pipelined:
-        copies = pipelined.duplicate_many(n)
+        copies = pipelined.duplicate_many(n, colocate=True)  # one hash slot, even on a cluster
         pipelined.tags.aappend("redis")
     assert pipelines == [True]
     assert sent == []
@@ -104,7 +107,7 @@ def test_pipeline_with_a_command_at_the_script_limit_is_still_one_script_call(cl
     n = (MAX_BATCH_COMMAND_ARGS - 1) // 3  # JSON.MSET of n keys: exactly the longest command
     sent, pipelines = recording(client, monkeypatch)
     with user.pipeline(refresh=False) as pipelined:
-        copies = pipelined.duplicate_many(n)
+        copies = pipelined.duplicate_many(n, colocate=True)  # one hash slot, even on a cluster
         pipelined.tags.aappend("redis")
     assert pipelines == []
     assert sent[-1][:2] in (("EVALSHA", BATCH.sha), ("EVAL", BATCH.source))
