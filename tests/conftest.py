@@ -26,7 +26,7 @@ import pytest
 
 from redis_pydantic._async import connection as async_connection
 from redis_pydantic._sync import connection as sync_connection
-from tests._twins import AsyncRedis, AsyncRedisCluster, SyncRedis
+from tests._twins import AsyncRedis, AsyncRedisCluster, SyncRedis, SyncRedisCluster, async_release_client
 from tests.redis_cluster import RedisCluster, redis_cli_available
 from tests.redis_server import RedisServer, find_rejson, redis_server_available
 
@@ -171,6 +171,27 @@ def real_sync_client(real_redis_url: str) -> Iterator[SyncRedis]:
     with installed(sync_connection, client):
         yield client
     client.close()
+
+
+@pytest.fixture
+async def cluster_async_client(request: pytest.FixtureRequest) -> AsyncIterator[AsyncRedisCluster]:
+    """The session's asyncio client of the real Redis Cluster, flushed, installed as every
+    asyncio model's client."""
+    client = backend_client(request, CLUSTER, AsyncRedis, None, AsyncRedisCluster)
+    await client.flushdb()
+    with installed(async_connection, client):
+        yield client
+    await async_release_client(client)
+
+
+@pytest.fixture
+def cluster_sync_client(request: pytest.FixtureRequest) -> Iterator[SyncRedisCluster]:
+    """The session's blocking client of the real Redis Cluster, flushed, installed as every
+    blocking model's client."""
+    client = backend_client(request, CLUSTER, SyncRedis, None, SyncRedisCluster)
+    client.flushdb()
+    with installed(sync_connection, client):
+        yield client
 
 
 @pytest.fixture

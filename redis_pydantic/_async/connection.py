@@ -33,7 +33,13 @@ from redis_pydantic._compat import (
     async_default_cluster_client,
     async_loop_key,
 )
-from redis_pydantic.errors import TRANSPORT_ERRORS, InvalidArgumentError, translate
+from redis_pydantic.errors import (
+    TRANSPORT_ERRORS,
+    InvalidArgumentError,
+    RedisClusterError,
+    mask_url,
+    translate,
+)
 
 DEFAULT_URL = "redis://localhost:6379/0"
 #: Connections of a default client's pool; more operations in flight wait for a free one.
@@ -130,8 +136,15 @@ def default_client() -> AsyncRedis:
                 _forget_closed_loops()
                 size, wait = pool_settings()
                 url = default_url()
-                make = async_default_cluster_client if is_cluster_url(url) else async_default_client
-                client = make(url, size, wait)
+                if is_cluster_url(url):
+                    try:  # the blocking face's cluster client asks for the slots right away
+                        client = async_default_cluster_client(url, size, wait)
+                    except TRANSPORT_ERRORS as exc:
+                        raise RedisClusterError(
+                            f"cannot make a Redis Cluster client for {mask_url(url)}: {exc}"
+                        ) from exc
+                else:
+                    client = async_default_client(url, size, wait)
                 # The closer is kept beside the client: it closes it when the loop shuts down.
                 entry = (client, async_close_with_loop(client, _forget_current_loop))
                 _defaults[scope] = entry

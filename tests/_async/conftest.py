@@ -16,7 +16,7 @@ from tests._twins import (
     AsyncRedisCluster,
     async_release_client,
 )
-from tests.conftest import backend_client, installed
+from tests.conftest import CLUSTER, backend_client, installed
 
 
 @pytest.fixture
@@ -24,6 +24,16 @@ async def client(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[
     """A Redis client for the test's backend, flushed, and installed as every model's client."""
     redis_client = backend_client(request, backend, AsyncRedis, AsyncFakeRedis, AsyncRedisCluster)
     await redis_client.flushdb()  # on a cluster: every primary
+    with installed(connection, redis_client):
+        yield redis_client
+    await async_release_client(redis_client)
+
+
+@pytest.fixture
+async def cluster_client(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """The session's client of the real Redis Cluster, flushed, installed as every model's client."""
+    redis_client = backend_client(request, CLUSTER, AsyncRedis, AsyncFakeRedis, AsyncRedisCluster)
+    await redis_client.flushdb()
     with installed(connection, redis_client):
         yield redis_client
     await async_release_client(redis_client)
@@ -88,7 +98,8 @@ class Stored:
 
     async def command_calls(self) -> dict[str, int]:
         """Calls per command since the last :meth:`reset_command_calls` (of every primary of a
-        cluster), from INFO commandstats, without INFO and CONFIG themselves."""
+        cluster), from INFO commandstats, without INFO and CONFIG themselves and what replicas
+        send (REPLCONF, PING)."""
         if isinstance(self.client, AsyncRedisCluster):
             per_node = list(
                 (await self.client.info("commandstats", target_nodes=AsyncRedisCluster.PRIMARIES)).values()
@@ -99,7 +110,7 @@ class Stored:
         for stats in per_node:
             for name, row in stats.items():
                 name = name.removeprefix("cmdstat_")
-                if not name.startswith(("info", "config")):
+                if not name.startswith(("info", "config", "replconf", "ping")):
                     calls[name] = calls.get(name, 0) + int(row["calls"])
         return calls
 

@@ -17,7 +17,7 @@ from tests._twins import (
     SyncRedisCluster,
     sync_release_client,
 )
-from tests.conftest import backend_client, installed
+from tests.conftest import CLUSTER, backend_client, installed
 
 
 @pytest.fixture
@@ -25,6 +25,16 @@ def client(backend: str, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A Redis client for the test's backend, flushed, and installed as every model's client."""
     redis_client = backend_client(request, backend, SyncRedis, SyncFakeRedis, SyncRedisCluster)
     redis_client.flushdb()  # on a cluster: every primary
+    with installed(connection, redis_client):
+        yield redis_client
+    sync_release_client(redis_client)
+
+
+@pytest.fixture
+def cluster_client(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The session's client of the real Redis Cluster, flushed, installed as every model's client."""
+    redis_client = backend_client(request, CLUSTER, SyncRedis, SyncFakeRedis, SyncRedisCluster)
+    redis_client.flushdb()
     with installed(connection, redis_client):
         yield redis_client
     sync_release_client(redis_client)
@@ -89,7 +99,8 @@ class Stored:
 
     def command_calls(self) -> dict[str, int]:
         """Calls per command since the last :meth:`reset_command_calls` (of every primary of a
-        cluster), from INFO commandstats, without INFO and CONFIG themselves."""
+        cluster), from INFO commandstats, without INFO and CONFIG themselves and what replicas
+        send (REPLCONF, PING)."""
         if isinstance(self.client, SyncRedisCluster):
             per_node = list(
                 (self.client.info("commandstats", target_nodes=SyncRedisCluster.PRIMARIES)).values()
@@ -100,7 +111,7 @@ class Stored:
         for stats in per_node:
             for name, row in stats.items():
                 name = name.removeprefix("cmdstat_")
-                if not name.startswith(("info", "config")):
+                if not name.startswith(("info", "config", "replconf", "ping")):
                     calls[name] = calls.get(name, 0) + int(row["calls"])
         return calls
 
