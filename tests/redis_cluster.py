@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
@@ -32,10 +33,11 @@ def redis_cli_available() -> bool:
 class RedisCluster:
     """A private Redis Cluster of ``primaries`` primaries with one replica each."""
 
-    def __init__(self, primaries: int = 3, *, timeout: float = 30.0) -> None:
+    def __init__(self, primaries: int = 3, *, timeout: float = 30.0, extra_args: Sequence[str] = ()) -> None:
         self.size = primaries * 2
         self.primaries = primaries
         self.timeout = timeout
+        self.extra_args = list(extra_args)
         self.servers: list[RedisServer] = []
 
     # -- addresses -------------------------------------------------------------------------------
@@ -103,6 +105,7 @@ class RedisCluster:
                         # Replicas sync at once instead of waiting for more replicas (5 s).
                         "--repl-diskless-sync-delay",
                         "0",
+                        *self.extra_args,
                     ],
                 )
                 self.servers.append(server.start())
