@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from redis_pydantic import _paths
 from redis_pydantic._async.model import BaseRedisModel
-from redis_pydantic.errors import FieldValidationError, KeyNotFoundError
+from redis_pydantic.errors import FieldValidationError, InvalidArgumentError, KeyNotFoundError
 from tests._async.conftest import Stored, recording
 
 #: Also on a real Redis Cluster (see tests/conftest.py).
@@ -239,3 +239,38 @@ async def test_duplicate_many_inside_a_pipeline_is_stored_on_exit(client, stored
     assert await stored_keys(client) == sorted([user.key, *(copy.key for copy in copies)])
     await copies[0].name.set("Copy")
     assert await stored.doc(copies[0].key, "$.name") == "Copy"
+
+
+async def test_duplicate_many_colocated_puts_every_copy_in_the_originals_hash_slot(client, stored):
+    user = await saved_user()
+    copies = await user.duplicate_many(4, colocate=True)
+    tag = "{" + user.key + "}"  # the key has no hash tag of its own: the whole key is the tag
+    assert all(copy.pk.startswith(tag) and len(copy.pk) == len(tag) + 32 for copy in copies)
+    assert {_paths.hash_slot(copy.key) for copy in copies} == {_paths.hash_slot(user.key)}
+    assert await stored_keys(client) == sorted([user.key, *(copy.key for copy in copies)])
+    assert await stored.doc(copies[0].key) == await stored.doc(user.key)
+    single = await user.duplicate(colocate=True)
+    assert _paths.hash_slot(single.key) == _paths.hash_slot(user.key)
+
+
+async def test_duplicate_many_colocated_keeps_a_hash_tag_of_the_key_prefix_or_pk(client, stored):
+    tagged = User(pk="{acme}ada", name="Ada")
+    await tagged.save()
+    (copy,) = await tagged.duplicate_many(1, colocate=True)
+    assert copy.pk.startswith("{acme}")
+    assert _paths.hash_slot(copy.key) == _paths.hash_slot("acme")
+
+
+class Unclosed(BaseRedisModel):
+    name: str = ""
+
+    class Meta:
+        key_prefix = "a{b"
+
+
+async def test_duplicate_many_colocated_refuses_a_prefix_whose_brace_swallows_the_tag(client, stored):
+    model = Unclosed(name="x")
+    await model.save()
+    with pytest.raises(InvalidArgumentError, match="no '}' closes"):
+        await model.duplicate_many(2, colocate=True)
+    assert await stored_keys(client) == [model.key]

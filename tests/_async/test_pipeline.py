@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from redis_pydantic import _paths
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic._scripts import BATCH, MAX_BATCH_COMMAND_ARGS
-from redis_pydantic.errors import PipelineError
+from redis_pydantic.errors import CrossSlotError, PipelineError
 from tests._async.conftest import recording
 
 #: Also on a real Redis Cluster (see tests/conftest.py).
@@ -356,3 +357,61 @@ async def test_pipeline_exec_error_reply_raises_pipeline_error_and_reloads(clien
     }
     assert user.name == "Direct"
     assert user.counter == 3
+
+
+async def test_an_atomic_pipeline_refuses_a_write_in_another_hash_slot_on_every_deployment(client, stored):
+    user = await saved_user()
+    team = Team(title="Core")
+    await team.save()
+    with pytest.raises(CrossSlotError) as raised:
+        async with user.pipeline(atomic=True):
+            await user.counter.set(1)
+            await team.title.set("Platform")  # another key, another hash slot
+    assert isinstance(raised.value, PipelineError)
+    assert set(raised.value.slots) == {_paths.hash_slot(user.key), _paths.hash_slot(team.key)}
+    assert (await stored.doc(user.key))["counter"] == 0  # the block raised: nothing was sent
+    assert await stored.doc(team.key, "$.title") == "Core"
+
+
+async def test_an_atomic_pipeline_over_models_sharing_a_hash_tag_is_sent_whole(client, stored):
+    user = User(pk="{acme}ada", name="Ada")
+    team = Team(pk="{acme}core", title="Core")
+    await user.save()
+    await team.save()
+    async with user.pipeline(atomic=True):
+        await user.tags.aappend("core")
+        await team.members.aappend(user.pk)
+        fresh = Team(pk="{acme}new", title="New")
+        await fresh.save()
+    assert await stored.doc(user.key, "$.tags") == ["core"]
+    assert await stored.doc(team.key, "$.members") == ["{acme}ada"]
+    assert await stored.doc(fresh.key, "$.title") == "New"
+
+
+async def test_an_atomic_pipeline_joining_another_makes_the_whole_batch_one_slot(client, stored):
+    user = await saved_user()
+    team = Team(title="Core")
+    await team.save()
+    with pytest.raises(CrossSlotError):
+        async with user.pipeline():
+            await user.counter.set(1)
+            await team.title.set("Platform")
+            async with team.pipeline(atomic=True):  # the outer batch already spans two slots
+                pytest.fail("the inner block must not run")
+    assert (await stored.doc(user.key))["counter"] == 0
+    assert await stored.doc(team.key, "$.title") == "Core"
+
+
+async def test_a_write_refused_by_an_atomic_pipeline_is_not_queued_and_the_others_are_sent(client, stored):
+    user = await saved_user()
+    team = Team(title="Core")
+    await team.save()
+    async with user.pipeline(atomic=True):
+        await user.counter.set(1)
+        with pytest.raises(CrossSlotError):
+            await team.title.set("Platform")
+        await user.name.set("Still queued")
+    assert (await stored.doc(user.key))["counter"] == 1
+    assert (await stored.doc(user.key))["name"] == "Still queued"
+    assert await stored.doc(team.key, "$.title") == "Core"
+    assert team.title == "Core"

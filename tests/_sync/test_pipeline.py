@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from redis_pydantic import _paths
 from redis_pydantic._scripts import BATCH, MAX_BATCH_COMMAND_ARGS
 from redis_pydantic._sync.model import BaseRedisModel
-from redis_pydantic.errors import PipelineError
+from redis_pydantic.errors import CrossSlotError, PipelineError
 from tests._sync.conftest import recording
 
 #: Also on a real Redis Cluster (see tests/conftest.py).
@@ -353,3 +354,61 @@ def test_pipeline_exec_error_reply_raises_pipeline_error_and_reloads(client, sto
     }
     assert user.name == "Direct"
     assert user.counter == 3
+
+
+def test_an_atomic_pipeline_refuses_a_write_in_another_hash_slot_on_every_deployment(client, stored):
+    user = saved_user()
+    team = Team(title="Core")
+    team.save()
+    with pytest.raises(CrossSlotError) as raised:
+        with user.pipeline(atomic=True):
+            user.counter.set(1)
+            team.title.set("Platform")  # another key, another hash slot
+    assert isinstance(raised.value, PipelineError)
+    assert set(raised.value.slots) == {_paths.hash_slot(user.key), _paths.hash_slot(team.key)}
+    assert (stored.doc(user.key))["counter"] == 0  # the block raised: nothing was sent
+    assert stored.doc(team.key, "$.title") == "Core"
+
+
+def test_an_atomic_pipeline_over_models_sharing_a_hash_tag_is_sent_whole(client, stored):
+    user = User(pk="{acme}ada", name="Ada")
+    team = Team(pk="{acme}core", title="Core")
+    user.save()
+    team.save()
+    with user.pipeline(atomic=True):
+        user.tags.aappend("core")
+        team.members.aappend(user.pk)
+        fresh = Team(pk="{acme}new", title="New")
+        fresh.save()
+    assert stored.doc(user.key, "$.tags") == ["core"]
+    assert stored.doc(team.key, "$.members") == ["{acme}ada"]
+    assert stored.doc(fresh.key, "$.title") == "New"
+
+
+def test_an_atomic_pipeline_joining_another_makes_the_whole_batch_one_slot(client, stored):
+    user = saved_user()
+    team = Team(title="Core")
+    team.save()
+    with pytest.raises(CrossSlotError):
+        with user.pipeline():
+            user.counter.set(1)
+            team.title.set("Platform")
+            with team.pipeline(atomic=True):  # the outer batch already spans two slots
+                pytest.fail("the inner block must not run")
+    assert (stored.doc(user.key))["counter"] == 0
+    assert stored.doc(team.key, "$.title") == "Core"
+
+
+def test_a_write_refused_by_an_atomic_pipeline_is_not_queued_and_the_others_are_sent(client, stored):
+    user = saved_user()
+    team = Team(title="Core")
+    team.save()
+    with user.pipeline(atomic=True):
+        user.counter.set(1)
+        with pytest.raises(CrossSlotError):
+            team.title.set("Platform")
+        user.name.set("Still queued")
+    assert (stored.doc(user.key))["counter"] == 1
+    assert (stored.doc(user.key))["name"] == "Still queued"
+    assert stored.doc(team.key, "$.title") == "Core"
+    assert team.title == "Core"
