@@ -42,9 +42,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "backend" in metafunc.fixturenames:
-        marked = metafunc.definition.get_closest_marker("cluster") is not None
-        metafunc.parametrize("backend", [*BACKENDS, CLUSTER] if marked else BACKENDS, indirect=True)
+    """Run every test that uses the ``backend`` fixture on each backend (a test that
+    parametrizes ``backend`` itself chooses its own)."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0]
+        if "backend" in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
+            return
+    marked = metafunc.definition.get_closest_marker("cluster") is not None
+    metafunc.parametrize("backend", [*BACKENDS, CLUSTER] if marked else BACKENDS, indirect=True)
 
 
 def real_client_options(backend: str) -> dict[str, object]:

@@ -165,6 +165,11 @@ class FileRun:
                 self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             # Shutting the async generators down also closes the loop's default client.
             self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            # Closing a cluster client hands disconnections to tasks of their own: let them run,
+            # as asyncio.run() does before it closes its loop.
+            closing = [task for task in asyncio.all_tasks(self.loop) if not task.done()]
+            if closing:
+                self.loop.run_until_complete(asyncio.gather(*closing, return_exceptions=True))
             self.loop.close()
             self.loop = None
         drop_default_clients()
