@@ -599,9 +599,11 @@ def machine_info(url: str, started_server: bool) -> list[str]:
             json_version = f"{ver // 10000}.{ver // 100 % 100}.{ver % 100} ({name}, ver {ver})"
     hiredis = f"yes ({_version('hiredis')})" if redis.utils.HIREDIS_AVAILABLE else "no"
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"
     where = "throwaway redis-server started by the bench" if started_server else "existing server (--url)"
     return [
-        f"- machine: nproc={affinity} ({_cpu_model()}), {platform.system()} {platform.release()}",
+        f"- machine: nproc={affinity} ({_cpu_model()}), {platform.system()} {platform.release()}; "
+        f"load average (1/5/15 min) at start: {load}",
         f"- python: {platform.python_implementation()} {platform.python_version()}",
         f"- redis-server: {server.get('redis_version')} ({where}, over TCP loopback)",
         f"- RedisJSON: {json_version}",
