@@ -19,6 +19,7 @@ from typing import Self
 
 import redis
 
+from redis_pydantic import _paths
 from tests.redis_server import HOST, RedisServer
 
 #: Milliseconds without an answer after which the cluster marks a node as failed.
@@ -73,7 +74,8 @@ class RedisCluster:
                 return sorted(
                     int(line.split()[1].split("@")[0].rsplit(":", 1)[1])
                     for line in nodes.splitlines()
-                    if "master" in line.split()[2] and "fail" not in line.split()[2]
+                    # a live primary, with slots after its 8 fields
+                    if "master" in line.split()[2] and "fail" not in line.split()[2] and len(line.split()) > 8
                 )
         raise RuntimeError("no node of the cluster is running")
 
@@ -131,8 +133,14 @@ class RedisCluster:
             raise RuntimeError(f"redis-cli --cluster create failed:\n{done.stdout}\n{done.stderr}")
 
     def wait_until_ok(self, timeout: float | None = None) -> None:
-        """Return once every running node says ``cluster_state:ok`` and knows every primary,
-        and every replica has caught up with its primary."""
+        """Return once every running node says ``cluster_state:ok`` and knows every primary, and
+        every replica receives its primary's writes.
+
+        A replica that has just loaded its primary's data gets the stream of writes only after
+        its first acknowledgement (up to a second later): until then a write acknowledged by the
+        primary is lost if the primary dies. So each primary writes a key and waits (``WAIT``)
+        until its replicas have it.
+        """
         deadline = time.monotonic() + (timeout or self.timeout)
         last = ""
         while time.monotonic() < deadline:
@@ -160,7 +168,24 @@ class RedisCluster:
                 return f"{server.port}: replica not linked to its primary"
         if len(slots_seen) != 1:
             return "the nodes do not agree on who serves which slots"
+        for start, _end, port in next(iter(slots_seen)):
+            if not self._replicas_receive_writes(port, start):
+                return f"{port}: a replica does not receive the primary's writes yet"
         return ""
+
+    def _replicas_receive_writes(self, port: int, slot: int) -> bool:
+        client = self.node_client(port)
+        try:
+            replicas = int(client.info("replication").get("connected_slaves", 0))
+            if not replicas:
+                return True  # a replica that took over: its own primary is gone
+            key = "{" + _paths._tag_of_slot(slot) + "}/ready"
+            client.set(key, "1")
+            acknowledged = int(client.execute_command("WAIT", replicas, 100))
+            client.delete(key)
+        finally:
+            client.close()
+        return acknowledged >= replicas
 
     def stop(self) -> None:
         """Stop every node (by pid) and remove their temporary directories (idempotent)."""
