@@ -52,7 +52,7 @@ import redis
 import redis.asyncio
 import redis.utils
 
-from bench import models, ops
+from bench import cluster, models, ops
 from bench.models import PlainUser, document, have, ours_user_class
 
 CONTENDERS = ("ours", "raw", "native", "rapyer", "redis-om")
@@ -760,9 +760,11 @@ def machine_info(url: str, started_server: bool) -> list[str]:
             search_version = f"{ver // 10000}.{ver // 100 % 100}.{ver % 100} ({name}, ver {ver})"
     hiredis = f"yes ({_version('hiredis')})" if redis.utils.HIREDIS_AVAILABLE else "no"
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"
     where = "throwaway redis-server started by the bench" if started_server else "existing server (--url)"
     return [
-        f"- machine: nproc={affinity} ({_cpu_model()}), {platform.system()} {platform.release()}",
+        f"- machine: nproc={affinity} ({_cpu_model()}), {platform.system()} {platform.release()}; "
+        f"load average (1/5/15 min) at start: {load}",
         f"- python: {platform.python_implementation()} {platform.python_version()}",
         f"- redis-server: {server.get('redis_version')} ({where}, over TCP loopback)",
         f"- RedisJSON: {json_version}; RediSearch: {search_version}",
@@ -911,7 +913,12 @@ def sent_section(results: list[Result], sent: dict[str, Any]) -> list[str]:
 
 
 def report(
-    args: argparse.Namespace, s: Settings, info: list[str], outs: list[dict[str, Any]], seconds: float
+    args: argparse.Namespace,
+    s: Settings,
+    info: list[str],
+    outs: list[dict[str, Any]],
+    seconds: float,
+    cluster_lines: list[str] | None = None,
 ) -> str:
     seq = [r for o in outs for r in o["seq"]]
     conc = [r for o in outs for r in o["conc"]]
@@ -963,6 +970,8 @@ def report(
         checks += [_paired(r.samples["ours"], r.samples["raw"], True) <= r.op.budget for r in conc]
         checks += [m.ours / m.plain <= MEMORY_BUDGET for m in mem]
         lines += [f"**{sum(checks)} of {len(checks)} rows within budget.**", ""]
+    if cluster_lines:
+        lines += cluster_lines
     if seq:
         lines += summary_table(seq, conc)
         lines += sent_section(seq, sent)
@@ -988,6 +997,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--no-memory", action="store_true", help="skip the tracemalloc comparison")
     p.add_argument("--no-scan", action="store_true", help="skip the scan of 100,000 documents")
     p.add_argument("--no-extras", action="store_true", help="do not time rapyer / redis-om")
+    p.add_argument("--no-cluster", action="store_true", help="skip the Redis Cluster beside one node section")
+    p.add_argument("--cluster-url", help="a node of a Redis Cluster (with RedisJSON) instead of starting one")
     p.add_argument("--profile", action="store_true", help="cProfile our side of --ops instead of timing")
     p.add_argument("--profile-n", type=int, default=3000, help="operations per profiled op")
     p.add_argument("--list", action="store_true", help="list the op names and exit")
@@ -1010,6 +1021,26 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         if face not in ("async", "sync"):
             p.error(f"unknown face {face!r}")
     return args
+
+
+def run_cluster(url: str, run_id: str, args: argparse.Namespace, s: Settings) -> list[str]:
+    """The Redis Cluster section: the multi-key operations on one node and on a cluster."""
+    with cluster.cluster_url(args.cluster_url) as where:
+        if where is None:
+            _say("cluster: skipped (redis-cli, redis-server or rejson.so is missing)")
+            return [
+                "## Redis Cluster beside one node",
+                "",
+                "Skipped: redis-cli, redis-server or rejson.so is missing.",
+                "",
+            ]
+        origin = (
+            "existing cluster (--cluster-url)"
+            if args.cluster_url
+            else ("throwaway cluster started by the bench: 3 primaries and 3 replicas on this machine")
+        )
+        rows = cluster.run(args.faces, url, where, run_id, s, _say)
+    return cluster.report(rows, f"Cluster: {origin}.")
 
 
 @contextmanager
@@ -1068,7 +1099,8 @@ def main(argv: list[str] | None = None) -> int:
             outs.append(asyncio.run(run_async(url, run_id, args, s)))
         if "sync" in args.faces:
             outs.append(run_sync(url, run_id, args, s))
-    text = report(args, s, info, outs, time.monotonic() - started)
+        cluster_lines = None if args.no_cluster or args.profile else run_cluster(url, run_id, args, s)
+    text = report(args, s, info, outs, time.monotonic() - started, cluster_lines)
     print(text)
     if args.out:
         with open(args.out, "w") as f:

@@ -26,6 +26,7 @@ from redis_pydantic.errors import (
     InvalidArgumentError,
     KeyNotFoundError,
     NotAttachedError,
+    PartialWriteError,
     WrongModelKeyError,
 )
 
@@ -100,12 +101,17 @@ def copy_from_json(cls: Any, payload: str | bytes, pk: str, key: str, state: _op
     return copy
 
 
-def duplicates(model: Any, n: int) -> tuple[_ops.Op | None, list[Any]]:
+def duplicates(
+    model: Any, n: int, *, per_slot: bool = False, colocate: bool = False
+) -> tuple[_ops.Op | None, list[Any]]:
     """The JSON.MSET that stores ``n`` copies of ``model`` under new pks, and the copies (each
     what get() would read back, marked stored once the command has run).
 
     The copies are validated before anything is sent: a model that no longer validates raises
-    with nothing written.
+    with nothing written. ``colocate`` gives every copy a pk that puts it in the Redis Cluster
+    hash slot of ``model`` (``{<tag>}<hex>``), so one atomic command stores them all. Otherwise,
+    with ``per_slot`` (a cluster client), there is one JSON.MSET per hash slot; when some of them
+    fail, the copies of the others are stored and PartialWriteError reports both.
     """
     if getattr(model, "_rp_root", None) is not None:
         raise NotAttachedError("Can only duplicate from top level model")
@@ -116,24 +122,68 @@ def duplicates(model: Any, n: int) -> tuple[_ops.Op | None, list[Any]]:
         return None, []
     cls = type(model)
     payload = _ops.document_json(model)
-    pks = _paths.new_pks(n)
-    args: list[Any] = ["JSON.MSET"]
+    prefix = cls.Meta.key_prefix
+    pks = _paths.colocated_pks(prefix, model.key, n) if colocate else _paths.new_pks(n)
     copies = []
     with paused_collector():
         for pk in pks:
-            key = f"{cls.Meta.key_prefix}:{pk}"
-            args += (key, "$", payload)
+            key = f"{prefix}:{pk}"
             copies.append(copy_from_json(cls, payload, pk, key, NEW))
-    commands: list[_ops.Command] = [tuple(args)]
+    if per_slot and not colocate and n > 1:
+        by_slot: dict[int, list[Any]] = {}
+        for copy in copies:
+            by_slot.setdefault(_paths.hash_slot(copy._rp_key), []).append(copy)
+        groups = list(by_slot.values())
+    else:
+        groups = [copies]
     ms = ttl_of(cls)
-    if ms is not None:  # in the same atomic step: no copy exists without its expiry
-        commands += [("PEXPIRE", copy._rp_key, ms) for copy in copies]
+    commands: list[_ops.Command] = []
+    group_of: list[int] = []  # the group of each command
+    for number, group in enumerate(groups):
+        args: list[Any] = ["JSON.MSET"]
+        for copy in group:
+            args += (copy._rp_key, "$", payload)
+        commands.append(tuple(args))
+        group_of.append(number)
+        if ms is not None:  # in the same atomic step: no copy exists without its expiry
+            for copy in group:
+                commands.append(("PEXPIRE", copy._rp_key, ms))
+                group_of.append(number)
 
     def apply(replies: list[Any]) -> None:
-        for copy in copies:
-            copy._rp_mark_stored()
+        error_of: dict[int, BaseException] = {}
+        for number, reply in zip(group_of, replies, strict=True):
+            if isinstance(reply, BaseException):
+                error_of.setdefault(number, reply)
+        failed: list[Any] = []
+        for number, group in enumerate(groups):
+            if number in error_of:
+                failed += group
+            else:
+                for copy in group:
+                    copy._rp_mark_stored()
+        if error_of:
+            errors = list(error_of.values())
+            stored = [copy for copy in copies if copy._rp_state is STORED]
+            raise PartialWriteError(
+                f"duplicate_many stored {len(stored)} of {n} copies; the {len(failed)} others, in "
+                f"{len(errors)} hash slot(s), were not stored: "
+                + "; ".join(dict.fromkeys(str(error) for error in errors)),
+                stored,
+                failed,
+                errors,
+            )
 
-    op = _ops.Op(None, commands, apply, access=_ops.Access.WRITE, what="duplicate", cls=cls, refresh=False)
+    op = _ops.Op(
+        None,
+        commands,
+        apply,
+        access=_ops.Access.WRITE,
+        what="duplicate",
+        cls=cls,
+        refresh=False,
+        per_slot=len(groups) > 1,
+    )
     return op, copies
 
 

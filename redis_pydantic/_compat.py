@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 import time
 import warnings
@@ -15,9 +16,11 @@ from typing import Any
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
 import redis.asyncio.lock
 import redis.asyncio.retry
 import redis.backoff
+import redis.cluster
 import redis.lock
 import redis.retry
 
@@ -71,6 +74,32 @@ def sync_default_client(url: str, max_connections: int, timeout: float | None) -
         retry=redis.retry.Retry(redis.backoff.NoBackoff(), 0),
     )
     return redis.Redis.from_pool(pool)
+
+
+def async_default_cluster_client(url: str, max_connections: int, timeout: float | None) -> Any:
+    """A default client of the Redis Cluster that the node at ``url`` belongs to.
+
+    ``max_connections`` connections per node; redis-py's asyncio cluster client has no waiting
+    pool, so one more operation in flight fails at once (``timeout`` is not used). No automatic
+    resend after a failure; MOVED and ASK are still followed.
+    """
+    return redis.asyncio.cluster.RedisCluster.from_url(
+        url,
+        max_connections=max_connections,
+        retry=redis.asyncio.retry.Retry(redis.backoff.NoBackoff(), 0),
+    )
+
+
+def sync_default_cluster_client(url: str, max_connections: int, timeout: float | None) -> Any:
+    """A default client of the Redis Cluster that the node at ``url`` belongs to: a bounded pool of
+    ``max_connections`` per node that waits up to ``timeout`` seconds, no automatic resend after
+    a failure (MOVED and ASK are still followed)."""
+    return redis.cluster.RedisCluster.from_url(
+        url,
+        max_connections=max_connections,
+        connection_pool_class=functools.partial(redis.BlockingConnectionPool, timeout=timeout),
+        retry=redis.retry.Retry(redis.backoff.NoBackoff(), 0),
+    )
 
 
 async def _close_at_shutdown(client: Any, on_close: Callable[[], None]) -> Any:

@@ -112,6 +112,7 @@ class Op:
     ``commands`` go to Redis; ``apply(replies)`` gets one reply per command, updates local state
     and returns the operation's result, or a :class:`Then`. ``returns_value`` operations cannot
     be queued in ``pipeline()``. ``optimistic`` operations compute their commands from a read.
+    ``per_slot`` operations may be sent one hash slot at a time on Redis Cluster.
     """
 
     __slots__ = (
@@ -126,6 +127,7 @@ class Op:
         "fields",
         "key",
         "refresh",
+        "per_slot",
     )
 
     def __init__(
@@ -142,6 +144,7 @@ class Op:
         fields: tuple[tuple[str, ...], ...] = (),
         key: str | None = None,
         refresh: bool = True,
+        per_slot: bool = False,
     ) -> None:
         self.root = root
         self.cls: Any = cls if cls is not None else type(root)
@@ -159,6 +162,10 @@ class Op:
         #: Whether the operation extends the document's expiry when its class has
         #: ``Meta.refresh_ttl`` (reads and writes do; ``ttl()``, ``expire()`` and deletes do not).
         self.refresh = refresh
+        #: The commands write keys of several Redis Cluster hash slots and need not be one atomic
+        #: step: on a cluster they are sent per slot, and ``apply`` gets the exception of each
+        #: command that failed in its place (the others have run).
+        self.per_slot = per_slot
 
 
 class Changes:

@@ -134,11 +134,39 @@ def check_lock_action(action: object) -> str:
     return action
 
 
+def slot_tag(key: str) -> str:
+    """A hash tag without braces whose slot is the slot of ``key``: the key's own hash tag, the
+    key itself when it holds no ``}``, or else a short text of the same slot."""
+    tag = hash_tag(key)
+    if tag is not None:
+        return tag
+    if "}" not in key:
+        return key
+    return _tag_of_slot(hash_slot(key))
+
+
 def lock_key_for(document_key: str, action: str) -> str:
     """The Redis key of the lock ``action`` on the document at ``document_key``."""
-    tag = hash_tag(document_key)
-    if tag is None:
-        if "}" not in document_key:
-            return "{" + document_key + "}/" + action
-        tag = _tag_of_slot(hash_slot(document_key))
+    tag = slot_tag(document_key)
+    if tag == document_key:
+        return "{" + document_key + "}/" + action
     return "{" + tag + "}/" + action + "/" + document_key
+
+
+def colocated_pks(key_prefix: str, near: str, n: int) -> list[str]:
+    """``n`` new random pks whose keys (``"<key_prefix>:<pk>"``) are in the slot of the key ``near``.
+
+    Each pk is a hash tag of that slot followed by random hex digits: ``{<tag>}<hex>``. A
+    ``key_prefix`` with a ``{`` that no ``}`` closes would swallow that tag:
+    InvalidArgumentError.
+    """
+    tag = "{" + slot_tag(near) + "}"
+    pks = [tag + pk for pk in new_pks(n)]
+    if pks and hash_slot(f"{key_prefix}:{pks[0]}") != hash_slot(near):
+        from redis_pydantic.errors import InvalidArgumentError
+
+        raise InvalidArgumentError(
+            f"keys of the prefix {key_prefix!r} cannot be placed in the slot of {near!r}: the prefix "
+            "opens a '{' that no '}' closes, which changes the hash tag of every key"
+        )
+    return pks

@@ -321,6 +321,20 @@ _ALL_KEYS = frozenset({"DEL", "UNLINK", "EXISTS"})
 MAX_BATCH_COMMAND_ARGS = 7000
 
 
+def command_keys(command: tuple[Any, ...] | ScriptCall) -> tuple[Any, ...]:
+    """The keys a command of the library touches (a script call declares its own)."""
+    if type(command) is tuple:
+        name = command[0]
+        if name == "JSON.MSET":  # key path value, repeated
+            return command[1::3]
+        if name == "JSON.MGET":  # keys, then one path
+            return command[1:-1]
+        if name in _ALL_KEYS:
+            return command[1:]
+        return command[1:2]  # every other command of the library names one key, first
+    return command.keys  # type: ignore[union-attr]
+
+
 def batch_call(commands: Iterable[tuple[Any, ...] | ScriptCall]) -> ScriptCall | None:
     """The :data:`BATCH` call that runs ``commands`` as one atomic step, or ``None`` if one of
     them is too long for it. The keys the commands touch are declared, as Redis asks."""
@@ -330,15 +344,7 @@ def batch_call(commands: Iterable[tuple[Any, ...] | ScriptCall]) -> ScriptCall |
         if type(command) is tuple:
             if len(command) > MAX_BATCH_COMMAND_ARGS:
                 return None
-            name = command[0]
-            if name == "JSON.MSET":  # key path value, repeated
-                keys.update(dict.fromkeys(command[1::3]))
-            elif name == "JSON.MGET":  # keys, then one path
-                keys.update(dict.fromkeys(command[1:-1]))
-            elif name in _ALL_KEYS:
-                keys.update(dict.fromkeys(command[1:]))
-            elif len(command) > 1:
-                keys[command[1]] = None
+            keys.update(dict.fromkeys(command_keys(command)))
             argv.append(len(command))
             argv += command
         else:

@@ -35,6 +35,7 @@ __all__ = [
     "ClusterNotSupportedError",
     "ConflictError",
     "ConnectionPoolExhaustedError",
+    "CrossSlotError",
     "DocumentValidationError",
     "FieldNotIndexedError",
     "FieldNotLoadedError",
@@ -50,6 +51,7 @@ __all__ = [
     "LockReleaseError",
     "LockTimeoutError",
     "NotAttachedError",
+    "PartialWriteError",
     "PipelineError",
     "QueryError",
     "RedisClusterError",
@@ -199,7 +201,8 @@ class ConnectionPoolExhaustedError(RedisConnectionError):
 
 class RedisClusterError(RedisPydanticError):
     """Redis Cluster refused or redirected a command (CLUSTERDOWN, MOVED, ASK, TRYAGAIN,
-    CROSSSLOT, an uncovered slot...). ``node`` is the ``host:port`` involved, when known."""
+    CROSSSLOT, an uncovered slot...), or the installed redis-py cannot do what a cluster
+    operation needs. ``node`` is the ``host:port`` involved, when known."""
 
     def __init__(self, message: str, node: str | None = None) -> None:
         self.node = node
@@ -217,6 +220,40 @@ class PipelineError(RedisPydanticError):
         self, message: str, failures: Sequence[tuple[int, Any, BaseException]] | None = None
     ) -> None:
         self.failures = list(failures or [])
+        super().__init__(message)
+
+
+class CrossSlotError(PipelineError):
+    """``pipeline(atomic=True)`` refused a write whose key is in another Redis Cluster hash slot
+    than the writes already queued: one atomic step can only touch one slot.
+
+    It is raised by the call that would have queued the write (which is not queued), on every
+    deployment, so a program tested on one Redis behaves the same on a cluster. ``slots`` maps
+    each hash slot involved to a key of the batch in it. Models are placed in one slot with a
+    hash tag in their pk (``User(pk="{acme}ada")``) or ``key_prefix``.
+    """
+
+    def __init__(self, message: str, slots: dict[int, str]) -> None:
+        self.slots = dict(slots)
+        super().__init__(message)
+
+
+class PartialWriteError(RedisPydanticError):
+    """An operation that writes several documents in different Redis Cluster hash slots (such as
+    ``duplicate_many`` on a cluster) stored some of them, not all.
+
+    ``stored`` holds the models that were written (they are stored models now), ``failed`` the
+    ones that were not, and ``errors`` the library error of each slot group that failed, naming
+    its node. Use ``duplicate_many(n, colocate=True)`` for copies that are stored all together
+    or not at all.
+    """
+
+    def __init__(
+        self, message: str, stored: Sequence[Any], failed: Sequence[Any], errors: Sequence[BaseException]
+    ) -> None:
+        self.stored = list(stored)
+        self.failed = list(failed)
+        self.errors = list(errors)
         super().__init__(message)
 
 
@@ -337,7 +374,8 @@ def describe_client(client: Any) -> str:
     try:
         kwargs = client.connection_pool.connection_kwargs
     except AttributeError:
-        return type(client).__name__
+        node = describe_node(client) if hasattr(client, "get_node_from_key") else None
+        return f"the Redis Cluster of {node}" if node else type(client).__name__
     if "path" in kwargs:
         return f"unix://{kwargs['path']}"
     scheme = "rediss" if kwargs.get("ssl") or "SSL" in type(client.connection_pool).__name__ else "redis"
@@ -382,6 +420,31 @@ def describe_node(client: Any) -> str | None:
     return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
 
 
+def node_of(exc: BaseException, client: Any, key: str | None = None) -> str | None:
+    """``host:port`` of the node a redis-py error came from, as closely as it can be told.
+
+    The node the error names (MOVED, ASK), else the node or connection redis-py's cluster client
+    attached to it, else the node serving ``key`` (for a cluster client), else the client's own
+    (default) node.
+    """
+    host = getattr(exc, "host", None)
+    if host is not None:
+        return f"{host}:{getattr(exc, 'port', '?')}"
+    source = getattr(exc, "connection", None)
+    name = getattr(source, "name", None)  # a cluster node
+    if isinstance(name, str):
+        return name
+    host = getattr(source, "host", None)  # a connection
+    if host is not None:
+        return f"{host}:{getattr(source, 'port', '?')}"
+    if key is not None and hasattr(client, "get_node_from_key"):
+        try:
+            return str(client.get_node_from_key(key).name)
+        except Exception:  # noqa: BLE001 - best effort: the node only appears in a message
+            pass
+    return describe_node(client)
+
+
 #: What redis-py's pools say when no connection is free: a non-blocking pool at its
 #: ``max_connections`` (MaxConnectionsError since redis-py 6), or a blocking pool after ``timeout``.
 _POOL_EXHAUSTED_MESSAGES = ("Too many connections", "No connection available")
@@ -395,7 +458,8 @@ def _pool_exhausted(exc: BaseException, client: Any) -> ConnectionPoolExhaustedE
     )
     if not exhausted:
         return None
-    pool = getattr(client, "connection_pool", None)
+    # A cluster client has a pool per node; redis-py attaches the node to the error.
+    pool = getattr(client, "connection_pool", None) or getattr(exc, "connection", None)
     size = getattr(pool, "max_connections", None)
     wait = getattr(pool, "timeout", None)
     limits = f"max_connections={size}" + (f", waited {wait:g} s" if isinstance(wait, int | float) else "")
@@ -406,7 +470,7 @@ def _pool_exhausted(exc: BaseException, client: Any) -> ConnectionPoolExhaustedE
     )
 
 
-def _cluster_error(exc: BaseException, client: Any) -> RedisClusterError | None:
+def _cluster_error(exc: BaseException, client: Any, key: str | None) -> RedisClusterError | None:
     import redis.exceptions as rex
 
     cluster_types = (
@@ -418,10 +482,19 @@ def _cluster_error(exc: BaseException, client: Any) -> RedisClusterError | None:
     )
     if not isinstance(exc, cluster_types):
         return None
-    host, port = getattr(exc, "host", None), getattr(exc, "port", None)
-    node = f"{host}:{port}" if host is not None else describe_node(client)
+    node = node_of(exc, client, key)
     at = f" (node {node})" if node else ""
-    return RedisClusterError(f"Redis Cluster error{at}: {type(exc).__name__}: {mask_url(str(exc))}", node)
+    hint = ""
+    if isinstance(exc, rex.AskError) and not hasattr(client, "get_node_from_key"):
+        # MOVED (an AskError) reached a plain client: the server is a cluster node.
+        hint = (
+            ". The server is a Redis Cluster node and the key is served by another node: give the "
+            "models a cluster client (redis.cluster.RedisCluster or redis.asyncio.cluster.RedisCluster), "
+            "or let the default client find out (REDIS_PYDANTIC_CLUSTER=auto or yes)"
+        )
+    return RedisClusterError(
+        f"Redis Cluster error{at}: {type(exc).__name__}: {mask_url(str(exc))}{hint}", node
+    )
 
 
 def translate(exc: BaseException, client: Any, key: str | None = None) -> BaseException:
@@ -430,7 +503,7 @@ def translate(exc: BaseException, client: Any, key: str | None = None) -> BaseEx
 
     if isinstance(exc, RedisPydanticError):
         return exc
-    cluster = _cluster_error(exc, client)
+    cluster = _cluster_error(exc, client, key)
     if cluster is not None:
         return cluster
     if isinstance(exc, rex.ResponseError):
@@ -438,12 +511,18 @@ def translate(exc: BaseException, client: Any, key: str | None = None) -> BaseEx
             return RedisJSONNotAvailableError(str(exc))
         if key is not None and is_missing_document_error(exc):
             return KeyNotFoundError(key)
+        if hasattr(client, "get_node_from_key"):  # a cluster client: name the node
+            return RedisCommandError(f"{exc} (node {node_of(exc, client, key)})")
         return RedisCommandError(str(exc))
     exhausted = _pool_exhausted(exc, client)
     if exhausted is not None:
         return exhausted
     if isinstance(exc, rex.ConnectionError | rex.TimeoutError | OSError):
-        return RedisConnectionError(f"cannot reach Redis at {describe_client(client)}: {mask_url(str(exc))}")
+        if hasattr(client, "get_node_from_key"):  # a cluster client: name the node
+            where = f"Redis Cluster node {node_of(exc, client, key)}"
+        else:
+            where = f"Redis at {describe_client(client)}"
+        return RedisConnectionError(f"cannot reach {where}: {mask_url(str(exc))}")
     return RedisCommandError(str(exc))
 
 

@@ -12,6 +12,25 @@ from redis_pydantic.testing._fake import FakeRedis as SyncFakeRedis
 
 AsyncRedisCluster = redis.asyncio.cluster.RedisCluster
 SyncRedisCluster = redis.cluster.RedisCluster
+
+
+async def async_release_client(client: object) -> None:
+    """End a test's use of a backend client: close it, except the session's shared cluster
+    client, which only drops its connections (they belong to the test's event loop)."""
+    if isinstance(client, AsyncRedisCluster):
+        # The nodes the client found and the ones it started from (redis-py keeps both).
+        for node in (*client.get_nodes(), *client.nodes_manager.startup_nodes.values()):
+            await node.disconnect()
+    else:
+        await client.aclose()  # type: ignore[attr-defined]
+
+
+def sync_release_client(client: object) -> None:
+    """End a test's use of a backend client: close it, except the session's shared cluster client."""
+    if not isinstance(client, SyncRedisCluster):
+        client.close()  # type: ignore[attr-defined]
+
+
 AsyncRetry = redis.asyncio.retry.Retry
 SyncRetry = redis.retry.Retry
 #: fakeredis's own clients, without the testing helper's RedisJSON-like replies.
@@ -29,6 +48,8 @@ __all__ = [
     "SyncRedis",
     "SyncRedisCluster",
     "SyncRetry",
+    "async_release_client",
     "async_sleep",
+    "sync_release_client",
     "sync_sleep",
 ]

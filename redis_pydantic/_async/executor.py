@@ -8,12 +8,15 @@ from typing import Any
 import redis.exceptions
 from pydantic import ValidationError
 
+from redis_pydantic import _cluster
 from redis_pydantic._base import refresh_command, refresh_of
+from redis_pydantic._nodes import async_send_per_node
 from redis_pydantic._ops import NEW, READ_RESULT, STORED, Access, Command, Op, Then, locate, record_applied
 from redis_pydantic._scripts import ScriptCall, batch_call
 from redis_pydantic.errors import (
     TRANSPORT_ERRORS,
     ConflictError,
+    CrossSlotError,
     PipelineError,
     RedisCommandError,
     RedisPydanticError,
@@ -52,6 +55,7 @@ async def atomically(client: Any, commands: list[Command]) -> list[Any]:
     """
     call = batch_call(commands)
     if call is None:
+        _cluster.check_transactions(client, "a batch with a command too long for a script")
         async with client.pipeline(transaction=True) as pipe:
             for command in commands:
                 # Inside MULTI a missing script would abort the transaction: scripts go by EVAL.
@@ -89,6 +93,58 @@ def refresh_for(op: Op) -> tuple[Any, ...] | None:
     return refresh_command(key, ms)
 
 
+async def per_slot(client: Any, commands: list[Command]) -> list[Any]:
+    """Send ``commands`` (each touching one hash slot) to the Redis Cluster of ``client``, with one
+    round trip per node, and return their replies in order.
+
+    A command that failed has its exception in its place (the library's error, naming the node),
+    and the others have run. A node that lacks a script gets it with EVAL (each node has its own
+    script cache).
+    """
+    keys = [_cluster.first_key(command) for command in commands]
+    wire = [command.evalsha_args() if isinstance(command, ScriptCall) else command for command in commands]
+    replies = await async_send_per_node(client, keys, wire)
+    missing = [i for i, reply in enumerate(replies) if isinstance(reply, redis.exceptions.NoScriptError)]
+    if missing:
+        loaded = await async_send_per_node(
+            client,
+            [keys[i] for i in missing],
+            [commands[i].eval_args() for i in missing],  # type: ignore[union-attr]
+        )
+        for i, reply in zip(missing, loaded, strict=True):
+            replies[i] = reply
+    unreachable: dict[str, str] = {}
+    for i, reply in enumerate(replies):
+        if isinstance(reply, Exception):
+            if isinstance(reply, redis.exceptions.ConnectionError):
+                unreachable.setdefault(client.get_node_from_key(keys[i]).name, keys[i])
+            replies[i] = _library_error(reply, client, keys[i])
+    for key in unreachable.values():
+        await _notice_unreachable(client, key)
+    return replies
+
+
+def _library_error(exc: Exception, client: Any, key: str) -> Exception:
+    """``exc`` as the library's error (naming the node of ``key`` on a cluster)."""
+    if isinstance(exc, RedisPydanticError):
+        return exc
+    return translate(exc, client, key)  # type: ignore[return-value]
+
+
+async def _notice_unreachable(client: Any, key: str) -> None:
+    """Let redis-py find out that the node serving ``key`` is unreachable.
+
+    redis-py reloads its slot map (and so finds a replica that took over) when one of its own
+    commands fails to reach a node, not when a pipeline without retries does. One read-only
+    command through the client does it, so the next operation on these slots goes to the new
+    primary. Its own failure is expected and changes nothing.
+    """
+    try:
+        await client.execute_command("EXISTS", key)
+    except TRANSPORT_ERRORS:
+        pass
+
+
 async def run(op: Op | None) -> Any:
     """Send ``op`` and apply its replies locally; return its result.
 
@@ -117,6 +173,8 @@ async def run(op: Op | None) -> Any:
         create = root._rp_create_command() if op.access is UPDATE and root._rp_state is NEW else None
         if create is not None:
             replies = (await transaction(client, [create, *commands]))[1:]
+        elif op.per_slot and len(commands) > 1 and _cluster.is_cluster(client):
+            replies = await per_slot(client, commands)  # apply() gets the failures in place
         elif len(commands) == 1:
             replies = [await execute(client, commands[0])]
         else:
@@ -147,6 +205,7 @@ async def _run_optimistic(op: Op) -> Any:
     check = op.optimistic
     assert check is not None
     client = client_for(op.cls)
+    _cluster.check_transactions(client, f"{op.what} (a check-and-set)")
     try:
         if root is not None and root._rp_state is NEW:
             create = root._rp_create_command()
@@ -191,9 +250,13 @@ async def _run_optimistic(op: Op) -> Any:
 class Batch:
     """The operations queued by ``pipeline()``, sent as one atomic step when the block ends."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, atomic: bool = False) -> None:
         self.client = client
         self.closed = False  # set when the pipeline() block ends; later writes go straight through
+        #: pipeline(atomic=True): every write must be in the hash slot of the first one.
+        self.atomic = False
+        self.slot: int | None = None
+        self.slot_key = ""
         self.commands: list[Command] = []
         #: Per queued operation: its first and last+1 command index, and the operation.
         self.entries: list[tuple[int, int, Op]] = []
@@ -201,6 +264,29 @@ class Batch:
         self.checked: set[type] = set()
         #: Per document key: the command that extends its expiry (``Meta.refresh_ttl``), sent last.
         self.refresh: dict[str, tuple[Any, ...]] = {}
+        if atomic:
+            self.require_one_slot()
+
+    def require_one_slot(self) -> None:
+        """From now on refuse any write outside the hash slot of the writes queued (CrossSlotError)."""
+        if not self.atomic:
+            self._check_slots(self.commands)
+            self.atomic = True
+
+    def _check_slots(self, commands: list[Command]) -> None:
+        for command in commands:
+            for key in _cluster.command_keys(command):
+                slot = _cluster.hash_slot(key)
+                if self.slot is None:
+                    self.slot, self.slot_key = slot, key
+                elif slot != self.slot:
+                    raise CrossSlotError(
+                        f"pipeline(atomic=True) cannot queue a write of {key!r} (hash slot {slot}): the "
+                        f"batch already writes {self.slot_key!r} (hash slot {self.slot}), and one atomic "
+                        "step can only touch one Redis Cluster hash slot. Nothing was queued for it. Put "
+                        "the models in one slot with a hash tag in their pk, like User(pk='{acme}ada')",
+                        {self.slot: self.slot_key, slot: key},
+                    )
 
     def add(self, op: Op) -> None:
         if op.returns_value:
@@ -216,8 +302,11 @@ class Batch:
                 raise PipelineError("all models used inside one pipeline() must use the same Redis client")
             self.checked.add(cls)
         root = op.root
-        if root is not None and id(root) not in self.roots:
-            create = root._rp_create_command() if op.access is UPDATE else None
+        new_root = root is not None and id(root) not in self.roots
+        create = root._rp_create_command() if new_root and op.access is UPDATE else None
+        if self.atomic:
+            self._check_slots(op.commands if create is None else [create, *op.commands])
+        if new_root:
             if create is not None:
                 self.commands.append(create)
             self.roots[id(root)] = root
@@ -233,7 +322,7 @@ class Batch:
             return
         self.commands.extend(self.refresh.values())
         try:
-            replies = await atomically(self.client, self.commands)
+            replies = await self._send()
         except TRANSPORT_ERRORS as exc:
             first_root = next(iter(self.roots.values()), None)
             raise translate(exc, self.client, first_root.key if first_root is not None else None) from exc
@@ -263,6 +352,38 @@ class Batch:
                 failures,
             )
 
+    async def _send(self) -> list[Any]:
+        """Send the batch: one atomic step when its keys are in one hash slot (always on a single
+        Redis), else one atomic step per slot, with one round trip per node of the cluster."""
+        client, commands = self.client, self.commands
+        if self.atomic or not _cluster.is_cluster(client):
+            return await atomically(client, commands)
+        groups = _cluster.group_by_slot(commands)
+        if len(groups) == 1:
+            return await atomically(client, commands)
+        calls = [group.call() for group in groups]
+        sendable = [i for i, call in enumerate(calls) if call is not None]
+        group_reply: list[Any] = [None] * len(groups)
+        if sendable:
+            sent = await per_slot(client, [calls[i] for i in sendable])  # type: ignore[misc]
+            for i, reply in zip(sendable, sent, strict=True):
+                group_reply[i] = reply
+        for i, call in enumerate(calls):
+            if call is None:  # a command too long for the batch script: MULTI/EXEC on its slot
+                try:
+                    group_reply[i] = await atomically(client, groups[i].commands)
+                except TRANSPORT_ERRORS as exc:
+                    group_reply[i] = exc
+        replies = _cluster.in_queue_order(
+            len(commands),
+            groups,
+            (_cluster.group_replies(group, reply) for group, reply in zip(groups, group_reply, strict=True)),
+        )
+        for i, reply in enumerate(replies):
+            if isinstance(reply, Exception):  # named after its node, as the groups that failed whole
+                replies[i] = _library_error(reply, client, _cluster.first_key(commands[i]))
+        return replies
+
 
 def in_pipeline() -> bool:
     """Whether writes made now are queued in an open ``pipeline()`` block."""
@@ -273,22 +394,25 @@ def in_pipeline() -> bool:
 class PipelineScope:
     """The ``pipeline()`` block of a model: the batch is opened on entry and sent on exit."""
 
-    __slots__ = ("model", "refresh", "batch", "token")
+    __slots__ = ("model", "refresh", "atomic", "batch", "token")
 
-    def __init__(self, model: Any, refresh: bool) -> None:
+    def __init__(self, model: Any, refresh: bool, atomic: bool = False) -> None:
         self.model = model
         self.refresh = refresh
+        self.atomic = atomic
         self.batch: Batch | None = None
 
     async def __aenter__(self) -> Any:
         outer = current_batch.get()
         if outer is not None and not outer.closed:
+            if self.atomic:  # the outer batch must then be one atomic step too
+                outer.require_one_slot()
             return self.model  # a pipeline inside another joins it
         model = self.model
         root = locate(model)[0]
         if self.refresh and getattr(root, "_rp_state", NEW) is STORED:
             await model.load()
-        self.batch = Batch(type(root)._rp_client())
+        self.batch = Batch(type(root)._rp_client(), self.atomic)
         self.token = current_batch.set(self.batch)
         return model
 

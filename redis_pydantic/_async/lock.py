@@ -76,8 +76,17 @@ async def model_lock(
     token = lock.local.token
     refresh = refresh_of(type(root))
     call = ScriptCall(SAVE_AND_RELEASE, (lock_key, root.key), (token, refresh or "", *changed))
-    with map_exceptions(client, root.key):
+    try:
         done = await execute(client, call)
+    except TRANSPORT_ERRORS as exc:
+        error = translate(exc, client, root.key)
+        # Whether the script ran is unknown. Free the lock if it is still ours (the release checks
+        # the token), so that it is not held until its lease runs out.
+        try:
+            await lock.release()
+        except TRANSPORT_ERRORS:
+            pass
+        raise error from exc
     if not done:
         reason = f" ({keeper.lost})" if keeper is not None and keeper.lost else ""
         raise LockLostError(

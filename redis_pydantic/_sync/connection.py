@@ -10,6 +10,11 @@ both work; it is closed and forgotten when its loop shuts down.
 Default clients wait for a free connection of a bounded pool (``REDIS_PYDANTIC_MAX_CONNECTIONS``
 connections, waiting up to ``REDIS_PYDANTIC_POOL_TIMEOUT`` seconds), and never send a command a
 second time after a timeout or a dropped connection: several operations are not idempotent.
+
+When the URL names a node of a Redis Cluster, the default client is a cluster client.
+``REDIS_PYDANTIC_CLUSTER`` decides: ``auto`` (the default) asks the server once per URL and
+process (``INFO cluster``, with a short blocking connection, also in the asyncio face), ``yes``
+and ``no`` force it either way without asking.
 """
 
 from __future__ import annotations
@@ -19,14 +24,24 @@ import threading
 import weakref
 from typing import Any
 
+import redis
+
+from redis_pydantic import _cluster
 from redis_pydantic._compat import (
     SyncRedis,
     sync_check_blocking_call,
     sync_close_with_loop,
     sync_default_client,
+    sync_default_cluster_client,
     sync_loop_key,
 )
-from redis_pydantic.errors import InvalidArgumentError
+from redis_pydantic.errors import (
+    TRANSPORT_ERRORS,
+    InvalidArgumentError,
+    RedisClusterError,
+    mask_url,
+    translate,
+)
 
 DEFAULT_URL = "redis://localhost:6379/0"
 #: Connections of a default client's pool; more operations in flight wait for a free one.
@@ -63,6 +78,48 @@ def pool_settings() -> tuple[int, float | None]:
     return size, wait
 
 
+#: ``REDIS_PYDANTIC_CLUSTER`` values: ask the server, or force a cluster client or a plain one.
+CLUSTER_SETTINGS = {"auto": None, "yes": True, "no": False}
+#: Seconds the cluster probe waits to connect and for its answer (unless the URL sets them).
+PROBE_TIMEOUT = 5.0
+#: Per URL: whether the server is a cluster node (asked once per process).
+_cluster_urls: dict[str, bool] = {}
+
+
+def cluster_setting() -> bool | None:
+    """``REDIS_PYDANTIC_CLUSTER``: True (``yes``), False (``no``) or None (``auto``, the default)."""
+    text = (os.environ.get("REDIS_PYDANTIC_CLUSTER") or "auto").strip().lower()
+    if text not in CLUSTER_SETTINGS:
+        raise InvalidArgumentError(f"REDIS_PYDANTIC_CLUSTER must be auto, yes or no, not {text!r}")
+    return CLUSTER_SETTINGS[text]
+
+
+def is_cluster_url(url: str) -> bool:
+    """Whether the default client for ``url`` is a cluster client (see ``REDIS_PYDANTIC_CLUSTER``)."""
+    forced = cluster_setting()
+    if forced is not None:
+        return forced
+    known = _cluster_urls.get(url)
+    if known is None:
+        known = _cluster_urls[url] = probe_cluster(url)
+    return known
+
+
+def probe_cluster(url: str) -> bool:
+    """Ask the server at ``url`` whether it runs in cluster mode (``INFO cluster``).
+
+    A blocking client in both faces: the default client is made synchronously, on first use. An
+    unreachable server raises RedisConnectionError (and is asked again next time).
+    """
+    probe = redis.Redis.from_url(url, socket_connect_timeout=PROBE_TIMEOUT, socket_timeout=PROBE_TIMEOUT)
+    try:
+        return str(probe.info("cluster").get("cluster_enabled", 0)) == "1"
+    except TRANSPORT_ERRORS as exc:
+        raise translate(exc, probe) from exc
+    finally:
+        probe.close()
+
+
 def override_client(client: Any) -> Any:
     """Point every model of this face at ``client`` (``None`` removes it); returns the previous one."""
     global _override
@@ -80,7 +137,16 @@ def default_client() -> SyncRedis:
             if entry is None:
                 _forget_closed_loops()
                 size, wait = pool_settings()
-                client = sync_default_client(default_url(), size, wait)
+                url = default_url()
+                if is_cluster_url(url):
+                    try:  # the blocking face's cluster client asks for the slots right away
+                        client = sync_default_cluster_client(url, size, wait)
+                    except TRANSPORT_ERRORS as exc:
+                        raise RedisClusterError(
+                            f"cannot make a Redis Cluster client for {mask_url(url)}: {exc}"
+                        ) from exc
+                else:
+                    client = sync_default_client(url, size, wait)
                 # The closer is kept beside the client: it closes it when the loop shuts down.
                 entry = (client, sync_close_with_loop(client, _forget_current_loop))
                 _defaults[scope] = entry
@@ -142,14 +208,18 @@ def _has_foreign_callbacks(callbacks: Any) -> bool:
 def raw_replies(client: Any) -> Any:
     """``client``, or its companion when callbacks registered on it would change our replies."""
     global _last
+    # redis-py's blocking cluster client keeps the callbacks registered on it apart.
     callbacks = getattr(client, "response_callbacks", None)
     if callbacks is None:
-        return client
+        callbacks = getattr(client, "cluster_response_callbacks", None)
+        if callbacks is None:
+            return client
     size = len(callbacks)
     last = _last
     if last[0]() is client and last[1] == size:
         return client if last[2] is None else last[2]
-    if not isinstance(client, SyncRedis):
+    cluster = _cluster.is_cluster(client)
+    if not cluster and not isinstance(client, SyncRedis):
         return client
     try:
         checked = _companions.get(client)
@@ -166,4 +236,12 @@ def raw_replies(client: Any) -> Any:
 
 
 def _companion(client: Any) -> Any:
+    if _cluster.is_cluster(client):
+        # A cluster client applies its callbacks on every node it talks to; no second client
+        # can share its nodes without them.
+        raise InvalidArgumentError(
+            f"this {type(client).__name__} has reply callbacks registered for JSON commands or "
+            "scripts (client.json() registers them), which change the replies redis-pydantic "
+            "reads. Give the models their own cluster client, and call .json() on another one."
+        )
     return SyncRedis(connection_pool=client.connection_pool)

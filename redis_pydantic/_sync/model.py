@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import Self
 
-from redis_pydantic import _base, _bulk, _ops, _schema
+from redis_pydantic import _base, _bulk, _cluster, _ops, _schema
 from redis_pydantic._base import SyncModelMeta
 from redis_pydantic._ops import Access, Op
 from redis_pydantic._query import Condition
@@ -66,11 +66,11 @@ class RedisModelMixin(_base.NestedCore):
             )
         run(_ops.replace_model(self, value))
 
-    def duplicate(self) -> Self:
+    def duplicate(self, *, colocate: bool = False) -> Self:
         """Only top-level models can be duplicated: a nested model raises NotAttachedError."""
         raise NotAttachedError("Can only duplicate from top level model")
 
-    def duplicate_many(self, n: int) -> list[Self]:
+    def duplicate_many(self, n: int, *, colocate: bool = False) -> list[Self]:
         """Only top-level models can be duplicated: a nested model raises NotAttachedError."""
         raise NotAttachedError("Can only duplicate from top level model")
 
@@ -361,21 +361,38 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel, metaclas
         """
         return model_lock(self, action, timeout, blocking_timeout, extend)
 
-    def duplicate(self) -> Self:
-        """Store a copy of this model under a new pk (one round trip) and return it."""
-        return (self.duplicate_many(1))[0]
+    def duplicate(self, *, colocate: bool = False) -> Self:
+        """Store a copy of this model under a new pk (one round trip) and return it.
 
-    def duplicate_many(self, n: int) -> list[Self]:
-        """Store ``n`` copies of this model under new pks in one round trip (JSON.MSET)."""
-        op, copies = _base.duplicates(self, n)
+        ``colocate=True`` puts the copy in this model's Redis Cluster hash slot (see
+        :meth:`duplicate_many`).
+        """
+        return (self.duplicate_many(1, colocate=colocate))[0]
+
+    def duplicate_many(self, n: int, *, colocate: bool = False) -> list[Self]:
+        """Store ``n`` copies of this model under new pks in one round trip (JSON.MSET).
+
+        On Redis Cluster the copies' random keys fall in many hash slots: they are written with
+        one JSON.MSET per slot and one round trip per node, and when some slots fail,
+        :class:`PartialWriteError` names the copies stored and the others. ``colocate=True``
+        gives each copy a pk ``{<tag>}<hex>`` whose hash tag puts it in this model's slot, so
+        one atomic JSON.MSET stores them all (on every deployment).
+        """
+        client = type(self)._rp_client()
+        op, copies = _base.duplicates(self, n, per_slot=_cluster.is_cluster(client), colocate=colocate)
         run(op)
         return copies
 
-    def pipeline(self, *, refresh: bool = True) -> AbstractContextManager[Self]:
+    def pipeline(self, *, refresh: bool = True, atomic: bool = False) -> AbstractContextManager[Self]:
         """Queue every write made inside the block and send them as one atomic step at the end.
 
         On entry the model is reloaded from Redis (one round trip), unless ``refresh=False`` or
         it was never saved. A pipeline opened inside another joins it. If the block raises,
         nothing is sent.
+
+        On Redis Cluster a batch whose keys are in several hash slots is sent as one atomic step
+        per slot (one round trip per node). ``atomic=True`` demands one atomic step: a write
+        outside the hash slot of the first one raises :class:`CrossSlotError` where it is made,
+        on every deployment.
         """
-        return PipelineScope(self, refresh)
+        return PipelineScope(self, refresh, atomic)

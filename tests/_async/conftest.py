@@ -9,18 +9,34 @@ from typing import Any
 import pytest
 
 from redis_pydantic._async import connection
-from tests._twins import AsyncFakeRedis, AsyncRawFakeRedis, AsyncRedis
-from tests.conftest import backend_client, installed
+from tests._twins import (
+    AsyncFakeRedis,
+    AsyncRawFakeRedis,
+    AsyncRedis,
+    AsyncRedisCluster,
+    async_release_client,
+)
+from tests.conftest import CLUSTER, backend_client, installed
 
 
 @pytest.fixture
 async def client(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     """A Redis client for the test's backend, flushed, and installed as every model's client."""
-    redis_client = backend_client(request, backend, AsyncRedis, AsyncFakeRedis)
+    redis_client = backend_client(request, backend, AsyncRedis, AsyncFakeRedis, AsyncRedisCluster)
+    await redis_client.flushdb()  # on a cluster: every primary
+    with installed(connection, redis_client):
+        yield redis_client
+    await async_release_client(redis_client)
+
+
+@pytest.fixture
+async def cluster_client(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """The session's client of the real Redis Cluster, flushed, installed as every model's client."""
+    redis_client = backend_client(request, CLUSTER, AsyncRedis, AsyncFakeRedis, AsyncRedisCluster)
     await redis_client.flushdb()
     with installed(connection, redis_client):
         yield redis_client
-    await redis_client.aclose()
+    await async_release_client(redis_client)
 
 
 def recording(client: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[Any]]:
@@ -63,6 +79,46 @@ class Stored:
 
     async def exists(self, key: str) -> bool:
         return bool(await self.client.exists(key))
+
+    async def keys(self, pattern: str = "*") -> list[str]:
+        """The keys matching ``pattern`` (on every primary of a cluster), as sorted str."""
+        if isinstance(self.client, AsyncRedisCluster):
+            found = await self.client.keys(pattern, target_nodes=AsyncRedisCluster.PRIMARIES)
+        else:
+            found = await self.client.keys(pattern)
+        return sorted(key.decode() if isinstance(key, bytes) else key for key in found)
+
+    async def script_loaded(self, sha: str, key: str) -> bool:
+        """Whether the server (the cluster node) holding ``key`` has the script ``sha`` cached."""
+        if isinstance(self.client, AsyncRedisCluster):  # each node has its own script cache
+            node = self.client.get_node_from_key(key)
+            reply = await self.client.execute_command("SCRIPT", "EXISTS", sha, target_nodes=node)
+            return bool(reply[0])
+        return (await self.client.script_exists(sha)) == [True]
+
+    async def command_calls(self) -> dict[str, int]:
+        """Calls per command since the last :meth:`reset_command_calls` (of every primary of a
+        cluster), from INFO commandstats, without INFO and CONFIG themselves and what replicas
+        send (REPLCONF, PING)."""
+        if isinstance(self.client, AsyncRedisCluster):
+            per_node = list(
+                (await self.client.info("commandstats", target_nodes=AsyncRedisCluster.PRIMARIES)).values()
+            )
+        else:
+            per_node = [await self.client.info("commandstats")]
+        calls: dict[str, int] = {}
+        for stats in per_node:
+            for name, row in stats.items():
+                name = name.removeprefix("cmdstat_")
+                if not name.startswith(("info", "config", "replconf", "ping")):
+                    calls[name] = calls.get(name, 0) + int(row["calls"])
+        return calls
+
+    async def reset_command_calls(self) -> None:
+        if isinstance(self.client, AsyncRedisCluster):
+            await self.client.config_resetstat(target_nodes=AsyncRedisCluster.PRIMARIES)
+        else:
+            await self.client.config_resetstat()
 
 
 @pytest.fixture

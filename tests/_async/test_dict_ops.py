@@ -8,6 +8,9 @@ from pydantic import BaseModel
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic.errors import FieldValidationError, RedisCommandError
 
+#: Also on a real Redis Cluster (see tests/conftest.py).
+pytestmark = pytest.mark.cluster
+
 
 class Address(BaseModel):
     street: str

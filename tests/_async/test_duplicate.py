@@ -5,9 +5,13 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, Field
 
+from redis_pydantic import _paths
 from redis_pydantic._async.model import BaseRedisModel
-from redis_pydantic.errors import FieldValidationError, KeyNotFoundError
-from tests._async.conftest import recording
+from redis_pydantic.errors import FieldValidationError, InvalidArgumentError, KeyNotFoundError
+from tests._async.conftest import Stored, recording
+
+#: Also on a real Redis Cluster (see tests/conftest.py).
+pytestmark = pytest.mark.cluster
 
 
 class Skill(BaseModel):
@@ -53,8 +57,8 @@ async def raw_without_key(client, key: str) -> str:
 
 
 async def stored_keys(client) -> list[str]:
-    """Every key in the database, as sorted str."""
-    return sorted(k.decode() if isinstance(k, bytes) else k for k in await client.keys("*"))
+    """Every key in the database (of every primary of a cluster), as sorted str."""
+    return await Stored(client).keys()
 
 
 async def test_duplicate_stores_a_copy_under_a_new_pk(client, stored):
@@ -114,7 +118,7 @@ async def test_duplicate_many_stores_n_copies_with_distinct_pks(client, stored):
 
 
 @pytest.mark.parametrize("n", [10, 40])  # 40: the copies are built while the command travels
-async def test_duplicate_many_is_one_command(client, stored, backend, monkeypatch, n):
+async def test_duplicate_many_is_one_command_per_hash_slot(client, stored, backend, monkeypatch, n):
     user = await saved_user()
     if backend == "fake":  # no INFO commandstats: watch the client instead
         sent, pipelines = recording(client, monkeypatch)
@@ -123,13 +127,11 @@ async def test_duplicate_many_is_one_command(client, stored, backend, monkeypatc
         assert len({copy.pk for copy in copies}) == n
         assert [args[0] for args in sent] == ["JSON.MSET"] and pipelines == []
     else:
-        await client.config_resetstat()
-        await user.duplicate_many(n)
-        stats = await client.info("commandstats")
-        calls = {name.removeprefix("cmdstat_"): row["calls"] for name, row in stats.items()}
-        assert {name: n for name, n in calls.items() if not name.startswith(("info", "config"))} == {
-            "json.mset": 1
-        }
+        await stored.reset_command_calls()
+        copies = await user.duplicate_many(n)
+        # On a cluster: one JSON.MSET per hash slot of the copies (their slots are random).
+        slots = {_paths.hash_slot(copy.key) for copy in copies} if backend == "cluster" else {0}
+        assert await stored.command_calls() == {"json.mset": len(slots)}
     assert len(await stored_keys(client)) == n + 1
 
 
@@ -237,3 +239,38 @@ async def test_duplicate_many_inside_a_pipeline_is_stored_on_exit(client, stored
     assert await stored_keys(client) == sorted([user.key, *(copy.key for copy in copies)])
     await copies[0].name.set("Copy")
     assert await stored.doc(copies[0].key, "$.name") == "Copy"
+
+
+async def test_duplicate_many_colocated_puts_every_copy_in_the_originals_hash_slot(client, stored):
+    user = await saved_user()
+    copies = await user.duplicate_many(4, colocate=True)
+    tag = "{" + user.key + "}"  # the key has no hash tag of its own: the whole key is the tag
+    assert all(copy.pk.startswith(tag) and len(copy.pk) == len(tag) + 32 for copy in copies)
+    assert {_paths.hash_slot(copy.key) for copy in copies} == {_paths.hash_slot(user.key)}
+    assert await stored_keys(client) == sorted([user.key, *(copy.key for copy in copies)])
+    assert await stored.doc(copies[0].key) == await stored.doc(user.key)
+    single = await user.duplicate(colocate=True)
+    assert _paths.hash_slot(single.key) == _paths.hash_slot(user.key)
+
+
+async def test_duplicate_many_colocated_keeps_a_hash_tag_of_the_key_prefix_or_pk(client, stored):
+    tagged = User(pk="{acme}ada", name="Ada")
+    await tagged.save()
+    (copy,) = await tagged.duplicate_many(1, colocate=True)
+    assert copy.pk.startswith("{acme}")
+    assert _paths.hash_slot(copy.key) == _paths.hash_slot("acme")
+
+
+class Unclosed(BaseRedisModel):
+    name: str = ""
+
+    class Meta:
+        key_prefix = "a{b"
+
+
+async def test_duplicate_many_colocated_refuses_a_prefix_whose_brace_swallows_the_tag(client, stored):
+    model = Unclosed(name="x")
+    await model.save()
+    with pytest.raises(InvalidArgumentError, match="no '}' closes"):
+        await model.duplicate_many(2, colocate=True)
+    assert await stored_keys(client) == [model.key]

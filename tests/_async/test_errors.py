@@ -17,6 +17,9 @@ from redis_pydantic.errors import (
 from tests._twins import AsyncRedis
 from tests.redis_server import free_port
 
+#: Also on a real Redis Cluster (see tests/conftest.py).
+pytestmark = pytest.mark.cluster
+
 
 class Opaque:
     """A class pydantic can hold (arbitrary_types_allowed) but cannot write as JSON."""

@@ -5,16 +5,23 @@ from __future__ import annotations
 import time
 
 import pytest
+import redis.exceptions
 
+from redis_pydantic._async import lock as lock_module
 from redis_pydantic._async.model import BaseRedisModel
+from redis_pydantic._scripts import SAVE_AND_RELEASE
 from redis_pydantic.errors import (
     InvalidArgumentError,
     KeyNotFoundError,
     LockLostError,
     LockTimeoutError,
+    RedisConnectionError,
     RedisPydanticError,
 )
 from tests._twins import async_sleep
+
+#: Also on a real Redis Cluster (see tests/conftest.py).
+pytestmark = pytest.mark.cluster
 
 
 class Account(BaseRedisModel):
@@ -94,7 +101,7 @@ async def test_a_lock_action_that_cannot_name_a_lock_is_refused_and_locks_nothin
     with pytest.raises(InvalidArgumentError, match="lock action"):
         async with account.lock(action):
             pytest.fail("the body must not run")
-    assert await client.keys("{*") == []
+    assert await stored.keys("{*") == []
 
 
 async def test_lock_yields_the_model_itself(client, stored):
@@ -274,3 +281,23 @@ async def test_lock_field_ops_inside_the_body_go_to_redis_immediately(client, st
         await locked.tags.aappend("now")
         assert (await stored.doc(account.key))["tags"] == ["now"]
     assert (await stored.doc(account.key))["tags"] == ["now"]
+
+
+async def test_a_save_that_cannot_reach_redis_on_exit_still_frees_the_lock(client, stored, monkeypatch):
+    account = await saved_account()
+    before = await stored.doc(account.key)
+    original = lock_module.execute
+
+    async def unreachable(redis_client, command):
+        if getattr(command, "script", None) is SAVE_AND_RELEASE:
+            raise redis.exceptions.ConnectionError("the connection dropped")
+        return await original(redis_client, command)
+
+    monkeypatch.setattr(lock_module, "execute", unreachable)
+    with pytest.raises(RedisConnectionError, match="the connection dropped"):
+        async with account.lock() as locked:
+            locked.balance = 1
+    # Whether the save ran is unknown, so the lock is released if it is still ours: it does not
+    # stay held until its lease runs out.
+    assert not await stored.exists(lock_name(account))
+    assert await stored.doc(account.key) == before

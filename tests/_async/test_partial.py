@@ -8,6 +8,9 @@ from pydantic import ValidationError
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic.errors import FieldNotLoadedError, KeyNotFoundError
 
+#: Also on a real Redis Cluster (see tests/conftest.py).
+pytestmark = pytest.mark.cluster
+
 
 class User(BaseRedisModel):
     name: str

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from redis_pydantic import _paths
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic._scripts import BATCH, MAX_BATCH_COMMAND_ARGS
-from redis_pydantic.errors import PipelineError
+from redis_pydantic.errors import CrossSlotError, PipelineError
 from tests._async.conftest import recording
+
+#: Also on a real Redis Cluster (see tests/conftest.py).
+pytestmark = pytest.mark.cluster
 
 
 class User(BaseRedisModel):
@@ -54,7 +58,7 @@ async def test_pipeline_sends_nothing_before_exit_and_everything_after(client, s
 
 async def test_pipeline_sends_all_writes_in_one_atomic_script_call(client, stored, monkeypatch):
     user = await saved_user()
-    team = Team(title="Core")
+    team = Team(title="Core", pk="{" + user.key + "}core")  # in the user's hash slot
     await team.save()
     await client.script_load(BATCH.source)
     sent, pipelines = recording(client, monkeypatch)
@@ -80,7 +84,7 @@ async def test_pipeline_loads_its_script_when_the_server_lacks_it(client, stored
         await pipelined.metadata.aupdate(a="1", b="2")
     assert await stored.doc(user.key, "$.tags") == ["python", "redis"]
     assert await stored.doc(user.key, "$.metadata") == {"role": "developer", "a": "1", "b": "2"}
-    assert await client.script_exists(BATCH.sha) == [True]
+    assert await stored.script_loaded(BATCH.sha, user.key)
 
 
 async def test_pipeline_with_a_command_too_long_for_the_script_goes_by_multi_exec(
@@ -90,7 +94,7 @@ async def test_pipeline_with_a_command_too_long_for_the_script_goes_by_multi_exe
     n = MAX_BATCH_COMMAND_ARGS // 3 + 1  # one JSON.MSET of n keys is longer than the script takes
     sent, pipelines = recording(client, monkeypatch)
     async with user.pipeline(refresh=False) as pipelined:
-        copies = await pipelined.duplicate_many(n)
+        copies = await pipelined.duplicate_many(n, colocate=True)  # one hash slot, even on a cluster
         await pipelined.tags.aappend("redis")
     assert pipelines == [True]
     assert sent == []
@@ -107,7 +111,7 @@ async def test_pipeline_with_a_command_at_the_script_limit_is_still_one_script_c
     n = (MAX_BATCH_COMMAND_ARGS - 1) // 3  # JSON.MSET of n keys: exactly the longest command
     sent, pipelines = recording(client, monkeypatch)
     async with user.pipeline(refresh=False) as pipelined:
-        copies = await pipelined.duplicate_many(n)
+        copies = await pipelined.duplicate_many(n, colocate=True)  # one hash slot, even on a cluster
         await pipelined.tags.aappend("redis")
     assert pipelines == []
     assert sent[-1][:2] in (("EVALSHA", BATCH.sha), ("EVAL", BATCH.source))
@@ -353,3 +357,61 @@ async def test_pipeline_exec_error_reply_raises_pipeline_error_and_reloads(clien
     }
     assert user.name == "Direct"
     assert user.counter == 3
+
+
+async def test_an_atomic_pipeline_refuses_a_write_in_another_hash_slot_on_every_deployment(client, stored):
+    user = await saved_user()
+    team = Team(title="Core")
+    await team.save()
+    with pytest.raises(CrossSlotError) as raised:
+        async with user.pipeline(atomic=True):
+            await user.counter.set(1)
+            await team.title.set("Platform")  # another key, another hash slot
+    assert isinstance(raised.value, PipelineError)
+    assert set(raised.value.slots) == {_paths.hash_slot(user.key), _paths.hash_slot(team.key)}
+    assert (await stored.doc(user.key))["counter"] == 0  # the block raised: nothing was sent
+    assert await stored.doc(team.key, "$.title") == "Core"
+
+
+async def test_an_atomic_pipeline_over_models_sharing_a_hash_tag_is_sent_whole(client, stored):
+    user = User(pk="{acme}ada", name="Ada")
+    team = Team(pk="{acme}core", title="Core")
+    await user.save()
+    await team.save()
+    async with user.pipeline(atomic=True):
+        await user.tags.aappend("core")
+        await team.members.aappend(user.pk)
+        fresh = Team(pk="{acme}new", title="New")
+        await fresh.save()
+    assert await stored.doc(user.key, "$.tags") == ["core"]
+    assert await stored.doc(team.key, "$.members") == ["{acme}ada"]
+    assert await stored.doc(fresh.key, "$.title") == "New"
+
+
+async def test_an_atomic_pipeline_joining_another_makes_the_whole_batch_one_slot(client, stored):
+    user = await saved_user()
+    team = Team(title="Core")
+    await team.save()
+    with pytest.raises(CrossSlotError):
+        async with user.pipeline():
+            await user.counter.set(1)
+            await team.title.set("Platform")
+            async with team.pipeline(atomic=True):  # the outer batch already spans two slots
+                pytest.fail("the inner block must not run")
+    assert (await stored.doc(user.key))["counter"] == 0
+    assert await stored.doc(team.key, "$.title") == "Core"
+
+
+async def test_a_write_refused_by_an_atomic_pipeline_is_not_queued_and_the_others_are_sent(client, stored):
+    user = await saved_user()
+    team = Team(title="Core")
+    await team.save()
+    async with user.pipeline(atomic=True):
+        await user.counter.set(1)
+        with pytest.raises(CrossSlotError):
+            await team.title.set("Platform")
+        await user.name.set("Still queued")
+    assert (await stored.doc(user.key))["counter"] == 1
+    assert (await stored.doc(user.key))["name"] == "Still queued"
+    assert await stored.doc(team.key, "$.title") == "Core"
+    assert team.title == "Core"

@@ -10,18 +10,34 @@ from typing import Any
 import pytest
 
 from redis_pydantic._sync import connection
-from tests._twins import SyncFakeRedis, SyncRawFakeRedis, SyncRedis
-from tests.conftest import backend_client, installed
+from tests._twins import (
+    SyncFakeRedis,
+    SyncRawFakeRedis,
+    SyncRedis,
+    SyncRedisCluster,
+    sync_release_client,
+)
+from tests.conftest import CLUSTER, backend_client, installed
 
 
 @pytest.fixture
 def client(backend: str, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A Redis client for the test's backend, flushed, and installed as every model's client."""
-    redis_client = backend_client(request, backend, SyncRedis, SyncFakeRedis)
+    redis_client = backend_client(request, backend, SyncRedis, SyncFakeRedis, SyncRedisCluster)
+    redis_client.flushdb()  # on a cluster: every primary
+    with installed(connection, redis_client):
+        yield redis_client
+    sync_release_client(redis_client)
+
+
+@pytest.fixture
+def cluster_client(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The session's client of the real Redis Cluster, flushed, installed as every model's client."""
+    redis_client = backend_client(request, CLUSTER, SyncRedis, SyncFakeRedis, SyncRedisCluster)
     redis_client.flushdb()
     with installed(connection, redis_client):
         yield redis_client
-    redis_client.close()
+    sync_release_client(redis_client)
 
 
 def recording(client: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[Any]]:
@@ -64,6 +80,46 @@ class Stored:
 
     def exists(self, key: str) -> bool:
         return bool(self.client.exists(key))
+
+    def keys(self, pattern: str = "*") -> list[str]:
+        """The keys matching ``pattern`` (on every primary of a cluster), as sorted str."""
+        if isinstance(self.client, SyncRedisCluster):
+            found = self.client.keys(pattern, target_nodes=SyncRedisCluster.PRIMARIES)
+        else:
+            found = self.client.keys(pattern)
+        return sorted(key.decode() if isinstance(key, bytes) else key for key in found)
+
+    def script_loaded(self, sha: str, key: str) -> bool:
+        """Whether the server (the cluster node) holding ``key`` has the script ``sha`` cached."""
+        if isinstance(self.client, SyncRedisCluster):  # each node has its own script cache
+            node = self.client.get_node_from_key(key)
+            reply = self.client.execute_command("SCRIPT", "EXISTS", sha, target_nodes=node)
+            return bool(reply[0])
+        return (self.client.script_exists(sha)) == [True]
+
+    def command_calls(self) -> dict[str, int]:
+        """Calls per command since the last :meth:`reset_command_calls` (of every primary of a
+        cluster), from INFO commandstats, without INFO and CONFIG themselves and what replicas
+        send (REPLCONF, PING)."""
+        if isinstance(self.client, SyncRedisCluster):
+            per_node = list(
+                (self.client.info("commandstats", target_nodes=SyncRedisCluster.PRIMARIES)).values()
+            )
+        else:
+            per_node = [self.client.info("commandstats")]
+        calls: dict[str, int] = {}
+        for stats in per_node:
+            for name, row in stats.items():
+                name = name.removeprefix("cmdstat_")
+                if not name.startswith(("info", "config", "replconf", "ping")):
+                    calls[name] = calls.get(name, 0) + int(row["calls"])
+        return calls
+
+    def reset_command_calls(self) -> None:
+        if isinstance(self.client, SyncRedisCluster):
+            self.client.config_resetstat(target_nodes=SyncRedisCluster.PRIMARIES)
+        else:
+            self.client.config_resetstat()
 
 
 @pytest.fixture

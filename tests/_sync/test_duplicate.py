@@ -6,9 +6,13 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, Field
 
+from redis_pydantic import _paths
 from redis_pydantic._sync.model import BaseRedisModel
-from redis_pydantic.errors import FieldValidationError, KeyNotFoundError
-from tests._sync.conftest import recording
+from redis_pydantic.errors import FieldValidationError, InvalidArgumentError, KeyNotFoundError
+from tests._sync.conftest import Stored, recording
+
+#: Also on a real Redis Cluster (see tests/conftest.py).
+pytestmark = pytest.mark.cluster
 
 
 class Skill(BaseModel):
@@ -54,8 +58,8 @@ def raw_without_key(client, key: str) -> str:
 
 
 def stored_keys(client) -> list[str]:
-    """Every key in the database, as sorted str."""
-    return sorted(k.decode() if isinstance(k, bytes) else k for k in client.keys("*"))
+    """Every key in the database (of every primary of a cluster), as sorted str."""
+    return Stored(client).keys()
 
 
 def test_duplicate_stores_a_copy_under_a_new_pk(client, stored):
@@ -115,7 +119,7 @@ def test_duplicate_many_stores_n_copies_with_distinct_pks(client, stored):
 
 
 @pytest.mark.parametrize("n", [10, 40])  # 40: the copies are built while the command travels
-def test_duplicate_many_is_one_command(client, stored, backend, monkeypatch, n):
+def test_duplicate_many_is_one_command_per_hash_slot(client, stored, backend, monkeypatch, n):
     user = saved_user()
     if backend == "fake":  # no INFO commandstats: watch the client instead
         sent, pipelines = recording(client, monkeypatch)
@@ -124,13 +128,11 @@ def test_duplicate_many_is_one_command(client, stored, backend, monkeypatch, n):
         assert len({copy.pk for copy in copies}) == n
         assert [args[0] for args in sent] == ["JSON.MSET"] and pipelines == []
     else:
-        client.config_resetstat()
-        user.duplicate_many(n)
-        stats = client.info("commandstats")
-        calls = {name.removeprefix("cmdstat_"): row["calls"] for name, row in stats.items()}
-        assert {name: n for name, n in calls.items() if not name.startswith(("info", "config"))} == {
-            "json.mset": 1
-        }
+        stored.reset_command_calls()
+        copies = user.duplicate_many(n)
+        # On a cluster: one JSON.MSET per hash slot of the copies (their slots are random).
+        slots = {_paths.hash_slot(copy.key) for copy in copies} if backend == "cluster" else {0}
+        assert stored.command_calls() == {"json.mset": len(slots)}
     assert len(stored_keys(client)) == n + 1
 
 
@@ -238,3 +240,38 @@ def test_duplicate_many_inside_a_pipeline_is_stored_on_exit(client, stored):
     assert stored_keys(client) == sorted([user.key, *(copy.key for copy in copies)])
     copies[0].name.set("Copy")
     assert stored.doc(copies[0].key, "$.name") == "Copy"
+
+
+def test_duplicate_many_colocated_puts_every_copy_in_the_originals_hash_slot(client, stored):
+    user = saved_user()
+    copies = user.duplicate_many(4, colocate=True)
+    tag = "{" + user.key + "}"  # the key has no hash tag of its own: the whole key is the tag
+    assert all(copy.pk.startswith(tag) and len(copy.pk) == len(tag) + 32 for copy in copies)
+    assert {_paths.hash_slot(copy.key) for copy in copies} == {_paths.hash_slot(user.key)}
+    assert stored_keys(client) == sorted([user.key, *(copy.key for copy in copies)])
+    assert stored.doc(copies[0].key) == stored.doc(user.key)
+    single = user.duplicate(colocate=True)
+    assert _paths.hash_slot(single.key) == _paths.hash_slot(user.key)
+
+
+def test_duplicate_many_colocated_keeps_a_hash_tag_of_the_key_prefix_or_pk(client, stored):
+    tagged = User(pk="{acme}ada", name="Ada")
+    tagged.save()
+    (copy,) = tagged.duplicate_many(1, colocate=True)
+    assert copy.pk.startswith("{acme}")
+    assert _paths.hash_slot(copy.key) == _paths.hash_slot("acme")
+
+
+class Unclosed(BaseRedisModel):
+    name: str = ""
+
+    class Meta:
+        key_prefix = "a{b"
+
+
+def test_duplicate_many_colocated_refuses_a_prefix_whose_brace_swallows_the_tag(client, stored):
+    model = Unclosed(name="x")
+    model.save()
+    with pytest.raises(InvalidArgumentError, match="no '}' closes"):
+        model.duplicate_many(2, colocate=True)
+    assert stored_keys(client) == [model.key]

@@ -6,16 +6,23 @@ from __future__ import annotations
 import time
 
 import pytest
+import redis.exceptions
 
+from redis_pydantic._scripts import SAVE_AND_RELEASE
+from redis_pydantic._sync import lock as lock_module
 from redis_pydantic._sync.model import BaseRedisModel
 from redis_pydantic.errors import (
     InvalidArgumentError,
     KeyNotFoundError,
     LockLostError,
     LockTimeoutError,
+    RedisConnectionError,
     RedisPydanticError,
 )
 from tests._twins import sync_sleep
+
+#: Also on a real Redis Cluster (see tests/conftest.py).
+pytestmark = pytest.mark.cluster
 
 
 class Account(BaseRedisModel):
@@ -95,7 +102,7 @@ def test_a_lock_action_that_cannot_name_a_lock_is_refused_and_locks_nothing(clie
     with pytest.raises(InvalidArgumentError, match="lock action"):
         with account.lock(action):
             pytest.fail("the body must not run")
-    assert client.keys("{*") == []
+    assert stored.keys("{*") == []
 
 
 def test_lock_yields_the_model_itself(client, stored):
@@ -271,3 +278,23 @@ def test_lock_field_ops_inside_the_body_go_to_redis_immediately(client, stored):
         locked.tags.aappend("now")
         assert (stored.doc(account.key))["tags"] == ["now"]
     assert (stored.doc(account.key))["tags"] == ["now"]
+
+
+def test_a_save_that_cannot_reach_redis_on_exit_still_frees_the_lock(client, stored, monkeypatch):
+    account = saved_account()
+    before = stored.doc(account.key)
+    original = lock_module.execute
+
+    def unreachable(redis_client, command):
+        if getattr(command, "script", None) is SAVE_AND_RELEASE:
+            raise redis.exceptions.ConnectionError("the connection dropped")
+        return original(redis_client, command)
+
+    monkeypatch.setattr(lock_module, "execute", unreachable)
+    with pytest.raises(RedisConnectionError, match="the connection dropped"):
+        with account.lock() as locked:
+            locked.balance = 1
+    # Whether the save ran is unknown, so the lock is released if it is still ours: it does not
+    # stay held until its lease runs out.
+    assert not stored.exists(lock_name(account))
+    assert stored.doc(account.key) == before

@@ -18,6 +18,9 @@ from redis_pydantic._sync.model import BaseRedisModel
 from redis_pydantic.errors import KeyNotFoundError, RedisPydanticError, WrongModelKeyError
 from tests.conftest import installed
 
+#: Also on a real Redis Cluster (see tests/conftest.py).
+pytestmark = pytest.mark.cluster
+
 
 class Profile(BaseModel):
     bio: str = ""

@@ -9,6 +9,9 @@ from pydantic import BaseModel, Field
 from redis_pydantic._sync.model import BaseRedisModel
 from redis_pydantic.errors import KeyNotFoundError
 
+#: Also on a real Redis Cluster (see tests/conftest.py).
+pytestmark = pytest.mark.cluster
+
 
 class Profile(BaseModel):
     skills: list[str] = Field(default_factory=list)

@@ -8,6 +8,9 @@ import pytest
 from redis_pydantic._sync.model import BaseRedisModel
 from redis_pydantic.errors import FieldValidationError, RedisCommandError
 
+#: Also on a real Redis Cluster (see tests/conftest.py).
+pytestmark = pytest.mark.cluster
+
 
 class Counter(BaseRedisModel):
     hits: int = 0

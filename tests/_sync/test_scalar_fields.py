@@ -15,6 +15,9 @@ import pytest
 
 from redis_pydantic._sync.model import BaseRedisModel
 
+#: Also on a real Redis Cluster (see tests/conftest.py).
+pytestmark = pytest.mark.cluster
+
 
 class Color(enum.Enum):
     RED = "red"
