@@ -9,6 +9,7 @@ from typing import Any
 import redis.exceptions
 from pydantic import ValidationError
 
+from redis_pydantic._autopipeline import sync_command_sender
 from redis_pydantic._ops import NEW, READ_RESULT, STORED, Access, Command, Op, Then, locate, record_applied
 from redis_pydantic._scripts import ScriptCall, batch_call
 from redis_pydantic.errors import (
@@ -34,13 +35,18 @@ OPTIMISTIC_ATTEMPTS = 64
 
 
 def execute(client: Any, command: Command) -> Any:
-    """Send one command; scripts go by EVALSHA and are loaded with EVAL when the server lacks them."""
+    """Send one command; scripts go by EVALSHA and are loaded with EVAL when the server lacks them.
+
+    In the asyncio face, commands sent while others are in flight share round trips (see
+    :mod:`redis_pydantic._autopipeline`).
+    """
+    send = sync_command_sender(client)
     if isinstance(command, tuple):
-        return client.execute_command(*command)
+        return send(*command)
     try:
-        return client.execute_command(*command.evalsha_args())
+        return send(*command.evalsha_args())
     except redis.exceptions.NoScriptError:
-        return client.execute_command(*command.eval_args())
+        return send(*command.eval_args())
 
 
 def atomically(client: Any, commands: list[Command]) -> list[Any]:
