@@ -1,10 +1,10 @@
 """Automatic pipelining: the commands that concurrent asyncio tasks send share round trips.
 
 An operation sent when nothing else is in flight on its client goes at once, exactly as without
-this module; so does the first one sent in each event-loop iteration. The others sent in that
-iteration wait for the iteration's end and go together, as one non-transactional redis-py
-pipeline (``client.pipeline(transaction=False)``) written at once on one connection. Each
-command keeps its own reply, or its own error, raised only in the task that sent it.
+this module. One sent while others are in flight waits for the end of the current event-loop
+iteration: the commands sent during that iteration go together, as one non-transactional
+redis-py pipeline (``client.pipeline(transaction=False)``) written at once on one connection.
+Each command keeps its own reply, or its own error, raised only in the task that sent it.
 
 What stays as it was:
 
@@ -156,10 +156,10 @@ def fail(batch: list[Entry], error: BaseException) -> None:
 class AsyncAutoPipeline:
     """Coalesces the commands that the tasks of one event loop send through one client.
 
-    A command is sent at once when nothing else is in flight, or when it is the first one sent
-    in this loop iteration; the commands sent after that in the same iteration wait for the
-    iteration's end and go together. A command that turns out to be alone in its batch is sent
-    at once by its own task.
+    A command is sent at once when nothing else is in flight on the client. Otherwise it waits
+    for the end of the current loop iteration, and the commands sent during that iteration go
+    together; one that turns out to be alone is sent by its own task, as if nothing else were
+    in flight.
 
     It refers to its client and loop weakly: kept in a registry per client, it must not keep
     either alive (a loop that ends forgets its default client).
@@ -171,7 +171,6 @@ class AsyncAutoPipeline:
         "max_batch",
         "busy",
         "queue",
-        "sent_now",
         "scheduled",
         "tasks",
         "__weakref__",
@@ -185,8 +184,6 @@ class AsyncAutoPipeline:
         self.busy = 0
         #: Commands waiting for the end of this loop iteration.
         self.queue: list[Entry] = []
-        #: Whether a command was sent at once in this loop iteration while others were in flight.
-        self.sent_now = False
         #: Whether the end of this loop iteration sends the queue.
         self.scheduled = False
         #: The batches being sent (the loop keeps only weak references to tasks).
@@ -199,11 +196,6 @@ class AsyncAutoPipeline:
             # Nothing else in flight (one operation at a time always comes here): sent now.
             return await self._direct(client, args)
         loop = asyncio.get_running_loop()
-        if not self.sent_now:
-            # The first command of this iteration: sent now too; it has waited for nothing.
-            self.sent_now = True
-            loop.call_soon(self._next_iteration)
-            return await self._direct(client, args)
         future: asyncio.Future[Any] = loop.create_future()
         queue = self.queue
         queue.append((args, future))
@@ -224,9 +216,6 @@ class AsyncAutoPipeline:
             return await client.execute_command(*args)
         finally:
             self.busy -= 1
-
-    def _next_iteration(self) -> None:
-        self.sent_now = False
 
     def _flush_due(self, client: Any, loop: asyncio.AbstractEventLoop) -> None:
         self.scheduled = False
