@@ -257,13 +257,15 @@ def sweep_tables(cells: list[Cell], s: SweepSettings) -> list[str]:
         "connection for every operation in flight (the same as *raw* up to 100); *blocking pool*: "
         f"raw on a BlockingConnectionPool of {s.tuned_pool} connections. *ops/s*: median over "
         "rounds. *÷ raw*: median of the per-round ratios raw ops/s ÷ ours ops/s (below 1: ours is "
-        "faster); *÷ best raw*: the same against the raw contender with the most ops/s in that row. "
+        "faster); *÷ best raw*: the same against the raw contender with the most ops/s in that row; "
+        "*÷ ours off*: against redis-pydantic without automatic pipelining (what the feature itself "
+        "changes). "
         "*fails*: its operations raised (listed below)."
         + (" SMOKE RUN, numbers are meaningless." if s.smoke else ""),
         "",
         "| op | in flight | per task | ours ops/s | ours off | raw | big pool | blocking pool "
-        "| ÷ raw | ÷ best raw |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| ÷ raw | ÷ best raw | ÷ ours off |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in cells:
         best = c.best_raw()
@@ -271,7 +273,7 @@ def sweep_tables(cells: list[Cell], s: SweepSettings) -> list[str]:
         lines.append(
             f"| {c.op.name} | {c.level} | {c.per_task} | "
             + " | ".join(_ops_cell(c, name) for name in CONTENDERS)
-            + f" | {_ratio(c, 'raw')} | {best_cell} |"
+            + f" | {_ratio(c, 'raw')} | {best_cell} | {_ratio(c, 'ours off')} |"
         )
     lines += [
         "",
@@ -284,9 +286,14 @@ def sweep_tables(cells: list[Cell], s: SweepSettings) -> list[str]:
         lines.append(
             f"| {c.op.name} | {c.level} | " + " | ".join(_lat_cell(c, name) for name in CONTENDERS) + " |"
         )
-    failures = sorted({(c.op.name, c.level, name, why) for c in cells for name, why in c.failures.items()})
+    failures: dict[tuple[str, str], list[str]] = {}
+    for c in cells:
+        for name, why in c.failures.items():
+            failures.setdefault((name, why.split(" (for the default client")[0]), []).append(
+                f"{c.op.name} × {c.level}"
+            )
     if failures:
         lines += ["", "Failures:", ""]
-        lines += [f"- {op} × {level}, {name}: {why}" for op, level, name, why in failures]
+        lines += [f"- {name} ({', '.join(where)}): {why}" for (name, why), where in failures.items()]
     lines.append("")
     return lines
