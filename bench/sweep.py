@@ -22,7 +22,7 @@ with the most ops/s.
 Every task runs ``per_task`` operations one after the other, on its own document; a round times
 ``in_flight`` such tasks started together. Each operation's latency is the time its ``await``
 took. Throughput ratios are medians of per-round ratios, raw ops/s ÷ ours ops/s (below 1 means
-ours is faster); latency percentiles pool every operation of every round.
+ours is faster); latency percentiles are taken per round, and the median over rounds reported.
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ class Cell:
     level: int
     per_task: int
     throughput: dict[str, list[float]] = field(default_factory=dict)
-    latencies: dict[str, list[float]] = field(default_factory=dict)
+    #: Per contender, per round: (p50, p99) of that round's operations, in µs.
+    latencies: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
 
     def ops_per_s(self, name: str) -> float | None:
@@ -154,7 +155,12 @@ async def _one_round(side: Side, op: ops.Op, level: int, n: int, cell: Cell, tim
         return
     if timed:
         cell.throughput.setdefault(side.name, []).append(level * n / (elapsed / 1e9))
-        cell.latencies.setdefault(side.name, []).extend(latencies)
+        cell.latencies.setdefault(side.name, []).append((_pct(latencies, 0.5), _pct(latencies, 0.99)))
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def _say(msg: str) -> None:
@@ -213,11 +219,6 @@ async def run_sweep(url: str, run_id: str, op_list: list[ops.Op], s: SweepSettin
 # --------------------------------------------------------------------------- report
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def _ratio(cell: Cell, other: str | None) -> str:
     ours = cell.throughput.get("ours")
     theirs = cell.throughput.get(other) if other is not None else None
@@ -236,10 +237,12 @@ def _ops_cell(cell: Cell, name: str) -> str:
 
 
 def _lat_cell(cell: Cell, name: str) -> str:
-    values = cell.latencies.get(name)
-    if name in cell.failures or not values:
+    rounds = cell.latencies.get(name)
+    if name in cell.failures or not rounds:
         return "= raw" if name == "raw big pool" and cell.level <= REDIS_PY_DEFAULT_POOL else "–"
-    return f"{_pct(values, 0.5):,.0f} / {_pct(values, 0.99):,.0f}"
+    p50 = statistics.median(p for p, _ in rounds)
+    p99 = statistics.median(p for _, p in rounds)
+    return f"{p50:,.0f} / {p99:,.0f}"
 
 
 _SHORT = {"raw big pool": "big pool", "raw blocking pool": "blocking pool"}
@@ -277,7 +280,8 @@ def sweep_tables(cells: list[Cell], s: SweepSettings) -> list[str]:
         )
     lines += [
         "",
-        "Latency of one operation, p50 / p99 in µs, over every operation of every round:",
+        "Latency of one operation in µs: p50 / p99 of each round's operations, median over rounds "
+        "(a stall of the machine during one round moves one round's figures, not the row's):",
         "",
         "| op | in flight | ours | ours off | raw | big pool | blocking pool |",
         "|---|---|---|---|---|---|---|",
