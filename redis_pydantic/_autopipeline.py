@@ -194,7 +194,11 @@ class AsyncAutoPipeline:
         client = self.client()
         if not self.busy:
             # Nothing else in flight (one operation at a time always comes here): sent now.
-            return await self._direct(client, args)
+            self.busy = 1
+            try:
+                return await client.execute_command(*args)
+            finally:
+                self.busy -= 1
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         queue = self.queue
