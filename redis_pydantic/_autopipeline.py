@@ -4,7 +4,8 @@ An operation sent when nothing else is in flight on its client goes at once, exa
 this module. One sent while others are in flight waits for the end of the current event-loop
 iteration: the commands sent during that iteration go together, as one non-transactional
 redis-py pipeline (``client.pipeline(transaction=False)``) written at once on one connection.
-Each command keeps its own reply, or its own error, raised only in the task that sent it.
+Each command keeps its own reply, or its own error, raised only in the task that sent it. (When
+waiting gathers no one, as with two tasks taking turns, a few commands in flight are sent at once.)
 
 What stays as it was:
 
@@ -43,7 +44,7 @@ from typing import Any
 
 import redis.asyncio
 
-from redis_pydantic.errors import InvalidArgumentError
+from redis_pydantic.errors import InvalidArgumentError, RedisCommandError
 
 #: The most commands one batch holds; more concurrent commands go in several batches, on several
 #: connections (Redis works on one while the client writes or reads the other).
@@ -159,7 +160,8 @@ class AsyncAutoPipeline:
     A command is sent at once when nothing else is in flight on the client. Otherwise it waits
     for the end of the current loop iteration, and the commands sent during that iteration go
     together; one that turns out to be alone is sent by its own task, as if nothing else were
-    in flight.
+    in flight. While waiting gathers no one (two or three tasks taking turns), commands are sent
+    at once as long as fewer than four are in flight: waiting would only delay them.
 
     It refers to its client and loop weakly: kept in a registry per client, it must not keep
     either alive (a loop that ends forgets its default client).
@@ -172,6 +174,7 @@ class AsyncAutoPipeline:
         "busy",
         "queue",
         "scheduled",
+        "lonely",
         "tasks",
         "__weakref__",
     )
@@ -184,31 +187,47 @@ class AsyncAutoPipeline:
         self.busy = 0
         #: Commands waiting for the end of this loop iteration.
         self.queue: list[Entry] = []
-        #: Whether the end of this loop iteration sends the queue.
+        #: Whether a task waits for the end of this loop iteration to send the queue.
         self.scheduled = False
+        #: Whether the last command that waited for others had no one join it.
+        self.lonely = False
         #: The batches being sent (the loop keeps only weak references to tasks).
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def execute_command(self, *args: Any) -> Any:
         """Send one command; its reply, or its error raised here."""
-        client = self.client()
-        if not self.busy:
-            # Nothing else in flight (one operation at a time always comes here): sent now.
-            self.busy = 1
-            try:
-                return await client.execute_command(*args)
-            finally:
-                self.busy -= 1
+        client: Any = self.client()  # alive: the caller holds it
+        busy = self.busy
+        if not busy or (self.lonely and busy < _FEW):
+            # Nothing else in flight (one operation at a time always comes here), or a few
+            # operations that recently had no one to share a batch with: sent now.
+            return await self._direct(client, args)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
+        entry = (args, future)
         queue = self.queue
-        queue.append((args, future))
+        queue.append(entry)
         if len(queue) >= self.max_batch:
             self._flush(client, loop)
         elif not self.scheduled:
-            # Runs after every callback already due: the tasks woken in this iteration join.
+            # The first command queued in this loop iteration: its task waits for the others
+            # that the tasks woken in this iteration send, then sends them all.
             self.scheduled = True
-            loop.call_soon(self._flush_due, client, loop)
+            try:
+                await asyncio.sleep(0)  # runs after every callback already due
+            except BaseException:
+                self.scheduled = False
+                future.cancel()  # never sent
+                self._flush(client, loop)  # the others go without it
+                raise
+            self.scheduled = False
+            queue = self.queue
+            if len(queue) == 1 and queue[0] is entry:  # no one joined: sent now, as if alone
+                self.queue = []
+                self.lonely = True
+                return await self._direct(client, args)
+            self.lonely = False
+            self._flush(client, loop)
         reply = await future
         if reply is _ALONE:
             return await self._direct(client, args)
@@ -220,11 +239,6 @@ class AsyncAutoPipeline:
             return await client.execute_command(*args)
         finally:
             self.busy -= 1
-
-    def _flush_due(self, client: Any, loop: asyncio.AbstractEventLoop) -> None:
-        self.scheduled = False
-        if self.queue:
-            self._flush(client, loop)
 
     def _flush(self, client: Any, loop: asyncio.AbstractEventLoop) -> None:
         batch = take_batch(self.queue)
@@ -247,6 +261,8 @@ class AsyncAutoPipeline:
                 for args, _ in batch:
                     pipe.execute_command(*args)
                 replies = await pipe.execute(raise_on_error=False)
+            if len(replies) != len(batch):  # never expected: redis-py reads one reply per command
+                raise RedisCommandError(f"a batch of {len(batch)} commands got {len(replies)} replies")
         except BaseException as exc:
             fail(batch, exc)
             if not isinstance(exc, Exception):
@@ -256,6 +272,10 @@ class AsyncAutoPipeline:
         finally:
             self.busy -= 1
 
+
+#: While waiting has recently gathered no one, commands are sent at once until this many are on
+#: the wire; then they wait again, and a batch that forms turns waiting back on for all.
+_FEW = 4
 
 #: What a queued command's future holds when it is alone in its batch: its task sends it itself.
 _ALONE: Any = object()

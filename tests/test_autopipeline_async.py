@@ -132,6 +132,20 @@ async def test_concurrent_operations_share_round_trips(client, batches, raw):
     assert [a.counter for a in accounts] == list(range(50))
 
 
+async def test_two_tasks_taking_turns_are_not_made_to_wait(client, batches, raw):
+    accounts = [await Account().save() for _ in range(2)]
+
+    async def worker(account: Account) -> None:
+        for i in range(20):
+            await account.events.aappend(str(i))
+
+    await asyncio.gather(*(worker(a) for a in accounts))
+    # The first command sent while the other was in flight waited for company and found none:
+    # from then on both are sent at once, with no batch.
+    assert batches == []
+    assert all(stored(raw, a.key)["events"] == [str(i) for i in range(20)] for a in accounts)
+
+
 async def test_each_operation_of_a_batch_gets_its_own_reply_or_error(client, batches, raw):
     accounts = [await Account().save() for _ in range(4)]
     broken = await Account().save()
