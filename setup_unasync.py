@@ -50,6 +50,7 @@ REPLACEMENTS: dict[str, str] = {
     "aclose": "close",
     "AbstractAsyncContextManager": "AbstractContextManager",
     "AsyncLeaseKeeper": "SyncLeaseKeeper",
+    "async_command_sender": "sync_command_sender",
     "real_async_client": "real_sync_client",
 }
 

@@ -52,7 +52,7 @@ import redis
 import redis.asyncio
 import redis.utils
 
-from bench import cluster, models, ops
+from bench import cluster, models, ops, sweep
 from bench.models import PlainUser, document, have, ours_user_class
 
 CONTENDERS = ("ours", "raw", "native", "rapyer", "redis-om")
@@ -931,6 +931,10 @@ def report(
         f"Command: `{command.strip()}` ({time.strftime('%Y-%m-%d %H:%M:%S')}, took {seconds:.0f} s)",
         "",
         *info,
+    ]
+    if not outs:  # --sweep: its own section says how it measures
+        return "\n".join([*lines, ""])
+    lines += [
         f"- settings: {s.rounds} rounds × B={s.batch} ops per side (× op weight), {s.warmup} warm-up "
         f"round(s); concurrent: {s.in_flight} asyncio tasks × {s.per_task} ops, {s.conc_rounds} rounds; "
         f"memory: {s.memory_n} instances" + (" — SMOKE RUN, numbers are meaningless" if s.smoke else ""),
@@ -1002,10 +1006,29 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--profile", action="store_true", help="cProfile our side of --ops instead of timing")
     p.add_argument("--profile-n", type=int, default=3000, help="operations per profiled op")
     p.add_argument("--list", action="store_true", help="list the op names and exit")
+    p.add_argument(
+        "--sweep",
+        action="store_true",
+        help="run only the asyncio concurrency sweep (--ops default: save,get,field_set,aappend,aincrease)",
+    )
+    p.add_argument("--levels", help="comma list of operations in flight for --sweep (default 1,10,100,1000)")
+    p.add_argument(
+        "--tuned-pool",
+        type=int,
+        default=sweep.DEFAULT_TUNED_POOL,
+        help=f"connections of raw redis-py's blocking pool in --sweep (default {sweep.DEFAULT_TUNED_POOL})",
+    )
     args = p.parse_args(argv)
     args.argv = argv
     if args.list:
         return args
+    if args.levels:
+        try:
+            args.levels = tuple(int(level) for level in args.levels.split(","))
+        except ValueError:
+            p.error(f"--levels takes a comma list of ints, not {args.levels!r}")
+    if args.sweep and args.ops == "all":
+        args.ops = ",".join(sweep.SWEEP_OPS)
     if args.ops == "all":
         args.ops = list(ops.ALL)
     else:
@@ -1061,6 +1084,10 @@ def redis_url(url: str | None) -> Iterator[str]:
         yield server.url
 
 
+def _sweep_ops() -> list[ops.Op]:
+    return [ops.ALIASES[name] for name in sweep.SWEEP_OPS]
+
+
 def has_search(url: str) -> bool:
     """Whether the server answers the search commands (find() needs them)."""
     admin = redis.Redis.from_url(url)
@@ -1095,12 +1122,25 @@ def main(argv: list[str] | None = None) -> int:
             if skipped:
                 info.append(f"- skipped (the server has no search commands): {', '.join(skipped)}")
         outs = []
-        if "async" in args.faces:
-            outs.append(asyncio.run(run_async(url, run_id, args, s)))
-        if "sync" in args.faces:
-            outs.append(run_sync(url, run_id, args, s))
-        cluster_lines = None if args.no_cluster or args.profile else run_cluster(url, run_id, args, s)
+        cells: list[sweep.Cell] = []
+        ws = sweep.SweepSettings.for_smoke() if args.smoke else sweep.SweepSettings()
+        ws.tuned_pool = args.tuned_pool
+        if args.rounds:
+            ws.rounds = args.rounds
+        if args.levels:
+            ws.levels = args.levels
+        cluster_lines = None
+        if not args.sweep:
+            if "async" in args.faces:
+                outs.append(asyncio.run(run_async(url, run_id, args, s)))
+            if "sync" in args.faces:
+                outs.append(run_sync(url, run_id, args, s))
+            cluster_lines = None if args.no_cluster or args.profile else run_cluster(url, run_id, args, s)
+        if args.sweep or args.smoke:  # the smoke run keeps a tiny sweep from rotting
+            cells = asyncio.run(sweep.run_sweep(url, run_id, args.ops if args.sweep else _sweep_ops(), ws))
     text = report(args, s, info, outs, time.monotonic() - started, cluster_lines)
+    if cells:
+        text += "\n" + "\n".join(sweep.sweep_tables(cells, ws))
     print(text)
     if args.out:
         with open(args.out, "w") as f:

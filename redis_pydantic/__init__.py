@@ -27,6 +27,7 @@ from redis_pydantic._async.fields import (
 )
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic._async.search import Query
+from redis_pydantic._autopipeline import configure_autopipeline
 from redis_pydantic._index import Indexed
 from redis_pydantic._query import Condition, F, all_of, any_of, between, contains, field, match, not_, one_of
 from redis_pydantic._values import plain
@@ -41,6 +42,7 @@ __all__ = [
     "any_of",
     "between",
     "Condition",
+    "configure_autopipeline",
     "contains",
     "F",
     "field",

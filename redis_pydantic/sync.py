@@ -8,7 +8,9 @@
     user = User(name="Ada")
     user.save()
 
-It exports the same names as :mod:`redis_pydantic`, errors included.
+It exports the same names as :mod:`redis_pydantic`, errors included, except
+``configure_autopipeline``: threads share no event loop, so the blocking face sends every
+operation at once.
 """
 
 from redis_pydantic._index import Indexed

@@ -9,6 +9,7 @@ import redis.exceptions
 from pydantic import ValidationError
 
 from redis_pydantic import _cluster
+from redis_pydantic._autopipeline import async_command_sender
 from redis_pydantic._base import refresh_command, refresh_of
 from redis_pydantic._nodes import async_send_per_node
 from redis_pydantic._ops import NEW, READ_RESULT, STORED, Access, Command, Op, Then, locate, record_applied
@@ -37,13 +38,18 @@ OPTIMISTIC_ATTEMPTS = 64
 
 
 async def execute(client: Any, command: Command) -> Any:
-    """Send one command; scripts go by EVALSHA and are loaded with EVAL when the server lacks them."""
+    """Send one command; scripts go by EVALSHA and are loaded with EVAL when the server lacks them.
+
+    In the asyncio face, commands sent while others are in flight share round trips (see
+    :mod:`redis_pydantic._autopipeline`).
+    """
+    send = async_command_sender(client)
     if isinstance(command, tuple):
-        return await client.execute_command(*command)
+        return await send(*command)
     try:
-        return await client.execute_command(*command.evalsha_args())
+        return await send(*command.evalsha_args())
     except redis.exceptions.NoScriptError:
-        return await client.execute_command(*command.eval_args())
+        return await send(*command.eval_args())
 
 
 async def atomically(client: Any, commands: list[Command]) -> list[Any]:

@@ -10,6 +10,7 @@ import redis.exceptions
 from pydantic import ValidationError
 
 from redis_pydantic import _cluster
+from redis_pydantic._autopipeline import sync_command_sender
 from redis_pydantic._base import refresh_command, refresh_of
 from redis_pydantic._nodes import sync_send_per_node
 from redis_pydantic._ops import NEW, READ_RESULT, STORED, Access, Command, Op, Then, locate, record_applied
@@ -38,13 +39,18 @@ OPTIMISTIC_ATTEMPTS = 64
 
 
 def execute(client: Any, command: Command) -> Any:
-    """Send one command; scripts go by EVALSHA and are loaded with EVAL when the server lacks them."""
+    """Send one command; scripts go by EVALSHA and are loaded with EVAL when the server lacks them.
+
+    In the asyncio face, commands sent while others are in flight share round trips (see
+    :mod:`redis_pydantic._autopipeline`).
+    """
+    send = sync_command_sender(client)
     if isinstance(command, tuple):
-        return client.execute_command(*command)
+        return send(*command)
     try:
-        return client.execute_command(*command.evalsha_args())
+        return send(*command.evalsha_args())
     except redis.exceptions.NoScriptError:
-        return client.execute_command(*command.eval_args())
+        return send(*command.eval_args())
 
 
 def atomically(client: Any, commands: list[Command]) -> list[Any]:
