@@ -15,9 +15,9 @@ import subprocess
 import time
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Self
 
 import redis
+from typing_extensions import Self
 
 from redis_pydantic import _paths
 from tests.redis_server import HOST, RedisServer
