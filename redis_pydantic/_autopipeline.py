@@ -25,9 +25,28 @@ The blocking face has no event loop to share: its twin, :func:`sync_command_send
 command at once. ``setup_unasync.py`` turns ``async_command_sender`` into ``sync_command_sender``.
 
 Which clients: plain ``redis.asyncio.Redis`` clients (the default client, a client given in
-``Meta.redis``). A subclass that overrides ``execute_command`` or ``pipeline``, a client bound to
-a single connection, and Redis Cluster clients send each command at once (a cluster needs one
-batch per node; not done yet).
+``Meta.redis``), and redis-py's asyncio ``RedisCluster`` clients that never send a command again
+(see below). A subclass that overrides ``execute_command`` or ``pipeline`` and a client bound to
+a single connection send each command at once.
+
+On Redis Cluster the commands of one loop iteration go as one batch per node: each command is
+put with the others whose key the same primary serves (from the client's slot map, without
+I/O), and each node's batch is one non-transactional ``ClusterPipeline`` on one connection of
+that node. A command that names no key the library knows, or keys of several hash slots, is sent
+at once by its own task, so redis-py routes (or refuses) it as always. A command that the node
+did not run because another node serves its slot now (``MOVED``, ``ASK``, ``TRYAGAIN``) is sent
+again by redis-py through the cluster client, which follows the redirection; it had not run, so
+it runs once. A node that cannot be reached fails the commands of its batch, and no other
+node's; the client is then made to notice it (as a single command would), so that it reloads
+its slot map and finds a replica that took over.
+
+Only cluster clients whose ``retry`` never sends a command again (``retries=0``, as the default
+cluster client) and that read from primaries only get batches. redis-py's asyncio cluster
+pipeline, when its client retries, answers a dropped connection by closing the connections to
+every node (failing the batches in flight on the other nodes) and sending the commands again:
+every command whose reply was an error or a false value (``0``, ``nil``), so a command that ran
+could run twice. Reading from replicas would split one node's batch over several nodes. Such
+clients send each command at once, as redis-py would.
 
 Settings: ``REDIS_PYDANTIC_AUTOPIPELINE`` (``0``/``off`` turns it off, ``1``/``on`` is the default)
 and ``REDIS_PYDANTIC_AUTOPIPELINE_MAX_BATCH`` (the most commands in one batch), read when a client
@@ -43,7 +62,11 @@ from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio
+import redis.asyncio.cluster
+import redis.exceptions
 
+from redis_pydantic._paths import hash_slot
+from redis_pydantic._scripts import command_keys
 from redis_pydantic.errors import InvalidArgumentError, RedisCommandError
 
 #: The most commands one batch holds; more concurrent commands go in several batches, on several
@@ -89,9 +112,14 @@ def settings_from_env() -> Settings:
     return Settings(text in _TRUE, check_max_batch(size, "REDIS_PYDANTIC_AUTOPIPELINE_MAX_BATCH"))
 
 
-#: Settings given with configure_autopipeline(), per connection pool: the library may send through
-#: a companion client on the same pool (see connection.raw_replies), which must obey them too.
+#: Settings given with configure_autopipeline(), per connection pool of a plain client (the library
+#: may send through a companion client on the same pool, see connection.raw_replies, which must
+#: obey them too), or per cluster client (which has no companions).
 _configured: weakref.WeakKeyDictionary[Any, Settings] = weakref.WeakKeyDictionary()
+
+
+def _settings_key(client: Any) -> Any:
+    return client if isinstance(client, redis.asyncio.cluster.RedisCluster) else client.connection_pool
 
 
 def configure_autopipeline(client: Any, *, enabled: bool = True, max_batch: int = DEFAULT_MAX_BATCH) -> None:
@@ -99,21 +127,23 @@ def configure_autopipeline(client: Any, *, enabled: bool = True, max_batch: int 
 
     With it on (the default), operations that concurrent tasks send through ``client`` while
     others are waiting for their replies share round trips: up to ``max_batch`` commands go as
-    one pipeline. It applies to every client on ``client``'s connection pool, and overrides the
-    ``REDIS_PYDANTIC_AUTOPIPELINE`` and ``REDIS_PYDANTIC_AUTOPIPELINE_MAX_BATCH`` environment
-    variables for them. Example::
+    one pipeline (on a Redis Cluster client, one pipeline per node). For a
+    ``redis.asyncio.Redis`` client it applies to every client on its connection pool. It
+    overrides the ``REDIS_PYDANTIC_AUTOPIPELINE`` and ``REDIS_PYDANTIC_AUTOPIPELINE_MAX_BATCH``
+    environment variables. Example::
 
         client = redis.asyncio.Redis.from_url("redis://localhost:6379/0")
         configure_autopipeline(client, enabled=False)  # every operation on its own
     """
-    if not isinstance(client, redis.asyncio.Redis):
+    if not isinstance(client, (redis.asyncio.Redis, redis.asyncio.cluster.RedisCluster)):
         raise InvalidArgumentError(
-            f"configure_autopipeline() takes a redis.asyncio.Redis client, not {client!r}"
+            "configure_autopipeline() takes a redis.asyncio.Redis or redis.asyncio.cluster.RedisCluster "
+            f"client, not {client!r}"
         )
     if not isinstance(enabled, bool):
         raise InvalidArgumentError(f"enabled must be a bool, not {enabled!r}")
     settings = Settings(enabled, check_max_batch(max_batch, "max_batch"))
-    _configured[client.connection_pool] = settings
+    _configured[_settings_key(client)] = settings
     _forget_all()
 
 
@@ -192,7 +222,7 @@ class AsyncAutoPipeline:
         #: Whether the last command that waited for others had no one join it.
         self.lonely = False
         #: The batches being sent (the loop keeps only weak references to tasks).
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.tasks: set[asyncio.Task[Any]] = set()
 
     async def execute_command(self, *args: Any) -> Any:
         """Send one command; its reply, or its error raised here."""
@@ -249,13 +279,18 @@ class AsyncAutoPipeline:
             # No one to share a round trip with: its own task sends it, as if it were alone.
             batch[0][1].set_result(_ALONE)
             return
+        self._start(client, loop, batch)
+
+    def _start(self, client: Any, loop: asyncio.AbstractEventLoop, batch: list[Entry]) -> None:
         # A task of its own: cancelling one of the waiting tasks must not stop the batch.
         self.busy += 1
         task = loop.create_task(self._send(client, batch))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _send(self, client: Any, batch: list[Entry]) -> None:
+    async def _send(self, client: Any, batch: list[Entry]) -> list[Any] | Exception:
+        """Send ``batch`` as one pipeline and hand out its replies; returns them (or the error
+        that failed the whole batch)."""
         try:
             async with client.pipeline(transaction=False) as pipe:
                 for args, _ in batch:
@@ -267,10 +302,69 @@ class AsyncAutoPipeline:
             fail(batch, exc)
             if not isinstance(exc, Exception):
                 raise
+            return exc
         else:
             distribute(batch, replies)
+            return replies  # type: ignore[no-any-return]
         finally:
             self.busy -= 1
+
+
+class AsyncClusterAutoPipeline(AsyncAutoPipeline):
+    """The same for a Redis Cluster client: the commands of one loop iteration go as one batch
+    per node (see the module docstring)."""
+
+    __slots__ = ()
+
+    def _flush(self, client: Any, loop: asyncio.AbstractEventLoop) -> None:
+        batch = take_batch(self.queue)
+        self.queue = []
+        if not batch:
+            return
+        if len(batch) == 1 or not _cluster_batches_safe(client):  # its retry may have been changed
+            for _, future in batch:
+                future.set_result(_ALONE)
+            return
+        per_node: dict[str, list[Entry]] = {}
+        for entry in batch:
+            node = node_name_for(client, entry[0])
+            if node is None:  # redis-py routes (or refuses) it when its task sends it alone
+                entry[1].set_result(_ALONE)
+            else:
+                per_node.setdefault(node, []).append(entry)
+        for group in per_node.values():
+            if len(group) == 1:
+                group[0][1].set_result(_ALONE)
+            else:
+                self._start(client, loop, group)
+
+    async def _send(self, client: Any, batch: list[Entry]) -> list[Any] | Exception:
+        outcome = await super()._send(client, batch)
+        replies = [outcome] if isinstance(outcome, Exception) else outcome
+        if any(
+            isinstance(reply, _UNREACHABLE) and not isinstance(reply, _NOT_UNREACHABLE) for reply in replies
+        ):
+            await _notice_unreachable(client, routing_key(batch[0][0]))
+        return outcome
+
+
+#: Errors that say a node could not be reached (or did not answer in time).
+_UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+#: ... except these: the client's own pool was full, or the server is loading (it answered).
+_NOT_UNREACHABLE = (redis.exceptions.MaxConnectionsError, redis.exceptions.BusyLoadingError)
+
+
+async def _notice_unreachable(client: Any, key: Any) -> None:
+    """Let redis-py find out that the node serving ``key`` is unreachable (as executor.per_slot does).
+
+    redis-py reloads its slot map (and so finds a replica that took over) when one of its own
+    commands fails to reach a node, not when a pipeline without retries does. One read-only
+    command through the client does it; its own failure is expected and changes nothing.
+    """
+    try:
+        await client.execute_command("EXISTS", key)
+    except (redis.exceptions.RedisError, redis.exceptions.RedisClusterException):
+        pass
 
 
 #: While waiting has recently gathered no one, commands are sent at once until this many are on
@@ -281,12 +375,73 @@ _FEW = 4
 _ALONE: Any = object()
 
 
+# --------------------------------------------------------------------------- routing on a cluster (no I/O)
+
+#: Commands besides ``JSON.*`` that the library sends with their keys first (see
+#: ``_scripts.command_keys``); any other command is sent alone on a cluster, and routed by redis-py.
+_KEYED = frozenset({"PEXPIRE", "PERSIST", "PTTL", "DEL", "UNLINK", "EXISTS"})
+
+
+def routing_key(args: tuple[Any, ...]) -> Any:
+    """The key that decides which cluster node runs the command ``args``, or ``None`` when the
+    command names no key the library knows of (or its keys are in several hash slots).
+
+    The library's commands name their keys in known places: scripts (``EVALSHA``/``EVAL``)
+    declare them after the key count, the ``JSON.*`` commands and those of :data:`_KEYED` start
+    with them. Every key of a command the library builds is in one hash slot; a command whose
+    keys are not is sent alone, so that redis-py refuses it alone.
+    """
+    name = args[0]
+    if name == "EVALSHA" or name == "EVAL":
+        if len(args) < 3:
+            return None
+        count = args[2]
+        if type(count) is not int:
+            try:
+                count = int(count)
+            except (TypeError, ValueError):
+                return None
+        keys = args[3 : 3 + count]
+    elif type(name) is str and ((name.startswith("JSON.") and name != "JSON.DEBUG") or name in _KEYED):
+        keys = command_keys(args)
+    else:
+        return None
+    if not keys or type(keys[0]) is not str:
+        return None
+    if len(keys) > 1:
+        slot = hash_slot(keys[0])
+        if any(type(key) is not str or hash_slot(key) != slot for key in keys[1:]):
+            return None
+    return keys[0]
+
+
+def node_name_for(client: Any, args: tuple[Any, ...]) -> str | None:
+    """The name of the primary that serves the key of ``args`` in ``client``'s slot map, or
+    ``None`` when the command is sent alone (no key, keys of several slots, a slot the map
+    does not cover yet)."""
+    key = routing_key(args)
+    if key is None:
+        return None
+    try:
+        node = client.get_node_from_key(key)
+    except (redis.exceptions.RedisError, redis.exceptions.RedisClusterException):
+        return None
+    return None if node is None else node.name  # type: ignore[no-any-return]
+
+
 # --------------------------------------------------------------------------- which clients
 
 
 def _coalescable(client: Any) -> bool:
     """Whether ``client``'s commands can go in a redis-py pipeline without changing anything."""
     cls = type(client)
+    if isinstance(client, redis.asyncio.cluster.RedisCluster):
+        return (
+            cls.execute_command is redis.asyncio.cluster.RedisCluster.execute_command
+            and cls.pipeline is redis.asyncio.cluster.RedisCluster.pipeline
+            and "execute_command" not in vars(client)
+            and _cluster_batches_safe(client)
+        )
     return (
         isinstance(client, redis.asyncio.Redis)
         # A subclass's own execute_command (fakeredis's testing clients, instrumentation) would
@@ -295,6 +450,17 @@ def _coalescable(client: Any) -> bool:
         and cls.pipeline is redis.asyncio.Redis.pipeline
         and "execute_command" not in vars(client)
         and not client.single_connection_client
+    )
+
+
+def _cluster_batches_safe(client: Any) -> bool:
+    """Whether the cluster client ``client`` never sends a command again and reads from the
+    primaries only: the clients whose per-node batches keep every command's semantics (see the
+    module docstring)."""
+    return (
+        client.retry.get_retries() == 0
+        and not client.read_from_replicas
+        and getattr(client, "load_balancing_strategy", None) is None
     )
 
 
@@ -326,9 +492,14 @@ def _pipeline_for(client: Any, loop: asyncio.AbstractEventLoop) -> AsyncAutoPipe
     if not known or (pipeline is not None and pipeline.loop() is not loop):
         pipeline = None
         if _coalescable(client):
-            settings = _configured.get(client.connection_pool) or settings_from_env()
+            settings = _configured.get(_settings_key(client)) or settings_from_env()
             if settings.enabled:
-                pipeline = AsyncAutoPipeline(client, loop, settings.max_batch)
+                kind = (
+                    AsyncClusterAutoPipeline
+                    if isinstance(client, redis.asyncio.cluster.RedisCluster)
+                    else AsyncAutoPipeline
+                )
+                pipeline = kind(client, loop, settings.max_batch)
         _pipelines[client] = pipeline
     _last = (weakref.ref(client), pipeline)
     return pipeline

@@ -505,7 +505,7 @@ async def test_clients_a_pipeline_would_change_send_every_command_at_once(real_r
         OwnClient.from_url(real_redis_url),
         redis.asyncio.Redis.from_url(real_redis_url, single_connection_client=True),
         FakeAsyncRedis(),  # the testing helper's client answers JSON.GET its own way
-        redis.asyncio.cluster.RedisCluster.from_url(cluster_node_url),  # one batch per node: not yet
+        redis.asyncio.cluster.RedisCluster.from_url(cluster_node_url),  # it retries (redis-py's default)
     ]
     plain = redis.asyncio.Redis.from_url(real_redis_url)
     candidates.append(plain.pipeline(transaction=True))  # WATCH, MULTI/EXEC: never coalesced
