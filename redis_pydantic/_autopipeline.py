@@ -27,7 +27,8 @@ command at once. ``setup_unasync.py`` turns ``async_command_sender`` into ``sync
 Which clients: plain ``redis.asyncio.Redis`` clients (the default client, a client given in
 ``Meta.redis``), and redis-py's asyncio ``RedisCluster`` clients that never send a command again
 (see below). A subclass that overrides ``execute_command`` or ``pipeline`` and a client bound to
-a single connection send each command at once.
+a single connection send each command at once. A model class with ``Meta.autopipeline = False``
+sends its operations at once too (the executor decides that; see ``executor.execute``).
 
 On Redis Cluster the commands of one loop iteration go as one batch per node: each command is
 put with the others whose key the same primary serves (from the client's slot map, without

@@ -287,6 +287,13 @@ def check_expiry_options(cls: Any, meta: dict[str, Any]) -> None:
         )
 
 
+def check_autopipeline_option(cls: Any, meta: dict[str, Any]) -> None:
+    """Refuse a ``Meta.autopipeline`` that is not a bool, when the class is defined."""
+    value = meta.get("autopipeline", True)
+    if not isinstance(value, bool):
+        raise InvalidArgumentError(f"{cls.__name__}.Meta.autopipeline must be a bool, not {value!r}")
+
+
 def ttl_of(cls: Any) -> int | None:
     """The expiry of new and saved documents of ``cls`` in milliseconds (``Meta.ttl``), if any."""
     ttl = getattr(cls.Meta, "ttl", None)
@@ -445,6 +452,7 @@ def set_up_class(cls: Any) -> None:
             f"{cls.__name__}.Meta.key_prefix must be a str that does not start with '{{', not {prefix!r}"
         )
     check_expiry_options(cls, inherited)
+    check_autopipeline_option(cls, inherited)
     cls.Meta = type("Meta", (), inherited)
     register_class(cls)
     own_post_init = cls.__dict__.get("model_post_init")

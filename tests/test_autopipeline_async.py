@@ -46,6 +46,25 @@ class Stock(BaseRedisModel):
     units: int = Field(default=0, ge=0)  # changed by check-and-set (WATCH, MULTI/EXEC)
 
 
+class Quiet(BaseRedisModel):
+    """A model whose operations never share a round trip with other tasks' operations."""
+
+    events: list[str] = []
+    seen: dict[str, int] = {}
+
+    class Meta:
+        autopipeline = False
+
+
+class QuietChild(Quiet):
+    """Inherits ``autopipeline = False``."""
+
+
+class LoudChild(Quiet):
+    class Meta:
+        autopipeline = True
+
+
 @pytest.fixture(autouse=True)
 def default_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("REDIS_PYDANTIC_AUTOPIPELINE", raising=False)
@@ -419,6 +438,85 @@ async def test_configure_autopipeline_off_sends_every_operation_on_its_own(clien
     await asyncio.gather(*(a.events.aappend("x") for a in accounts))
     assert batches == []
     assert all(stored(raw, a.key)["events"] == ["x"] for a in accounts)
+
+
+@pytest.fixture
+def batch_keys(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The keys of the commands of every non-transactional pipeline executed (one list per batch)."""
+    seen: list[list[str]] = []
+    original = redis.asyncio.client.Pipeline.execute
+
+    async def execute(self: Any, raise_on_error: bool = True) -> Any:
+        if not self.is_transaction:
+            seen.append([str(key) for args, _ in self.command_stack for key in keys_of(args)])
+        return await original(self, raise_on_error)
+
+    monkeypatch.setattr(redis.asyncio.client.Pipeline, "execute", execute)
+    return seen
+
+
+def keys_of(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The keys a command of the library names (a script declares them after their count)."""
+    if args[0] in ("EVALSHA", "EVAL"):
+        return args[3 : 3 + int(args[2])]
+    return args[1:2]
+
+
+async def test_a_model_with_meta_autopipeline_off_is_never_coalesced(client, batch_keys, raw):
+    quiet = [await Quiet().save() for _ in range(20)]
+    children = [await QuietChild().save() for _ in range(5)]
+    loud = [await LoudChild().save() for _ in range(5)]
+    fresh = [Quiet() for _ in range(5)]  # the first write creates the document
+    accounts = [await Account().save() for _ in range(10)]
+
+    async def block(model: Quiet) -> None:
+        async with model.pipeline(refresh=False):
+            await model.events.aappend("p")
+            await model.seen.aset_item("p", 1)
+
+    async def locked(model: Quiet) -> None:
+        async with model.lock("edit"):
+            model.seen["l"] = 2
+
+    await asyncio.gather(
+        accounts[0].label.set("sent at once"),
+        *(a.events.aappend("a") for a in accounts),
+        *(q.events.aappend("q") for q in quiet + children),
+        *(q.seen.aset_item("k", 1) for q in quiet),  # a script call each
+        *(f.events.aappend("first") for f in fresh),  # creates the document: one script call
+        *(block(q) for q in quiet[:3]),
+        *(locked(q) for q in quiet[3:13]),  # the script that saves and releases, on exit
+        Quiet.get_many([q.key for q in quiet]),
+        *(Quiet.get(q.key) for q in quiet),
+        *(m.events.aappend("l") for m in loud),
+    )
+    batched = {key for batch in batch_keys for key in batch}
+    # The operations of Account and LoudChild (which turns it back on) share round trips; those
+    # of Quiet and QuietChild (which inherits the option) never do.
+    assert {a.key for a in accounts[1:]} <= batched and {m.key for m in loud} <= batched
+    assert not [key for key in batched if "Quiet" in key]  # documents and locks
+    for q in quiet[:3]:  # two tasks wrote each: in either order
+        doc = stored(raw, q.key)
+        assert sorted(doc["events"]) == ["p", "q"] and doc["seen"] == {"k": 1, "p": 1}
+    assert all(stored(raw, q.key) == {"events": ["q"], "seen": {"k": 1, "l": 2}} for q in quiet[3:13])
+    assert all(stored(raw, q.key) == {"events": ["q"], "seen": {"k": 1}} for q in quiet[13:])
+    assert all(stored(raw, c.key)["events"] == ["q"] for c in children)
+    assert all(stored(raw, f.key)["events"] == ["first"] for f in fresh)
+    assert all(stored(raw, m.key)["events"] == ["l"] for m in loud)
+    assert all(stored(raw, a.key)["events"] == ["a"] for a in accounts)
+
+
+def test_meta_autopipeline_must_be_a_bool():
+    with pytest.raises(InvalidArgumentError, match=r"Sometimes.Meta.autopipeline must be a bool"):
+
+        class Sometimes(BaseRedisModel):
+            name: str = ""
+
+            class Meta:
+                autopipeline = "no"
+
+    assert Quiet.Meta.autopipeline is False and QuietChild.Meta.autopipeline is False
+    assert LoudChild.Meta.autopipeline is True and Account.Meta.autopipeline is True
 
 
 async def test_no_batch_holds_more_than_max_batch_commands(client, batches, raw):

@@ -18,7 +18,12 @@ from redis.retry import Retry
 
 from redis_pydantic._autopipeline import sync_command_sender
 from redis_pydantic._sync import connection
-from redis_pydantic.errors import KeyNotFoundError, RedisCommandError, RedisConnectionError
+from redis_pydantic.errors import (
+    InvalidArgumentError,
+    KeyNotFoundError,
+    RedisCommandError,
+    RedisConnectionError,
+)
 from redis_pydantic.sync import BaseRedisModel
 from tests.conftest import installed
 from tests.randomized_run import Expected, Step, plan
@@ -210,3 +215,24 @@ def until_blocked(admin: redis.Redis, count: int) -> list[dict[str, str]]:
             return clients
         time.sleep(0.01)
     raise AssertionError(f"expected {count} connections waiting at the server")
+
+
+class Quiet(BaseRedisModel):
+    events: list[str] = []
+
+    class Meta:
+        autopipeline = False
+
+
+def test_meta_autopipeline_is_accepted_and_checked_in_the_blocking_face(client):
+    # Nothing is coalesced in this face: the option changes nothing, and is checked the same way.
+    quiet = [Quiet().save() for _ in range(5)]
+    in_threads([lambda q=q: q.events.aappend("x") for q in quiet])
+    assert all(stored(client, q.key)["events"] == ["x"] for q in quiet)
+    with pytest.raises(InvalidArgumentError, match=r"Sometimes.Meta.autopipeline must be a bool"):
+
+        class Sometimes(BaseRedisModel):
+            name: str = ""
+
+            class Meta:
+                autopipeline = 0

@@ -14,12 +14,13 @@ from .connection import client_for
 from .executor import execute, transaction
 
 
-async def _send(client: Any, commands: list[Any]) -> list[Any]:
-    """One round trip: a single command as it is, several as one atomic step."""
+async def _send(cls: Any, client: Any, commands: list[Any]) -> list[Any]:
+    """One round trip for model class ``cls``: a single command as it is, several as one atomic step."""
+    coalesce = cls.Meta.autopipeline
     try:
         if len(commands) == 1:
-            return [await execute(client, commands[0])]
-        return await transaction(client, commands)
+            return [await execute(client, commands[0], coalesce)]
+        return await transaction(client, commands, coalesce)
     except TRANSPORT_ERRORS as exc:
         raise translate(exc, client) from exc
 
@@ -43,7 +44,7 @@ async def get_many(
         commands: list[Any] = [_bulk.mget_command(chunk)]
         if refresh is not None:
             commands += [refresh_command(key, refresh) for key in chunk]
-        replies = (await _send(client, commands))[0]
+        replies = (await _send(cls, client, commands))[0]
         read.append((chunk, _bulk.decode_batch(cls, chunk, replies, none_if_missing)))
         if progress is not None:
             progress(len(chunk))
@@ -61,7 +62,7 @@ async def save_many(
     writes = _bulk.writes(cls, models)  # every model is checked before anything is sent
     client = client_for(cls)
     for chunk in _bulk.split_writes(writes, size, limit, _bulk.is_cluster(client)):
-        await _send(client, _bulk.mset_commands(chunk))
+        await _send(cls, client, _bulk.mset_commands(chunk))
         for write in chunk:
             write.model._rp_mark_stored()
         if progress is not None:
@@ -81,7 +82,7 @@ async def delete_many(
     client = client_for(cls)
     deleted = 0
     for chunk in _bulk.split_keys(keys, size, limit, _bulk.is_cluster(client)):
-        deleted += int((await _send(client, [("DEL", *chunk)]))[0])
+        deleted += int((await _send(cls, client, [("DEL", *chunk)]))[0])
         if progress is not None:
             progress(len(chunk))
     return deleted
@@ -126,7 +127,7 @@ async def _read_present(cls: Any, client: Any, keys: Sequence[str]) -> list[Any]
     )
     models: list[Any] = []
     for chunk in chunks:
-        replies = (await _send(client, [_bulk.mget_command(chunk)]))[0]
+        replies = (await _send(cls, client, [_bulk.mget_command(chunk)]))[0]
         models += [model for model in _bulk.decode_batch(cls, chunk, replies, True) if model is not None]
     return models
 

@@ -37,13 +37,13 @@ current_batch: contextvars.ContextVar[Batch | None] = contextvars.ContextVar(
 OPTIMISTIC_ATTEMPTS = 64
 
 
-async def execute(client: Any, command: Command) -> Any:
+async def execute(client: Any, command: Command, coalesce: bool = True) -> Any:
     """Send one command; scripts go by EVALSHA and are loaded with EVAL when the server lacks them.
 
     In the asyncio face, commands sent while others are in flight share round trips (see
-    :mod:`redis_pydantic._autopipeline`).
+    :mod:`redis_pydantic._autopipeline`), unless ``coalesce`` is false (``Meta.autopipeline``).
     """
-    send = async_command_sender(client)
+    send = async_command_sender(client) if coalesce else client.execute_command
     if isinstance(command, tuple):
         return await send(*command)
     try:
@@ -52,7 +52,7 @@ async def execute(client: Any, command: Command) -> Any:
         return await send(*command.eval_args())
 
 
-async def atomically(client: Any, commands: list[Command]) -> list[Any]:
+async def atomically(client: Any, commands: list[Command], coalesce: bool = True) -> list[Any]:
     """Run ``commands`` as one atomic step, in one round trip, and return their replies.
 
     They go as one call of the batch script (the replies of a failed command are exceptions in
@@ -67,19 +67,19 @@ async def atomically(client: Any, commands: list[Command]) -> list[Any]:
                 # Inside MULTI a missing script would abort the transaction: scripts go by EVAL.
                 pipe.execute_command(*(command.eval_args() if isinstance(command, ScriptCall) else command))
             return list(await pipe.execute(raise_on_error=False))
-    replies = await execute(client, call)
+    replies = await execute(client, call, coalesce)
     if len(replies) != len(commands):  # never expected: the script answers once per command
         raise RedisCommandError(f"the batch of {len(commands)} commands got {len(replies)} replies")
     return replies  # type: ignore[no-any-return]
 
 
-async def transaction(client: Any, commands: list[Command]) -> list[Any]:
+async def transaction(client: Any, commands: list[Command], coalesce: bool = True) -> list[Any]:
     """Run ``commands`` atomically (see :func:`atomically`) and return their replies.
 
     A command that Redis refuses is raised (the others have run: Redis does not roll back), so
     callers never apply local changes for a failed transaction.
     """
-    replies = await atomically(client, commands)
+    replies = await atomically(client, commands, coalesce)
     for reply in replies:
         if isinstance(reply, Exception):
             raise reply
@@ -178,13 +178,13 @@ async def run(op: Op | None) -> Any:
     try:
         create = root._rp_create_command() if op.access is UPDATE and root._rp_state is NEW else None
         if create is not None:
-            replies = (await transaction(client, [create, *commands]))[1:]
+            replies = (await transaction(client, [create, *commands], op.cls.Meta.autopipeline))[1:]
         elif op.per_slot and len(commands) > 1 and _cluster.is_cluster(client):
             replies = await per_slot(client, commands)  # apply() gets the failures in place
         elif len(commands) == 1:
-            replies = [await execute(client, commands[0])]
+            replies = [await execute(client, commands[0], op.cls.Meta.autopipeline)]
         else:
-            replies = await transaction(client, commands)
+            replies = await transaction(client, commands, op.cls.Meta.autopipeline)
     except TRANSPORT_ERRORS as exc:
         raise translate(exc, client, root.key if root is not None else op.key) from exc
     if refresh is not None:
@@ -216,7 +216,7 @@ async def _run_optimistic(op: Op) -> Any:
         if root is not None and root._rp_state is NEW:
             create = root._rp_create_command()
             if create is not None:
-                await execute(client, create)
+                await execute(client, create, op.cls.Meta.autopipeline)
         async with client.pipeline(transaction=True) as pipe:
             for _ in range(OPTIMISTIC_ATTEMPTS):
                 try:
@@ -268,6 +268,8 @@ class Batch:
         self.entries: list[tuple[int, int, Op]] = []
         self.roots: dict[int, Any] = {}
         self.checked: set[type] = set()
+        #: False once an operation of a class with ``Meta.autopipeline = False`` is queued.
+        self.coalesce = True
         #: Per document key: the command that extends its expiry (``Meta.refresh_ttl``), sent last.
         self.refresh: dict[str, tuple[Any, ...]] = {}
         if atomic:
@@ -307,6 +309,8 @@ class Batch:
             if client_for(cls) is not self.client:
                 raise PipelineError("all models used inside one pipeline() must use the same Redis client")
             self.checked.add(cls)
+            if not cls.Meta.autopipeline:
+                self.coalesce = False
         root = op.root
         new_root = root is not None and id(root) not in self.roots
         create = root._rp_create_command() if new_root and op.access is UPDATE else None
@@ -363,10 +367,10 @@ class Batch:
         Redis), else one atomic step per slot, with one round trip per node of the cluster."""
         client, commands = self.client, self.commands
         if self.atomic or not _cluster.is_cluster(client):
-            return await atomically(client, commands)
+            return await atomically(client, commands, self.coalesce)
         groups = _cluster.group_by_slot(commands)
         if len(groups) == 1:
-            return await atomically(client, commands)
+            return await atomically(client, commands, self.coalesce)
         calls = [group.call() for group in groups]
         sendable = [i for i, call in enumerate(calls) if call is not None]
         group_reply: list[Any] = [None] * len(groups)

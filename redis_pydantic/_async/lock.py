@@ -77,7 +77,7 @@ async def model_lock(
     refresh = refresh_of(type(root))
     call = ScriptCall(SAVE_AND_RELEASE, (lock_key, root.key), (token, refresh or "", *changed))
     try:
-        done = await execute(client, call)
+        done = await execute(client, call, type(root).Meta.autopipeline)
     except TRANSPORT_ERRORS as exc:
         error = translate(exc, client, root.key)
         # Whether the script ran is unknown. Free the lock if it is still ours (the release checks

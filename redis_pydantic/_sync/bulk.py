@@ -15,12 +15,13 @@ from .connection import client_for
 from .executor import execute, transaction
 
 
-def _send(client: Any, commands: list[Any]) -> list[Any]:
-    """One round trip: a single command as it is, several as one atomic step."""
+def _send(cls: Any, client: Any, commands: list[Any]) -> list[Any]:
+    """One round trip for model class ``cls``: a single command as it is, several as one atomic step."""
+    coalesce = cls.Meta.autopipeline
     try:
         if len(commands) == 1:
-            return [execute(client, commands[0])]
-        return transaction(client, commands)
+            return [execute(client, commands[0], coalesce)]
+        return transaction(client, commands, coalesce)
     except TRANSPORT_ERRORS as exc:
         raise translate(exc, client) from exc
 
@@ -44,7 +45,7 @@ def get_many(
         commands: list[Any] = [_bulk.mget_command(chunk)]
         if refresh is not None:
             commands += [refresh_command(key, refresh) for key in chunk]
-        replies = (_send(client, commands))[0]
+        replies = (_send(cls, client, commands))[0]
         read.append((chunk, _bulk.decode_batch(cls, chunk, replies, none_if_missing)))
         if progress is not None:
             progress(len(chunk))
@@ -62,7 +63,7 @@ def save_many(
     writes = _bulk.writes(cls, models)  # every model is checked before anything is sent
     client = client_for(cls)
     for chunk in _bulk.split_writes(writes, size, limit, _bulk.is_cluster(client)):
-        _send(client, _bulk.mset_commands(chunk))
+        _send(cls, client, _bulk.mset_commands(chunk))
         for write in chunk:
             write.model._rp_mark_stored()
         if progress is not None:
@@ -82,7 +83,7 @@ def delete_many(
     client = client_for(cls)
     deleted = 0
     for chunk in _bulk.split_keys(keys, size, limit, _bulk.is_cluster(client)):
-        deleted += int((_send(client, [("DEL", *chunk)]))[0])
+        deleted += int((_send(cls, client, [("DEL", *chunk)]))[0])
         if progress is not None:
             progress(len(chunk))
     return deleted
@@ -125,7 +126,7 @@ def _read_present(cls: Any, client: Any, keys: Sequence[str]) -> list[Any]:
     )
     models: list[Any] = []
     for chunk in chunks:
-        replies = (_send(client, [_bulk.mget_command(chunk)]))[0]
+        replies = (_send(cls, client, [_bulk.mget_command(chunk)]))[0]
         models += [model for model in _bulk.decode_batch(cls, chunk, replies, True) if model is not None]
     return models
 

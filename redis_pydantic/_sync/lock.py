@@ -78,7 +78,7 @@ def model_lock(
     refresh = refresh_of(type(root))
     call = ScriptCall(SAVE_AND_RELEASE, (lock_key, root.key), (token, refresh or "", *changed))
     try:
-        done = execute(client, call)
+        done = execute(client, call, type(root).Meta.autopipeline)
     except TRANSPORT_ERRORS as exc:
         error = translate(exc, client, root.key)
         # Whether the script ran is unknown. Free the lock if it is still ours (the release checks

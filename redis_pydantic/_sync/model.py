@@ -135,13 +135,16 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel, metaclas
 
         class Meta:
             """Options of the model class: ``redis`` (its client), ``key_prefix`` (its key prefix),
-            ``ttl`` (seconds or a ``timedelta`` before a saved document expires; ``None``: never)
-            and ``refresh_ttl`` (reads and writes extend a document's expiry to ``ttl``)."""
+            ``ttl`` (seconds or a ``timedelta`` before a saved document expires; ``None``: never),
+            ``refresh_ttl`` (reads and writes extend a document's expiry to ``ttl``) and
+            ``autopipeline`` (``False``: its operations never share a round trip with other
+            tasks' operations, see docs/performance.md)."""
 
             redis: Any = None
             key_prefix: str | None = None
             ttl: Any = None
             refresh_ttl: bool = False
+            autopipeline: bool = True
 
     count = _base.ClassOperation(_count)
 
