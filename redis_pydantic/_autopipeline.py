@@ -51,7 +51,7 @@ clients send each command at once, as redis-py would.
 
 Settings: ``REDIS_PYDANTIC_AUTOPIPELINE`` (``0``/``off`` turns it off, ``1``/``on`` is the default)
 and ``REDIS_PYDANTIC_AUTOPIPELINE_MAX_BATCH`` (the most commands in one batch), read when a client
-is first used; :func:`configure_autopipeline` sets both for one client's connection pool.
+is first used; :func:`configure_autopipeline` sets both for one client (its connection pool).
 """
 
 from __future__ import annotations
@@ -322,7 +322,10 @@ class AsyncClusterAutoPipeline(AsyncAutoPipeline):
         self.queue = []
         if not batch:
             return
-        if len(batch) == 1 or not _cluster_batches_safe(client):  # its retry may have been changed
+        safe = _cluster_batches_safe(client)
+        if not safe:  # its retry was changed since: its later commands are sent at once
+            _forget(client)
+        if len(batch) == 1 or not safe:
             for _, future in batch:
                 future.set_result(_ALONE)
             return
@@ -480,6 +483,13 @@ _last: tuple[Callable[[], Any], AsyncAutoPipeline | None] = (_nobody, None)
 def _forget_all() -> None:
     global _last
     _pipelines.clear()
+    _last = (_nobody, None)
+
+
+def _forget(client: Any) -> None:
+    """From now on send ``client``'s commands at once (until configure_autopipeline() is called)."""
+    global _last
+    _pipelines[client] = None
     _last = (_nobody, None)
 
 

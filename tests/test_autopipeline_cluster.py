@@ -128,7 +128,7 @@ def node_of(reader: redis.cluster.RedisCluster, key: str) -> str:
 def pks_per_node(reader: redis.cluster.RedisCluster, per_node: int) -> dict[str, list[str]]:
     """``per_node`` pks of Tally documents served by each primary."""
     found: dict[str, list[str]] = {}
-    primaries = len(reader.get_primaries())
+    primaries = len(primary_names(reader))
     for i in range(100_000):
         pk = f"p{i}"
         mine = found.setdefault(node_of(reader, f"Tally:{pk}"), [])
@@ -387,11 +387,35 @@ async def test_a_connection_killed_mid_batch_fails_only_the_commands_on_it(clien
     assert stored(raw, killed.key)["counter"] == 10
 
 
+def every_node(reader: redis.cluster.RedisCluster) -> list[str]:
+    """The addresses of every node of the cluster, as a primary knows them (CLUSTER NODES)."""
+    admin = node_client(reader.get_primaries()[0].name)
+    try:
+        lines = admin.execute_command("CLUSTER", "NODES").decode().splitlines()
+    finally:
+        admin.close()
+    return [line.split()[1].split("@")[0] for line in lines]
+
+
+def primary_names(reader: redis.cluster.RedisCluster) -> list[str]:
+    """The addresses of the primaries that serve slots, as a primary knows them (CLUSTER NODES)."""
+    admin = node_client(reader.get_primaries()[0].name)
+    try:
+        lines = admin.execute_command("CLUSTER", "NODES").decode().splitlines()
+    finally:
+        admin.close()
+    return [
+        line.split()[1].split("@")[0]
+        for line in lines
+        if "master" in line.split()[2] and "fail" not in line.split()[2] and len(line.split()) > 8
+    ]
+
+
 def slot_map_loads(reader: redis.cluster.RedisCluster) -> int:
     """How many times the nodes were asked for the slot map (CLUSTER SLOTS) since they started."""
     total = 0
-    for node in reader.get_nodes():
-        admin = node_client(node.name)
+    for name in every_node(reader):
+        admin = node_client(name)
         try:
             total += int(admin.info("commandstats").get("cmdstat_cluster|slots", {}).get("calls", 0))
         finally:
@@ -498,8 +522,8 @@ def wait_for_agreement(raw: redis.cluster.RedisCluster, slot: int, owner: str) -
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         answers = set()
-        for node in raw.get_nodes():
-            admin = node_client(node.name)
+        for name in every_node(raw):
+            admin = node_client(name)
             try:
                 for start, end, primary, *_ in admin.execute_command("CLUSTER", "SLOTS"):
                     if int(start) <= slot <= int(end):
@@ -517,7 +541,7 @@ class SlotMoves:
 
     def __init__(self, raw: redis.cluster.RedisCluster) -> None:
         self.raw = raw
-        self.primaries = [node.name for node in raw.get_primaries()]
+        self.primaries = primary_names(raw)
         #: (slot, original owner, other node, whether the move is only begun)
         self.moves: list[tuple[int, str, str, bool]] = []
 
@@ -551,7 +575,7 @@ def slot_moves(raw: redis.cluster.RedisCluster) -> Iterator[SlotMoves]:
 
 
 async def test_moved_commands_of_a_batch_run_once_on_the_new_node(client, batches, raw, slot_moves):
-    primaries = [node.name for node in raw.get_primaries()]
+    primaries = primary_names(raw)
     slot = hash_slot("Tally:moving")
     tag = "{" + _tag_of_slot(slot) + "}"
     source = node_of(raw, f"Tally:{tag}")
@@ -593,7 +617,7 @@ async def test_moved_commands_of_a_batch_run_once_on_the_new_node(client, batche
 
 
 async def test_asked_commands_of_a_batch_run_once_on_the_importing_node(client, batches, raw, slot_moves):
-    primaries = [node.name for node in raw.get_primaries()]
+    primaries = primary_names(raw)
     slot = hash_slot("Tally:asking")
     tag = "{" + _tag_of_slot(slot) + "}"
     source = node_of(raw, f"Tally:{tag}")
@@ -699,17 +723,19 @@ async def test_a_cluster_client_whose_retry_changes_later_sends_every_command_at
     batches.clear()
     await asyncio.gather(*(t.events.aappend("b") for t in tallies))
     assert batches == []
+    assert async_command_sender(client) == client.execute_command  # no more waiting for company
     assert all(stored(raw, t.key)["events"] == ["a", "b"] for t in tallies)
 
 
 async def test_configure_autopipeline_turns_it_off_for_a_cluster_client(client, batches, raw):
-    tallies = [await Tally().save() for _ in range(12)]
+    tag = "{" + _tag_of_slot(hash_slot("Tally:configured")) + "}"  # one node: batches can form
+    tallies = [await Tally(pk=f"{tag}{i}").save() for i in range(13)]
     configure_autopipeline(client, enabled=False)
     await asyncio.gather(*(t.events.aappend("x") for t in tallies))
     assert batches == []
     configure_autopipeline(client, max_batch=2)
     await asyncio.gather(*(t.events.aappend("y") for t in tallies))
-    assert batches and all(len(batch.commands) <= 2 for batch in batches)
+    assert [len(batch.commands) for batch in batches] == [2] * 6  # after the first, sent at once
     assert all(stored(raw, t.key)["events"] == ["x", "y"] for t in tallies)
 
 
@@ -742,6 +768,7 @@ async def test_batches_to_a_dead_primary_fail_alone_and_resume_on_its_replica(ow
     lost = {f"Tally:{pk}" for pk in docs_per_node[victim]}
     acknowledged: dict[str, list[str]] = {}
     failures: list[tuple[str, float, BaseException]] = []
+    races: list[tuple[str, AttributeError]] = []
     last_success: dict[str, float] = {}
     stop = asyncio.Event()
 
@@ -755,6 +782,13 @@ async def test_batches_to_a_dead_primary_fail_alone_and_resume_on_its_replica(ow
                     await tally.events.aappend(entry)
                 except (RedisConnectionError, RedisClusterError) as exc:
                     failures.append((tally.key, started, exc))
+                    await asyncio.sleep(0.01)
+                except AttributeError as exc:
+                    # redis-py 8.1's asyncio cluster client, after a command fails to reach a
+                    # node, disconnects that node's free connections while another task may be
+                    # taking one to write on it; that task gets this AttributeError, with
+                    # automatic pipelining or without it. Only the dead node's operations see it.
+                    races.append((tally.key, exc))
                     await asyncio.sleep(0.01)
                 else:
                     acknowledged.setdefault(tally.key, []).append(entry)
@@ -783,6 +817,7 @@ async def test_batches_to_a_dead_primary_fail_alone_and_resume_on_its_replica(ow
         # The other nodes' batches never failed; the dead node's failed with errors naming it.
         assert [(key, str(exc)) for key, _, exc in failures if key not in lost] == []
         assert failures and any(victim in str(exc) for _, _, exc in failures)
+        assert [key for key, _ in races if key not in lost] == [], races
         assert len(batches) > 100 and all(len(set(batch.nodes)) == 1 for batch in batches)
         # No acknowledged write is lost, and none is there twice.
         for key, entries in acknowledged.items():
