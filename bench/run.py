@@ -739,7 +739,7 @@ def _git_state() -> str:
     return head + (" + uncommitted changes in redis_pydantic/" if dirty else "")
 
 
-def machine_info(url: str, started_server: bool) -> list[str]:
+def machine_info(url: str, started_server: bool, where: str | None = None) -> list[str]:
     admin = redis.Redis.from_url(url)
     try:
         server = admin.info("server")
@@ -761,7 +761,8 @@ def machine_info(url: str, started_server: bool) -> list[str]:
     hiredis = f"yes ({_version('hiredis')})" if redis.utils.HIREDIS_AVAILABLE else "no"
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"
-    where = "throwaway redis-server started by the bench" if started_server else "existing server (--url)"
+    if where is None:
+        where = "throwaway redis-server started by the bench" if started_server else "existing server (--url)"
     return [
         f"- machine: nproc={affinity} ({_cpu_model()}), {platform.system()} {platform.release()}; "
         f"load average (1/5/15 min) at start: {load}",
@@ -1013,6 +1014,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     p.add_argument("--levels", help="comma list of operations in flight for --sweep (default 1,10,100,1000)")
     p.add_argument(
+        "--cluster",
+        action="store_true",
+        help="with --sweep: run it on a Redis Cluster (a throwaway one, or --cluster-url) instead of one node",
+    )
+    p.add_argument(
         "--tuned-pool",
         type=int,
         default=sweep.DEFAULT_TUNED_POOL,
@@ -1022,6 +1028,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args.argv = argv
     if args.list:
         return args
+    if args.cluster and not args.sweep:
+        p.error("--cluster goes with --sweep (the Redis Cluster section of a full run is on by default)")
     if args.levels:
         try:
             args.levels = tuple(int(level) for level in args.levels.split(","))
@@ -1100,6 +1108,40 @@ def has_search(url: str) -> bool:
     return True
 
 
+def _sweep_settings(args: argparse.Namespace) -> sweep.SweepSettings:
+    ws = sweep.SweepSettings.for_smoke() if args.smoke else sweep.SweepSettings()
+    ws.tuned_pool = args.tuned_pool
+    if args.rounds:
+        ws.rounds = args.rounds
+    if args.levels:
+        ws.levels = args.levels
+    return ws
+
+
+def _cluster_sweep(args: argparse.Namespace, run_id: str, started: float) -> int:
+    """``--sweep --cluster``: the concurrency sweep on a Redis Cluster."""
+    with cluster.cluster_url(args.cluster_url) as url:
+        if url is None:
+            _say("--cluster: redis-cli, redis-server or rejson.so is missing")
+            return 1
+        where = (
+            "a node of an existing Redis Cluster (--cluster-url)"
+            if args.cluster_url
+            else "a node of a throwaway Redis Cluster started by the bench: 3 primaries, 3 replicas"
+        )
+        info = machine_info(url, started_server=False, where=where)
+        ws = _sweep_settings(args)
+        ws.cluster = True
+        cells = asyncio.run(sweep.run_sweep(url, run_id, args.ops, ws))
+    text = report(args, Settings(), info, [], time.monotonic() - started)
+    text += "\n" + "\n".join(sweep.sweep_tables(cells, ws))
+    print(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.list:
@@ -1114,6 +1156,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")  # redis-om warns on every instance (un-awaited checks)
     run_id = f"rpb{secrets.token_hex(3)}"
     started = time.monotonic()
+    if args.cluster:
+        return _cluster_sweep(args, run_id, started)
     with redis_url(args.url) as url:
         info = machine_info(url, started_server=not args.url)
         if not has_search(url):
@@ -1123,12 +1167,7 @@ def main(argv: list[str] | None = None) -> int:
                 info.append(f"- skipped (the server has no search commands): {', '.join(skipped)}")
         outs = []
         cells: list[sweep.Cell] = []
-        ws = sweep.SweepSettings.for_smoke() if args.smoke else sweep.SweepSettings()
-        ws.tuned_pool = args.tuned_pool
-        if args.rounds:
-            ws.rounds = args.rounds
-        if args.levels:
-            ws.levels = args.levels
+        ws = _sweep_settings(args)
         cluster_lines = None
         if not args.sweep:
             if "async" in args.faces:

@@ -19,6 +19,13 @@ the machine of docs/performance.md: a connection per operation had the best late
 blocking pool the best throughput at 1000 in flight. *Best raw* is, per row, the raw contender
 with the most ops/s.
 
+On a Redis Cluster (``--sweep --cluster``) the contenders are ``ours``, ``ours off``, ``raw`` and
+``raw big pool``, on cluster clients made like the library's default cluster client
+(``RedisCluster.from_url(url)`` that never sends a command again; redis-py's default of at most
+100 connections per node, or ``in_flight`` per node for ``raw big pool``). redis-py's cluster
+client has no blocking pool. The documents' random keys spread them over every primary; the
+library sends one batch per node.
+
 Every task runs ``per_task`` operations one after the other, on its own document; a round times
 ``in_flight`` such tasks started together. Each operation's latency is the time its ``await``
 took. Throughput ratios are medians of per-round ratios, raw ops/s ÷ ours ops/s (below 1 means
@@ -38,6 +45,10 @@ from typing import Any
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
+import redis.cluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from bench import ops
 from bench.models import ours_user_class
@@ -48,6 +59,8 @@ LEVELS = (1, 10, 100, 1000)
 OURS = ("ours", "ours off")
 RAWS = ("raw", "raw big pool", "raw blocking pool")
 CONTENDERS = OURS + RAWS
+#: The contenders on a Redis Cluster (redis-py's cluster client has no blocking pool).
+CLUSTER_CONTENDERS = ("ours", "ours off", "raw", "raw big pool")
 #: Connections of the blocking pool of ``raw blocking pool``: of 8, 16, 32, 64 and 128 the best
 #: throughput at 1000 in flight (larger ones spend more client CPU per command waiting).
 DEFAULT_TUNED_POOL = 16
@@ -64,6 +77,8 @@ class SweepSettings:
     levels: tuple[int, ...] = LEVELS
     tuned_pool: int = DEFAULT_TUNED_POOL
     smoke: bool = False
+    #: Whether the server is a node of a Redis Cluster (the contenders use cluster clients).
+    cluster: bool = False
 
     @classmethod
     def for_smoke(cls) -> SweepSettings:
@@ -167,30 +182,56 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+async def cluster_client(url: str, max_connections: int = REDIS_PY_DEFAULT_POOL) -> Any:
+    """An asyncio cluster client made like the library's default one: it never sends a command
+    again (so the library coalesces on it); ``max_connections`` per node.
+
+    It loads its slot map before the rounds: redis-py 8.1's asyncio cluster client without
+    retries fails some of the commands sent concurrently while it loads it.
+    """
+    client = redis.asyncio.cluster.RedisCluster.from_url(
+        url, retry=Retry(NoBackoff(), 0), max_connections=max_connections
+    )
+    await client.initialize()
+    return client
+
+
 async def run_sweep(url: str, run_id: str, op_list: list[ops.Op], s: SweepSettings) -> list[Cell]:
     from redis_pydantic import BaseRedisModel, configure_autopipeline
 
-    admin = redis.Redis.from_url(url)
-    shared = redis.asyncio.Redis.from_url(url)  # redis-py's default pool, for ours and raw
-    off = redis.asyncio.Redis.from_url(url)
-    configure_autopipeline(off, enabled=False)
-    blocking = redis.asyncio.Redis(
-        connection_pool=redis.asyncio.BlockingConnectionPool.from_url(url, max_connections=s.tuned_pool)
-    )
     prefix = f"{run_id}s"
+    if s.cluster:
+        admin: Any = redis.cluster.RedisCluster.from_url(url)
+        shared: Any = await cluster_client(url)  # for ours and raw
+        off: Any = await cluster_client(url)
+    else:
+        admin = redis.Redis.from_url(url)
+        shared = redis.asyncio.Redis.from_url(url)  # redis-py's default pool, for ours and raw
+        off = redis.asyncio.Redis.from_url(url)
+    configure_autopipeline(off, enabled=False)
     sides = [
         Side("ours", shared, f"{prefix}o", ours_user_class(BaseRedisModel, f"{prefix}o", shared)),
         Side("ours off", off, f"{prefix}f", ours_user_class(BaseRedisModel, f"{prefix}f", off)),
         Side("raw", shared, f"{prefix}r"),
-        Side("raw blocking pool", blocking, f"{prefix}t"),
     ]
+    clients = [shared, off]
+    if not s.cluster:
+        blocking = redis.asyncio.Redis(
+            connection_pool=redis.asyncio.BlockingConnectionPool.from_url(url, max_connections=s.tuned_pool)
+        )
+        sides.append(Side("raw blocking pool", blocking, f"{prefix}t"))
+        clients.append(blocking)
     cells: list[Cell] = []
     try:
         for level in s.levels:
             big = None
             if level > REDIS_PY_DEFAULT_POOL:
-                pool = redis.asyncio.ConnectionPool.from_url(url, max_connections=level)
-                big = Side("raw big pool", redis.asyncio.Redis(connection_pool=pool), f"{prefix}b")
+                if s.cluster:
+                    big_client: Any = await cluster_client(url, max_connections=level)
+                else:
+                    pool = redis.asyncio.ConnectionPool.from_url(url, max_connections=level)
+                    big_client = redis.asyncio.Redis(connection_pool=pool)
+                big = Side("raw big pool", big_client, f"{prefix}b")
             in_round = sides if big is None else [*sides, big]
             for op in op_list:
                 n = s.per_task(level)
@@ -206,11 +247,11 @@ async def run_sweep(url: str, run_id: str, op_list: list[ops.Op], s: SweepSettin
             if big is not None:
                 await big.client.aclose()
     finally:
-        keys = list(admin.scan_iter(match=f"{prefix}*", count=1000))
+        keys = list(admin.scan_iter(match=f"{prefix}*", count=1000))  # every primary, on a cluster
         for i in range(0, len(keys), 1000):
-            admin.unlink(*keys[i : i + 1000])
+            admin.unlink(*keys[i : i + 1000])  # split per slot by redis-py's cluster client
         admin.close()
-        for client in (shared, off, blocking):
+        for client in clients:
             await client.aclose()
     cells.sort(key=lambda c: (op_list.index(c.op), c.level))
     return cells
@@ -249,6 +290,8 @@ _SHORT = {"raw big pool": "big pool", "raw blocking pool": "blocking pool"}
 
 
 def sweep_tables(cells: list[Cell], s: SweepSettings) -> list[str]:
+    if s.cluster:
+        return cluster_sweep_tables(cells, s)
     lines = [
         "## Concurrency sweep (asyncio)",
         "",
@@ -290,14 +333,71 @@ def sweep_tables(cells: list[Cell], s: SweepSettings) -> list[str]:
         lines.append(
             f"| {c.op.name} | {c.level} | " + " | ".join(_lat_cell(c, name) for name in CONTENDERS) + " |"
         )
+    lines += _failure_lines(cells)
+    lines.append("")
+    return lines
+
+
+def _failure_lines(cells: list[Cell]) -> list[str]:
     failures: dict[tuple[str, str], list[str]] = {}
     for c in cells:
         for name, why in c.failures.items():
             failures.setdefault((name, why.split(" (for the default client")[0]), []).append(
                 f"{c.op.name} × {c.level}"
             )
-    if failures:
-        lines += ["", "Failures:", ""]
-        lines += [f"- {name} ({', '.join(where)}): {why}" for (name, why), where in failures.items()]
+    if not failures:
+        return []
+    return [
+        "",
+        "Failures:",
+        "",
+        *(f"- {name} ({', '.join(where)}): {why}" for (name, why), where in failures.items()),
+    ]
+
+
+def cluster_sweep_tables(cells: list[Cell], s: SweepSettings) -> list[str]:
+    """The sweep's report on a Redis Cluster (no blocking pool: redis-py's cluster client has none)."""
+    lines = [
+        "## Concurrency sweep on a Redis Cluster (asyncio)",
+        "",
+        f"{s.rounds} timed rounds (+1 warm-up) per op and level; each round, every contender runs "
+        f"*in flight* tasks of *per task* operations each (at least {s.ops_per_round} operations "
+        "in all), on documents whose random keys spread them over every primary, the order of the "
+        "contenders rotating every round. Every contender uses a cluster client made like the "
+        "library's default cluster client (it never sends a command again), with redis-py's default "
+        "of at most 100 connections per node. *ours*: redis-pydantic with automatic pipelining (one "
+        "batch per node); *ours off*: with it turned off; *raw*: raw redis-py sending the same "
+        "commands on the same client as *ours*; *big pool*: raw with a connection per node for every "
+        "operation in flight (the same as *raw* up to 100). *ops/s*: median over rounds. *÷ raw*: "
+        "median of the per-round ratios raw ops/s ÷ ours ops/s (below 1: ours is faster); *÷ best "
+        "raw*: the same against the raw contender with the most ops/s in that row; *÷ ours off*: "
+        "against redis-pydantic without automatic pipelining. *fails*: its operations raised (listed "
+        "below)." + (" SMOKE RUN, numbers are meaningless." if s.smoke else ""),
+        "",
+        "| op | in flight | per task | ours ops/s | ours off | raw | big pool | ÷ raw | ÷ best raw | ÷ ours off |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in cells:
+        best = c.best_raw()
+        best_cell = "–" if best is None else f"{_ratio(c, best)} ({_SHORT.get(best, best)})"
+        lines.append(
+            f"| {c.op.name} | {c.level} | {c.per_task} | "
+            + " | ".join(_ops_cell(c, name) for name in CLUSTER_CONTENDERS)
+            + f" | {_ratio(c, 'raw')} | {best_cell} | {_ratio(c, 'ours off')} |"
+        )
+    lines += [
+        "",
+        "Latency of one operation in µs: p50 / p99 of each round's operations, median over rounds:",
+        "",
+        "| op | in flight | ours | ours off | raw | big pool |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in cells:
+        lines.append(
+            f"| {c.op.name} | {c.level} | "
+            + " | ".join(_lat_cell(c, name) for name in CLUSTER_CONTENDERS)
+            + " |"
+        )
+    lines += _failure_lines(cells)
     lines.append("")
     return lines
