@@ -42,6 +42,8 @@ class Measures(BaseRedisModel):
     count: int = 0
     ratios: list[float] = []
     label: str = ""
+    counts: list[int] = []
+    by_name: dict[str, float] = {}
 
 
 async def saved_tally() -> Tally:
@@ -261,6 +263,28 @@ async def test_aappend_refuses_a_non_finite_list_item_and_writes_nothing(client,
         await measures.ratios.aextend([2.5, value])
     assert (await stored.doc(measures.key))["ratios"] == [1.5]
     assert measures.ratios == [1.5]
+
+
+async def test_aextend_refuses_an_integer_beyond_64_bits_anywhere_in_the_items(client, stored):
+    measures = Measures(counts=[1])
+    await measures.save()
+    for items in ([2**64, 2], [2, 3, INT64_MIN - 1], [INT64_MAX, 2**63]):
+        with pytest.raises(FieldValidationError):
+            await measures.counts.aextend(items)
+    assert (await stored.doc(measures.key))["counts"] == [1]
+    assert measures.counts == [1]
+    await measures.counts.aextend([INT64_MAX, INT64_MIN, 12345678901234567])
+    assert (await stored.doc(measures.key))["counts"] == [1, INT64_MAX, INT64_MIN, 12345678901234567]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+async def test_aupdate_refuses_a_value_json_cannot_hold_and_writes_nothing(client, stored, value):
+    measures = Measures(by_name={"a": 1.5})
+    await measures.save()
+    with pytest.raises(FieldValidationError):
+        await measures.by_name.aupdate(b=2.5, c=value)
+    assert (await stored.doc(measures.key))["by_name"] == {"a": 1.5}
+    assert measures.by_name == {"a": 1.5}
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])

@@ -43,6 +43,8 @@ class Measures(BaseRedisModel):
     count: int = 0
     ratios: list[float] = []
     label: str = ""
+    counts: list[int] = []
+    by_name: dict[str, float] = {}
 
 
 def saved_tally() -> Tally:
@@ -258,6 +260,28 @@ def test_aappend_refuses_a_non_finite_list_item_and_writes_nothing(client, store
         measures.ratios.aextend([2.5, value])
     assert (stored.doc(measures.key))["ratios"] == [1.5]
     assert measures.ratios == [1.5]
+
+
+def test_aextend_refuses_an_integer_beyond_64_bits_anywhere_in_the_items(client, stored):
+    measures = Measures(counts=[1])
+    measures.save()
+    for items in ([2**64, 2], [2, 3, INT64_MIN - 1], [INT64_MAX, 2**63]):
+        with pytest.raises(FieldValidationError):
+            measures.counts.aextend(items)
+    assert (stored.doc(measures.key))["counts"] == [1]
+    assert measures.counts == [1]
+    measures.counts.aextend([INT64_MAX, INT64_MIN, 12345678901234567])
+    assert (stored.doc(measures.key))["counts"] == [1, INT64_MAX, INT64_MIN, 12345678901234567]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_aupdate_refuses_a_value_json_cannot_hold_and_writes_nothing(client, stored, value):
+    measures = Measures(by_name={"a": 1.5})
+    measures.save()
+    with pytest.raises(FieldValidationError):
+        measures.by_name.aupdate(b=2.5, c=value)
+    assert (stored.doc(measures.key))["by_name"] == {"a": 1.5}
+    assert measures.by_name == {"a": 1.5}
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
