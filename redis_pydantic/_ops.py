@@ -249,11 +249,27 @@ def mark_checked(model: Any, payload: Any) -> None:
         object.__setattr__(model, "_rp_checked", hash(payload))
 
 
-def _already_checked(model: Any, payload: bytes) -> bool:
-    # The same bytes were validated for this model before (it was read, or written, and has not
-    # changed since): they would validate again.
+def forget_checked(model: Any) -> None:
+    """A value was assigned to ``model`` with ``=``: its next write checks it again."""
+    if getattr(model, "_rp_checked", None) is not None:
+        object.__setattr__(model, "_rp_checked", None)
+
+
+def _unchanged_json(model: Any) -> bytes | None:
+    """The JSON of ``model`` when it is the very document that was last read into it or checked
+    before it was written, and nothing was assigned to it with ``=`` since; ``None`` otherwise.
+
+    Such JSON is not checked again. (The checks serialize with pydantic's warnings as errors,
+    which costs about twice a plain serialization, and validate the JSON.)
+    """
     checked = getattr(model, "_rp_checked", None)
-    return checked is not None and checked == hash(payload)
+    if checked is None:
+        return None
+    try:
+        payload: bytes = type(model).__pydantic_serializer__.to_json(model, warnings=False)
+    except PydanticSerializationError:
+        return None
+    return payload if hash(payload) == checked else None
 
 
 def _serialize(model: Any) -> bytes:
@@ -286,23 +302,33 @@ def document_json(model: Any) -> bytes:
     :class:`FieldValidationError` here, and nothing is written. A stored model whose JSON is the
     very document it was read as (or last written as) is not validated again.
     """
+    payload = _unchanged_json(model)
+    if payload is not None:
+        return payload
     payload = _serialize(model)
     check_json_numbers(payload, type(model).__name__)
-    if not _already_checked(model, payload):
-        _validate(model, payload)
+    _validate(model, payload)
     return payload
 
 
 def documents_json(models: list[Any]) -> list[bytes]:
     """:func:`document_json` of each model (the same checks and errors), cheaper per model: the
     number check runs once over all the documents."""
-    payloads = [_serialize(model) for model in models]
-    if not check_json_numbers_fast(b"".join(payloads)):  # documents end with "}": no number spans two
-        for model, payload in zip(models, payloads, strict=True):
-            check_json_numbers(payload, type(model).__name__)
-    for model, payload in zip(models, payloads, strict=True):
-        if not _already_checked(model, payload):
-            _validate(model, payload)
+    payloads: list[bytes] = []
+    changed: list[int] = []
+    for i, model in enumerate(models):
+        payload = _unchanged_json(model)
+        if payload is None:
+            payload = _serialize(model)
+            changed.append(i)
+        payloads.append(payload)
+    if changed:
+        # Documents end with "}": no number spans two.
+        if not check_json_numbers_fast(b"".join([payloads[i] for i in changed])):
+            for i in changed:
+                check_json_numbers(payloads[i], type(models[i]).__name__)
+        for i in changed:
+            _validate(models[i], payloads[i])
     return payloads
 
 

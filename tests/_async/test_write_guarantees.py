@@ -8,6 +8,8 @@ nothing with the first one but the key, as a second process would.
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from pydantic import BaseModel, Field
 
@@ -199,6 +201,37 @@ async def test_lock_exit_refuses_an_invalid_assigned_value_writes_nothing_and_re
     assert not await stored.exists(lock_name(wallet))
     async with wallet.lock(blocking_timeout=0.1) as locked:
         assert locked.owner == "Ada"
+
+
+class Meeting(BaseRedisModel):
+    at: datetime.datetime
+    notes: list[str] = []
+
+
+async def test_save_refuses_an_assigned_value_whose_json_is_the_stored_document(client, stored):
+    # The assigned str serializes to the very JSON the datetime was stored as: the document is
+    # unchanged, yet the local value would not be what get() reads. save() checks it again.
+    meeting = Meeting(at=datetime.datetime(2026, 1, 2, 3, 4, 5))
+    await meeting.save()
+    loaded = await Meeting.get(meeting.key)
+    await loaded.save()  # unchanged: written as it was read
+    loaded.at = "2026-01-02T03:04:05"  # type: ignore[assignment]
+    with pytest.raises(FieldValidationError):
+        await loaded.save()
+    assert (await stored.doc(meeting.key))["at"] == "2026-01-02T03:04:05"
+
+
+async def test_save_refuses_a_wrong_item_put_into_a_list_in_place(client, stored):
+    meeting = Meeting(at=datetime.datetime(2026, 1, 2), notes=["a"])
+    await meeting.save()
+    await meeting.save()
+    list.append(meeting.notes, 5)  # type: ignore[arg-type]
+    with pytest.raises(FieldValidationError):
+        await meeting.save()
+    assert (await stored.doc(meeting.key))["notes"] == ["a"]
+    list.pop(meeting.notes)
+    await meeting.save()
+    assert (await Meeting.get(meeting.key)).notes == ["a"]
 
 
 @pytest.mark.parametrize(("name", "value"), INVALID_ASSIGNMENTS)

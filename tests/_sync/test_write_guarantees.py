@@ -9,6 +9,8 @@ nothing with the first one but the key, as a second process would.
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from pydantic import BaseModel, Field
 
@@ -198,6 +200,37 @@ def test_lock_exit_refuses_an_invalid_assigned_value_writes_nothing_and_releases
     assert not stored.exists(lock_name(wallet))
     with wallet.lock(blocking_timeout=0.1) as locked:
         assert locked.owner == "Ada"
+
+
+class Meeting(BaseRedisModel):
+    at: datetime.datetime
+    notes: list[str] = []
+
+
+def test_save_refuses_an_assigned_value_whose_json_is_the_stored_document(client, stored):
+    # The assigned str serializes to the very JSON the datetime was stored as: the document is
+    # unchanged, yet the local value would not be what get() reads. save() checks it again.
+    meeting = Meeting(at=datetime.datetime(2026, 1, 2, 3, 4, 5))
+    meeting.save()
+    loaded = Meeting.get(meeting.key)
+    loaded.save()  # unchanged: written as it was read
+    loaded.at = "2026-01-02T03:04:05"  # type: ignore[assignment]
+    with pytest.raises(FieldValidationError):
+        loaded.save()
+    assert (stored.doc(meeting.key))["at"] == "2026-01-02T03:04:05"
+
+
+def test_save_refuses_a_wrong_item_put_into_a_list_in_place(client, stored):
+    meeting = Meeting(at=datetime.datetime(2026, 1, 2), notes=["a"])
+    meeting.save()
+    meeting.save()
+    list.append(meeting.notes, 5)  # type: ignore[arg-type]
+    with pytest.raises(FieldValidationError):
+        meeting.save()
+    assert (stored.doc(meeting.key))["notes"] == ["a"]
+    list.pop(meeting.notes)
+    meeting.save()
+    assert (Meeting.get(meeting.key)).notes == ["a"]
 
 
 @pytest.mark.parametrize(("name", "value"), INVALID_ASSIGNMENTS)
