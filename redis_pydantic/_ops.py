@@ -382,8 +382,17 @@ def current_owner(owner: Any) -> Any:
         return owner
     if root is False:
         raise not_attached(owner)
+    path = owner._rp_path
     current = root
-    for name in owner._rp_path:
+    try:  # the common case first: the very model sits at its place
+        for name in path:
+            current = current.__dict__[name]
+    except (AttributeError, KeyError):  # something else is there now
+        current = None
+    if current is owner:
+        return owner
+    current = root
+    for name in path:
         current = getattr(current, name)  # the descriptor binds (or rebinds) what it returns
     if current is owner:
         return owner
