@@ -231,8 +231,13 @@ class AsyncAutoPipeline:
         busy = self.busy
         if not busy or (self.lonely and busy < _FEW):
             # Nothing else in flight (one operation at a time always comes here), or a few
-            # operations that recently had no one to share a batch with: sent now.
-            return await self._direct(client, args)
+            # operations that recently had no one to share a batch with: sent now (what
+            # _direct() does, without its coroutine: this is every sequential operation's path).
+            self.busy = busy + 1
+            try:
+                return await client.execute_command(*args)
+            finally:
+                self.busy -= 1
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         entry = (args, future)

@@ -54,6 +54,7 @@ def assign(model: Any, name: str, value: Any) -> None:
         path = (*model._rp_path, name)
     else:
         return
+    _ops.forget_checked(root)
     if root._rp_changes and name in type(model).__pydantic_fields__:
         for changes in root._rp_changes:  # the lock() blocks open on the model
             changes.assigned.add(path)

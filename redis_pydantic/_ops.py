@@ -120,43 +120,47 @@ class Op:
         "cls",
         "commands",
         "apply",
+        "what",
+        "fields",
         "access",
         "returns_value",
-        "what",
         "optimistic",
-        "fields",
         "key",
         "refresh",
         "per_slot",
     )
 
+    # ``what`` and ``fields`` may be given by position: cheaper to call, and every field
+    # operation builds one.
     def __init__(
         self,
         root: Any,
         commands: list[Command],
         apply: Callable[[list[Any]], Any],
+        what: str = "",
+        fields: tuple[tuple[str, ...], ...] = (),
         *,
         access: Access = Access.UPDATE,
         returns_value: bool = False,
-        what: str = "",
         cls: type | None = None,
         optimistic: Optimistic | None = None,
-        fields: tuple[tuple[str, ...], ...] = (),
         key: str | None = None,
         refresh: bool = True,
         per_slot: bool = False,
     ) -> None:
         self.root = root
-        self.cls: Any = cls if cls is not None else type(root)
+        self.cls: Any = type(root) if cls is None else cls
         self.commands = commands
         self.apply = apply
-        self.access = access
-        self.returns_value = returns_value
         self.what = what
-        self.optimistic = optimistic
         #: The paths (field names from the document's root) whose values the operation changes
         #: in Redis and locally: a ``lock()`` block does not write them again on exit.
         self.fields = fields
+        #: Whether the operation only reads, or updates or writes the whole document.
+        self.access = access
+        self.returns_value = returns_value
+        #: The check-and-set read an optimistic operation computes its commands from.
+        self.optimistic = optimistic
         #: The document the operation reads or writes when it has no ``root`` (``get``).
         self.key = key
         #: Whether the operation extends the document's expiry when its class has
@@ -245,11 +249,27 @@ def mark_checked(model: Any, payload: Any) -> None:
         object.__setattr__(model, "_rp_checked", hash(payload))
 
 
-def _already_checked(model: Any, payload: bytes) -> bool:
-    # The same bytes were validated for this model before (it was read, or written, and has not
-    # changed since): they would validate again.
+def forget_checked(model: Any) -> None:
+    """A value was assigned to ``model`` with ``=``: its next write checks it again."""
+    if getattr(model, "_rp_checked", None) is not None:
+        object.__setattr__(model, "_rp_checked", None)
+
+
+def _unchanged_json(model: Any) -> bytes | None:
+    """The JSON of ``model`` when it is the very document that was last read into it or checked
+    before it was written, and nothing was assigned to it with ``=`` since; ``None`` otherwise.
+
+    Such JSON is not checked again. (The checks serialize with pydantic's warnings as errors,
+    which costs about twice a plain serialization, and validate the JSON.)
+    """
     checked = getattr(model, "_rp_checked", None)
-    return checked is not None and checked == hash(payload)
+    if checked is None:
+        return None
+    try:
+        payload: bytes = type(model).__pydantic_serializer__.to_json(model, warnings=False)
+    except PydanticSerializationError:
+        return None
+    return payload if hash(payload) == checked else None
 
 
 def _serialize(model: Any) -> bytes:
@@ -282,23 +302,33 @@ def document_json(model: Any) -> bytes:
     :class:`FieldValidationError` here, and nothing is written. A stored model whose JSON is the
     very document it was read as (or last written as) is not validated again.
     """
+    payload = _unchanged_json(model)
+    if payload is not None:
+        return payload
     payload = _serialize(model)
     check_json_numbers(payload, type(model).__name__)
-    if not _already_checked(model, payload):
-        _validate(model, payload)
+    _validate(model, payload)
     return payload
 
 
 def documents_json(models: list[Any]) -> list[bytes]:
     """:func:`document_json` of each model (the same checks and errors), cheaper per model: the
     number check runs once over all the documents."""
-    payloads = [_serialize(model) for model in models]
-    if not check_json_numbers_fast(b"".join(payloads)):  # documents end with "}": no number spans two
-        for model, payload in zip(models, payloads, strict=True):
-            check_json_numbers(payload, type(model).__name__)
-    for model, payload in zip(models, payloads, strict=True):
-        if not _already_checked(model, payload):
-            _validate(model, payload)
+    payloads: list[bytes] = []
+    changed: list[int] = []
+    for i, model in enumerate(models):
+        payload = _unchanged_json(model)
+        if payload is None:
+            payload = _serialize(model)
+            changed.append(i)
+        payloads.append(payload)
+    if changed:
+        # Documents end with "}": no number spans two.
+        if not check_json_numbers_fast(b"".join([payloads[i] for i in changed])):
+            for i in changed:
+                check_json_numbers(payloads[i], type(models[i]).__name__)
+        for i in changed:
+            _validate(models[i], payloads[i])
     return payloads
 
 
@@ -352,8 +382,17 @@ def current_owner(owner: Any) -> Any:
         return owner
     if root is False:
         raise not_attached(owner)
+    path = owner._rp_path
     current = root
-    for name in owner._rp_path:
+    try:  # the common case first: the very model sits at its place
+        for name in path:
+            current = current.__dict__[name]
+    except (AttributeError, KeyError):  # something else is there now
+        current = None
+    if current is owner:
+        return owner
+    current = root
+    for name in path:
         current = getattr(current, name)  # the descriptor binds (or rebinds) what it returns
     if current is owner:
         return owner
@@ -440,8 +479,8 @@ def set_field(owner: Any, spec: FieldSpec, value: Any) -> Op:
         root,
         [("JSON.SET", key, path, spec.dump_json(validated))],
         apply,
-        what="set",
-        fields=(field_parts(owner, spec),),
+        "set",
+        (field_parts(owner, spec),),
     )
 
 
@@ -467,9 +506,9 @@ def load_field(owner: Any, spec: FieldSpec) -> Op:
         root,
         [("JSON.GET", key, path)],
         apply,
+        "load",
+        (field_parts(owner, spec),),
         access=Access.READ,
-        what="load",
-        fields=(field_parts(owner, spec),),
     )
 
 
@@ -486,9 +525,16 @@ def increase(owner: Any, spec: FieldSpec, amount: Any) -> Op:
 
     def apply(replies: list[Any]) -> Any:
         reply = replies[0]
-        if isinstance(reply, bytes | str):  # RESP2 (and scripts) answer the JSON text "[n]"
-            reply = json.loads(reply)
-        new = first(reply)
+        new: Any = None
+        if is_int and type(reply) is bytes and reply[:1] == b"[":
+            try:  # the common reply, "[n]", without json.loads
+                new = int(reply[1:-1])
+            except ValueError:
+                pass
+        if new is None:
+            if isinstance(reply, bytes | str):  # RESP2 (and scripts) answer the JSON text "[n]"
+                reply = json.loads(reply)
+            new = first(reply)
         if new is None:
             raise RedisCommandError(f"{path} is not a number in the document at {key!r}")
         if isinstance(new, bytes | str):  # fakeredis answers [b"37"]
@@ -508,9 +554,9 @@ def increase(owner: Any, spec: FieldSpec, amount: Any) -> Op:
         root,
         [("JSON.NUMINCRBY", key, path, amount)],
         apply,
+        "aincrease",
+        (field_parts(owner, spec),),
         returns_value=True,
-        what="aincrease",
-        fields=(field_parts(owner, spec),),
     )
 
 
@@ -623,21 +669,21 @@ def list_append(owner: Any, spec: FieldSpec, item: Any) -> Op:
         root,
         [("JSON.ARRAPPEND", key, path, spec.dump_item_json(validated))],
         apply,
-        what="aappend",
-        fields=(field_parts(owner, spec),),
+        "aappend",
+        (field_parts(owner, spec),),
     )
 
 
 def list_extend(owner: Any, spec: FieldSpec, items: Iterable[Any]) -> Op | None:
     """``None`` for no items: appending nothing is a no-op, as for ``list.extend([])``."""
-    validated = [spec.validate_item(x) for x in items]
+    validated = spec.validate_items(items)
     if not validated:
         return None
     if spec.whole_checks:
         return checked(owner, spec, "aextend", lambda current: ([*current, *validated], None))
     owner, root, key, path = target(owner, spec)
     lst = current_container(owner, spec, list)
-    payloads = [spec.dump_item_json(x) for x in validated]
+    payloads = spec.dump_items_json(validated)
 
     def apply(replies: list[Any]) -> Any:
         if not _length_matches(path, key, len(lst) + len(validated), replies[0]):
@@ -649,8 +695,8 @@ def list_extend(owner: Any, spec: FieldSpec, items: Iterable[Any]) -> Op | None:
         root,
         [("JSON.ARRAPPEND", key, path, *payloads)],
         apply,
-        what="aextend",
-        fields=(field_parts(owner, spec),),
+        "aextend",
+        (field_parts(owner, spec),),
     )
 
 
@@ -685,7 +731,7 @@ def list_insert(owner: Any, spec: FieldSpec, index: int, item: Any) -> Op:
         list.insert(lst, index, validated)
         return None
 
-    return Op(root, [command], apply, what="ainsert", fields=(field_parts(owner, spec),))
+    return Op(root, [command], apply, "ainsert", (field_parts(owner, spec),))
 
 
 def list_pop(owner: Any, spec: FieldSpec, index: int) -> Op:
@@ -734,7 +780,7 @@ def list_pop(owner: Any, spec: FieldSpec, index: int) -> Op:
         list.pop(lst, index)
         return item
 
-    return Op(root, [command], apply, returns_value=True, what="apop", fields=(field_parts(owner, spec),))
+    return Op(root, [command], apply, "apop", (field_parts(owner, spec),), returns_value=True)
 
 
 def _reinsert(key: str, path: str, index: int, raw: Any) -> Command:
@@ -808,7 +854,7 @@ def dict_set_item(owner: Any, spec: FieldSpec, item_key: Any, value: Any) -> Op:
         dict.__setitem__(d, item_key, validated)
         owner.__pydantic_fields_set__.add(spec.name)
 
-    return Op(root, [command], apply, what="aset_item", fields=(field_parts(owner, spec),))
+    return Op(root, [command], apply, "aset_item", (field_parts(owner, spec),))
 
 
 def dict_update(owner: Any, spec: FieldSpec, items: Mapping[Any, Any]) -> Op | None:
@@ -816,12 +862,10 @@ def dict_update(owner: Any, spec: FieldSpec, items: Mapping[Any, Any]) -> Op | N
     if len(items) == 1:
         ((item_key, value),) = items.items()
         return dict_set_item(owner, spec, item_key, value)
-    validated: dict[Any, Any] = {}
-    members: list[Any] = []
-    for k, v in items.items():
-        k, member = spec.validate_key(k)
-        validated[k] = spec.validate_item(v)
-        members.append(member)
+    validate_key = spec.validate_key
+    keys = [validate_key(k) for k in items]
+    values = spec.validate_items(items.values())
+    validated = dict(zip([k for k, _ in keys], values, strict=True))
     if not validated:
         return None
     if spec.whole_checks:
@@ -831,8 +875,8 @@ def dict_update(owner: Any, spec: FieldSpec, items: Mapping[Any, Any]) -> Op | N
     # Not JSON.MSET: it answers OK and writes nothing when the path no longer holds an object,
     # which would leave the local dict ahead of Redis. The script checks and refuses.
     flat: list[Any] = ["set", path]
-    for member, v in zip(members, validated.values(), strict=True):
-        flat += (member, spec.dump_item_json(v))
+    for (_, member), payload in zip(keys, spec.dump_items_json(values), strict=True):
+        flat += (member, payload)
     command = ScriptCall(DICT_OPS, (key,), tuple(flat))
 
     def apply(replies: list[Any]) -> None:
@@ -841,7 +885,7 @@ def dict_update(owner: Any, spec: FieldSpec, items: Mapping[Any, Any]) -> Op | N
         dict.update(d, validated)
         owner.__pydantic_fields_set__.add(spec.name)
 
-    return Op(root, [command], apply, what="aupdate", fields=(field_parts(owner, spec),))
+    return Op(root, [command], apply, "aupdate", (field_parts(owner, spec),))
 
 
 _MISSING: Any = object()
@@ -879,7 +923,7 @@ def dict_pop(owner: Any, spec: FieldSpec, item_key: Any, default: Any = _MISSING
         return value
 
     command = ScriptCall(DICT_OPS, (key,), ("pop", path, member))
-    return Op(root, [command], apply, returns_value=True, what="apop", fields=(field_parts(owner, spec),))
+    return Op(root, [command], apply, "apop", (field_parts(owner, spec),), returns_value=True)
 
 
 def dict_del(owner: Any, spec: FieldSpec, item_key: Any) -> Op:
@@ -904,8 +948,8 @@ def dict_del(owner: Any, spec: FieldSpec, item_key: Any) -> Op:
         root,
         [ScriptCall(DICT_OPS, (key,), ("pop", path, member))],
         apply,
-        what="adel_item",
-        fields=(field_parts(owner, spec),),
+        "adel_item",
+        (field_parts(owner, spec),),
     )
 
 
@@ -939,9 +983,9 @@ def dict_popitem(owner: Any, spec: FieldSpec) -> Op:
         root,
         [ScriptCall(DICT_OPS, (key,), ("popitem", path))],
         apply,
+        "apopitem",
+        (field_parts(owner, spec),),
         returns_value=True,
-        what="apopitem",
-        fields=(field_parts(owner, spec),),
     )
 
 

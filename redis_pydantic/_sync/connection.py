@@ -171,10 +171,16 @@ def _forget_closed_loops() -> None:
 def client_for(cls: type) -> Any:
     """The client that model class ``cls`` talks to."""
     sync_check_blocking_call()
-    if _override is not None:
-        return raw_replies(_override)
-    client = getattr(cls.Meta, "redis", None)  # type: ignore[attr-defined]
-    return raw_replies(client) if client is not None else default_client()
+    client = _override if _override is not None else getattr(cls.Meta, "redis", None)  # type: ignore[attr-defined]
+    if client is None:
+        return default_client()
+    # raw_replies()'s first test, without its call: most programs use one client.
+    last = _last
+    if last[0]() is client:
+        callbacks = getattr(client, "response_callbacks", None)
+        if callbacks is not None and len(callbacks) == last[1]:
+            return client if last[2] is None else last[2]
+    return raw_replies(client)
 
 
 # -- replies as Redis sent them --------------------------------------------------------------

@@ -161,7 +161,8 @@ def run(op: Op | None) -> Any:
     """
     if op is None:
         return None
-    if op.access is not READ:
+    access = op.access
+    if access is not READ:
         batch = current_batch.get()
         if batch is not None and not batch.closed:
             batch.add(op)
@@ -172,29 +173,39 @@ def run(op: Op | None) -> Any:
     commands = op.commands
     if not commands:
         return op.apply([])
-    client = client_for(op.cls)
-    refresh = refresh_for(op) if op.refresh and op.cls.Meta.refresh_ttl else None
+    cls = op.cls
+    client = client_for(cls)
+    refresh = refresh_for(op) if cls.Meta.refresh_ttl and op.refresh else None
     if refresh is not None:
         commands = [*commands, refresh]
     try:
-        create = root._rp_create_command() if op.access is UPDATE and root._rp_state is NEW else None
-        if create is not None:
-            replies = (transaction(client, [create, *commands], op.cls.Meta.autopipeline))[1:]
-        elif op.per_slot and len(commands) > 1 and _cluster.is_cluster(client):
-            replies = per_slot(client, commands)  # apply() gets the failures in place
+        if access is UPDATE and root._rp_state is NEW and (create := root._rp_create_command()) is not None:
+            replies = (transaction(client, [create, *commands], cls.Meta.autopipeline))[1:]
         elif len(commands) == 1:
-            replies = [execute(client, commands[0], op.cls.Meta.autopipeline)]
+            # The path of most operations: one command (execute(), without its coroutine).
+            command = commands[0]
+            if type(command) is not tuple:
+                replies = [execute(client, command, cls.Meta.autopipeline)]
+            elif cls.Meta.autopipeline:
+                replies = [sync_command_sender(client)(*command)]
+            else:
+                replies = [client.execute_command(*command)]
+        elif op.per_slot and _cluster.is_cluster(client):
+            replies = per_slot(client, commands)  # apply() gets the failures in place
         else:
-            replies = transaction(client, commands, op.cls.Meta.autopipeline)
+            replies = transaction(client, commands, cls.Meta.autopipeline)
     except TRANSPORT_ERRORS as exc:
         raise translate(exc, client, root.key if root is not None else op.key) from exc
     if refresh is not None:
         del replies[-1]
-    if root is not None and root._rp_state is not STORED:
-        root._rp_mark_stored()
-    outcome = op.apply(replies)
-    if root is not None and root._rp_changes:
-        record_applied(root, op)
+    if root is not None:
+        if root._rp_state is not STORED:
+            root._rp_mark_stored()
+        outcome = op.apply(replies)
+        if root._rp_changes:
+            record_applied(root, op)
+    else:
+        outcome = op.apply(replies)
     if type(outcome) is Then:
         return _then(outcome)
     return outcome

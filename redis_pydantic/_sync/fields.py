@@ -79,6 +79,8 @@ class _Number(_Bound[_P]):
 class RedisStr(_Bound[str], StrValue, str):
     """A ``str`` field value."""
 
+    __slots__ = ("_rp_owner", "_rp_spec")
+
 
 class RedisInt(_Number[int], IntValue, int):
     """An ``int`` field value (``JSON.NUMINCRBY`` for ``aincrease``)."""
@@ -87,10 +89,14 @@ class RedisInt(_Number[int], IntValue, int):
 class RedisFloat(_Number[float], FloatValue, float):
     """A ``float`` field value (``JSON.NUMINCRBY`` for ``aincrease``)."""
 
+    __slots__ = ("_rp_owner", "_rp_spec")
+
 
 class RedisDecimal(_Number[decimal.Decimal], DecimalValue, decimal.Decimal):
     """A ``Decimal`` field value, stored exactly as a JSON string (``aincrease`` is a
     check-and-set: read, add, write if unchanged)."""
+
+    __slots__ = ("_rp_owner", "_rp_spec")
 
 
 class RedisBytes(_Bound[bytes], BytesValue, bytes):
@@ -100,21 +106,31 @@ class RedisBytes(_Bound[bytes], BytesValue, bytes):
 class RedisDatetime(_Bound[datetime.datetime], DatetimeValue, datetime.datetime):
     """A ``datetime`` field value."""
 
+    __slots__ = ("_rp_owner", "_rp_spec")
+
 
 class RedisDate(_Bound[datetime.date], DateValue, datetime.date):
     """A ``date`` field value."""
+
+    __slots__ = ("_rp_owner", "_rp_spec")
 
 
 class RedisTime(_Bound[datetime.time], TimeValue, datetime.time):
     """A ``time`` field value."""
 
+    __slots__ = ("_rp_owner", "_rp_spec")
+
 
 class RedisTimedelta(_Bound[datetime.timedelta], TimedeltaValue, datetime.timedelta):
     """A ``timedelta`` field value."""
 
+    __slots__ = ("_rp_owner", "_rp_spec")
+
 
 class RedisUUID(_Bound[uuid.UUID], UUIDValue, uuid.UUID):
     """A ``UUID`` field value."""
+
+    __slots__ = ("_rp_owner", "_rp_spec")
 
 
 class RedisTuple(_Bound[tuple[Any, ...]], TupleValue, tuple[Any, ...]):
@@ -123,6 +139,8 @@ class RedisTuple(_Bound[tuple[Any, ...]], TupleValue, tuple[Any, ...]):
 
 class RedisFrozenset(_Bound[frozenset[_T]], FrozensetValue, frozenset[_T]):
     """A ``frozenset`` field value."""
+
+    __slots__ = ("_rp_owner", "_rp_spec")
 
 
 class RedisBool(_Bound[bool], BoolHandle):

@@ -9,6 +9,8 @@ nothing with the first one but the key, as a second process would.
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from pydantic import BaseModel, Field
 
@@ -43,6 +45,8 @@ class Measures(BaseRedisModel):
     count: int = 0
     ratios: list[float] = []
     label: str = ""
+    counts: list[int] = []
+    by_name: dict[str, float] = {}
 
 
 def saved_tally() -> Tally:
@@ -198,6 +202,37 @@ def test_lock_exit_refuses_an_invalid_assigned_value_writes_nothing_and_releases
         assert locked.owner == "Ada"
 
 
+class Meeting(BaseRedisModel):
+    at: datetime.datetime
+    notes: list[str] = []
+
+
+def test_save_refuses_an_assigned_value_whose_json_is_the_stored_document(client, stored):
+    # The assigned str serializes to the very JSON the datetime was stored as: the document is
+    # unchanged, yet the local value would not be what get() reads. save() checks it again.
+    meeting = Meeting(at=datetime.datetime(2026, 1, 2, 3, 4, 5))
+    meeting.save()
+    loaded = Meeting.get(meeting.key)
+    loaded.save()  # unchanged: written as it was read
+    loaded.at = "2026-01-02T03:04:05"  # type: ignore[assignment]
+    with pytest.raises(FieldValidationError):
+        loaded.save()
+    assert (stored.doc(meeting.key))["at"] == "2026-01-02T03:04:05"
+
+
+def test_save_refuses_a_wrong_item_put_into_a_list_in_place(client, stored):
+    meeting = Meeting(at=datetime.datetime(2026, 1, 2), notes=["a"])
+    meeting.save()
+    meeting.save()
+    list.append(meeting.notes, 5)  # type: ignore[arg-type]
+    with pytest.raises(FieldValidationError):
+        meeting.save()
+    assert (stored.doc(meeting.key))["notes"] == ["a"]
+    list.pop(meeting.notes)
+    meeting.save()
+    assert (Meeting.get(meeting.key)).notes == ["a"]
+
+
 @pytest.mark.parametrize(("name", "value"), INVALID_ASSIGNMENTS)
 def test_duplicate_many_of_a_model_with_an_invalid_assigned_value_writes_nothing(client, stored, name, value):
     wallet = Wallet()
@@ -258,6 +293,28 @@ def test_aappend_refuses_a_non_finite_list_item_and_writes_nothing(client, store
         measures.ratios.aextend([2.5, value])
     assert (stored.doc(measures.key))["ratios"] == [1.5]
     assert measures.ratios == [1.5]
+
+
+def test_aextend_refuses_an_integer_beyond_64_bits_anywhere_in_the_items(client, stored):
+    measures = Measures(counts=[1])
+    measures.save()
+    for items in ([2**64, 2], [2, 3, INT64_MIN - 1], [INT64_MAX, 2**63]):
+        with pytest.raises(FieldValidationError):
+            measures.counts.aextend(items)
+    assert (stored.doc(measures.key))["counts"] == [1]
+    assert measures.counts == [1]
+    measures.counts.aextend([INT64_MAX, INT64_MIN, 12345678901234567])
+    assert (stored.doc(measures.key))["counts"] == [1, INT64_MAX, INT64_MIN, 12345678901234567]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_aupdate_refuses_a_value_json_cannot_hold_and_writes_nothing(client, stored, value):
+    measures = Measures(by_name={"a": 1.5})
+    measures.save()
+    with pytest.raises(FieldValidationError):
+        measures.by_name.aupdate(b=2.5, c=value)
+    assert (stored.doc(measures.key))["by_name"] == {"a": 1.5}
+    assert measures.by_name == {"a": 1.5}
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
