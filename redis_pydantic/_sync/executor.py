@@ -174,26 +174,27 @@ def run(op: Op | None) -> Any:
     if not commands:
         return op.apply([])
     cls = op.cls
+    meta = cls.Meta  # read once: pydantic's metaclass has __getattr__, which slows class attributes
     client = client_for(cls)
-    refresh = refresh_for(op) if cls.Meta.refresh_ttl and op.refresh else None
+    refresh = refresh_for(op) if meta.refresh_ttl and op.refresh else None
     if refresh is not None:
         commands = [*commands, refresh]
     try:
         if access is UPDATE and root._rp_state is NEW and (create := root._rp_create_command()) is not None:
-            replies = (transaction(client, [create, *commands], cls.Meta.autopipeline))[1:]
+            replies = (transaction(client, [create, *commands], meta.autopipeline))[1:]
         elif len(commands) == 1:
             # The path of most operations: one command (execute(), without its coroutine).
             command = commands[0]
             if type(command) is not tuple:
-                replies = [execute(client, command, cls.Meta.autopipeline)]
-            elif cls.Meta.autopipeline:
+                replies = [execute(client, command, meta.autopipeline)]
+            elif meta.autopipeline:
                 replies = [sync_command_sender(client)(*command)]
             else:
                 replies = [client.execute_command(*command)]
         elif op.per_slot and _cluster.is_cluster(client):
             replies = per_slot(client, commands)  # apply() gets the failures in place
         else:
-            replies = transaction(client, commands, cls.Meta.autopipeline)
+            replies = transaction(client, commands, meta.autopipeline)
     except TRANSPORT_ERRORS as exc:
         raise translate(exc, client, root.key if root is not None else op.key) from exc
     if refresh is not None:
