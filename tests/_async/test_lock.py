@@ -288,10 +288,10 @@ async def test_a_save_that_cannot_reach_redis_on_exit_still_frees_the_lock(clien
     before = await stored.doc(account.key)
     original = lock_module.execute
 
-    async def unreachable(redis_client, command):
+    async def unreachable(redis_client, command, *options):
         if getattr(command, "script", None) is SAVE_AND_RELEASE:
             raise redis.exceptions.ConnectionError("the connection dropped")
-        return await original(redis_client, command)
+        return await original(redis_client, command, *options)
 
     monkeypatch.setattr(lock_module, "execute", unreachable)
     with pytest.raises(RedisConnectionError, match="the connection dropped"):
