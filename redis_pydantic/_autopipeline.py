@@ -18,8 +18,10 @@ What stays as it was:
   cancelled later lets the batch finish: redis-py reads every reply of the batch, so no reply is
   left unread on the connection, and the cancelled task's reply is dropped.
 - A connection that fails fails the commands of the batch written on it, and no other. A client
-  that retries after a dropped connection resends the whole batch, as it would resend a single
-  command (the default clients never resend).
+  that retries after a dropped connection resends the whole batch (redis-py retries a pipeline
+  as one), replies already read included, as it would resend a single command whose reply was
+  lost. The library's default client and clients made with ``from_url()`` never resend;
+  redis-py's ``Redis(...)`` constructor sets up retries by default.
 
 The blocking face has no event loop to share: its twin, :func:`sync_command_sender`, sends every
 command at once. ``setup_unasync.py`` turns ``async_command_sender`` into ``sync_command_sender``.
