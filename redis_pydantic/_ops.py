@@ -115,20 +115,23 @@ class Op:
     ``per_slot`` operations may be sent one hash slot at a time on Redis Cluster.
     """
 
-    __slots__ = (
-        "root",
-        "cls",
-        "commands",
-        "apply",
-        "what",
-        "fields",
-        "access",
-        "returns_value",
-        "optimistic",
-        "key",
-        "refresh",
-        "per_slot",
-    )
+    # The attributes most operations set are slots; the others keep their class default unless
+    # given (``__dict__``): an operation is built for every field operation, fewer stores is faster.
+    __slots__ = ("root", "cls", "commands", "apply", "what", "fields", "access", "__dict__")
+
+    #: Whether the operation's result is a value read from Redis (it cannot be queued).
+    returns_value = False
+    #: The check-and-set read an optimistic operation computes its commands from.
+    optimistic: Optimistic | None = None
+    #: The document the operation reads or writes when it has no ``root`` (``get``).
+    key: str | None = None
+    #: Whether the operation extends the document's expiry when its class has
+    #: ``Meta.refresh_ttl`` (reads and writes do; ``ttl()``, ``expire()`` and deletes do not).
+    refresh = True
+    #: The commands write keys of several Redis Cluster hash slots and need not be one atomic
+    #: step: on a cluster they are sent per slot, and ``apply`` gets the exception of each
+    #: command that failed in its place (the others have run).
+    per_slot = False
 
     # ``what`` and ``fields`` may be given by position: cheaper to call, and every field
     # operation builds one.
@@ -158,18 +161,16 @@ class Op:
         self.fields = fields
         #: Whether the operation only reads, or updates or writes the whole document.
         self.access = access
-        self.returns_value = returns_value
-        #: The check-and-set read an optimistic operation computes its commands from.
-        self.optimistic = optimistic
-        #: The document the operation reads or writes when it has no ``root`` (``get``).
-        self.key = key
-        #: Whether the operation extends the document's expiry when its class has
-        #: ``Meta.refresh_ttl`` (reads and writes do; ``ttl()``, ``expire()`` and deletes do not).
-        self.refresh = refresh
-        #: The commands write keys of several Redis Cluster hash slots and need not be one atomic
-        #: step: on a cluster they are sent per slot, and ``apply`` gets the exception of each
-        #: command that failed in its place (the others have run).
-        self.per_slot = per_slot
+        if returns_value:
+            self.returns_value = True
+        if optimistic is not None:
+            self.optimistic = optimistic
+        if key is not None:
+            self.key = key
+        if not refresh:
+            self.refresh = False
+        if per_slot:
+            self.per_slot = True
 
 
 class Changes:
