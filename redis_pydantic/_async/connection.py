@@ -170,15 +170,15 @@ def _forget_closed_loops() -> None:
 def client_for(cls: type) -> Any:
     """The client that model class ``cls`` talks to."""
     async_check_blocking_call()
-    client = _override if _override is not None else getattr(cls.Meta, "redis", None)  # type: ignore[attr-defined]
+    client = _override
     if client is None:
-        return default_client()
-    # raw_replies()'s first test, without its call: most programs use one client.
+        client = cls.Meta.redis  # type: ignore[attr-defined]
+        if client is None:
+            return default_client()
+    # raw_replies()'s answer for the last client, without its call: most programs use one client.
     last = _last
-    if last[0]() is client:
-        callbacks = getattr(client, "response_callbacks", None)
-        if callbacks is not None and len(callbacks) == last[1]:
-            return client if last[2] is None else last[2]
+    if last[0]() is client and len(getattr(client, last[1])) == last[2]:
+        return last[3]
     return raw_replies(client)
 
 
@@ -201,9 +201,10 @@ def _nobody() -> None:
     return None
 
 
-#: The last client checked, as (weak reference, callback table size, companion or None): most
-#: programs use one client, which this answers for without a dictionary lookup.
-_last: tuple[Any, int, Any] = (_nobody, -1, None)
+#: The last client checked, as (weak reference, the attribute that holds its callback table, the
+#: table's size, the client to use): most programs use one client, which this answers for
+#: without a dictionary lookup.
+_last: tuple[Any, str, int, Any] = (_nobody, "", -1, None)
 
 
 def _has_foreign_callbacks(callbacks: Any) -> bool:
@@ -214,15 +215,17 @@ def raw_replies(client: Any) -> Any:
     """``client``, or its companion when callbacks registered on it would change our replies."""
     global _last
     # redis-py's blocking cluster client keeps the callbacks registered on it apart.
-    callbacks = getattr(client, "response_callbacks", None)
+    attribute = "response_callbacks"
+    callbacks = getattr(client, attribute, None)
     if callbacks is None:
-        callbacks = getattr(client, "cluster_response_callbacks", None)
+        attribute = "cluster_response_callbacks"
+        callbacks = getattr(client, attribute, None)
         if callbacks is None:
             return client
     size = len(callbacks)
     last = _last
-    if last[0]() is client and last[1] == size:
-        return client if last[2] is None else last[2]
+    if last[0]() is client and last[2] == size:
+        return last[3]
     cluster = _cluster.is_cluster(client)
     if not cluster and not isinstance(client, AsyncRedis):
         return client
@@ -236,8 +239,9 @@ def raw_replies(client: Any) -> Any:
     elif _has_foreign_callbacks(callbacks):
         companion = checked[1] if checked is not None and checked[1] is not None else _companion(client)
     _companions[client] = (size, companion)
-    _last = (weakref.ref(client), size, companion)
-    return client if companion is None else companion
+    answer = client if companion is None else companion
+    _last = (weakref.ref(client), attribute, size, answer)
+    return answer
 
 
 def _companion(client: Any) -> Any:
