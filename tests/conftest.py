@@ -36,10 +36,15 @@ import pytest
 
 from redis_pydantic._async import connection as async_connection
 from redis_pydantic._sync import connection as sync_connection
+from tests import jsonpath_tables
 from tests._twins import AsyncRedis, AsyncRedisCluster, SyncRedis, SyncRedisCluster, async_release_client
 from tests.redis_cluster import RedisCluster, redis_cli_available
 from tests.redis_server import SERVER_KINDS, RedisServer, missing_reason, server_binary
 from tests.search_server import cluster_redis_url  # noqa: F401 - a fixture
+
+# fakeredis parses JSON paths with jsonpath-ng; on Python 3.10 (jsonpath-ng 1.8) this makes it
+# build its parse tables once instead of once per path (see tests/jsonpath_tables.py).
+jsonpath_tables.install_parse_tables()
 
 BACKENDS = ["real", "real-resp2", "fake"]
 #: The Redis Cluster backend, added for the modules marked ``cluster``.
