@@ -72,6 +72,19 @@ def init_state(model: Any) -> None:
     object.__setattr__(model, "_rp_changes", ())
 
 
+def post_init_state(model: Any) -> None:
+    """``model_post_init``'s set-up: the state of a new instance.
+
+    pydantic also calls ``model_post_init`` when it validates a document into an existing
+    instance (``load()``, see _ops.validate_into): that instance keeps its state (its key, its
+    binding to the stored model, the ``lock()`` blocks open on it).
+    """
+    try:
+        model._rp_state  # noqa: B018 - set on every instance that passed here before
+    except AttributeError:
+        init_state(model)
+
+
 @contextlib.contextmanager
 def paused_collector() -> Iterator[None]:
     """Pause Python's garbage collector while many models are built at once.
@@ -421,7 +434,7 @@ def _with_state_init(post_init: Any) -> Any:
     """Wrap a subclass's own model_post_init so the library's set-up always runs first."""
 
     def model_post_init(self: Any, context: Any, /) -> None:
-        init_state(self)
+        post_init_state(self)
         post_init(self, context)
 
     model_post_init.__doc__ = post_init.__doc__
@@ -674,7 +687,7 @@ class StoredModelCore(_ModelBase):
         """
         # Validated or constructed, every instance passes here, so the hot paths read plain
         # attributes instead of probing with getattr.
-        init_state(self)
+        post_init_state(self)
 
     def __getstate__(self) -> dict[Any, Any]:
         state = super().__getstate__()

@@ -337,19 +337,12 @@ def validate_into(model: Any, raw: str | bytes) -> None:
     """Validate the JSON document ``raw`` straight into ``model``, keeping its identity and binding.
 
     pydantic fills the existing instance (as ``__init__`` does), which is cheaper than building a
-    second model and copying it over; the library's own per-instance state is kept.
+    second model and copying it over; the library's own per-instance state is kept (see
+    _base.post_init_state).
     """
-    state = {name: getattr(model, name, None) for name in _STATE_SLOTS}
     type(model).__pydantic_validator__.validate_json(raw, self_instance=model)
-    for name, value in state.items():
-        if value is not None:
-            object.__setattr__(model, name, value)
     if model._rp_root is None:  # the whole document of a stored model
         mark_checked(model, raw)
-
-
-#: Library state that a re-validation of an existing instance must not reset.
-_STATE_SLOTS = ("_rp_pk", "_rp_key", "_rp_state", "_rp_root", "_rp_path", "_rp_json")
 
 
 def replace_fields(target: BaseModel, loaded: BaseModel) -> None:
@@ -528,24 +521,17 @@ def increase(owner: Any, spec: FieldSpec, amount: Any) -> Op:
         reply = replies[0]
         new: Any = None
         if is_int and type(reply) is bytes and reply[:1] == b"[":
-            try:  # the common reply, "[n]", without json.loads
+            try:  # the common reply, b"[n]", without json.loads
                 new = int(reply[1:-1])
             except ValueError:
                 pass
         if new is None:
-            if isinstance(reply, bytes | str):  # RESP2 (and scripts) answer the JSON text "[n]"
-                reply = json.loads(reply)
-            new = first(reply)
-        if new is None:
-            raise RedisCommandError(f"{path} is not a number in the document at {key!r}")
-        if isinstance(new, bytes | str):  # fakeredis answers [b"37"]
-            new = json.loads(new)
-        if is_int and type(new) is float and new.is_integer() and abs(new) <= 2**53:
-            new = int(new)  # fakeredis may answer an integer sum as a float
-        if is_int and (type(new) is not int or not INT64_MIN <= new - amount <= INT64_MAX):
-            # Past the 64-bit range RedisJSON wraps around (fakeredis turns to a float).
-            return Then(_overflow(spec, root, key, path, amount, new), READ_RESULT)
-        if not is_int and not math.isfinite(new):  # fakeredis (Redis refuses such a sum)
+            new = _sum_of(reply, key, path, is_int)
+        if is_int:
+            if type(new) is not int or not INT64_MIN <= new - amount <= INT64_MAX:
+                # Past the 64-bit range RedisJSON wraps around (fakeredis turns to a float).
+                return Then(_overflow(spec, root, key, path, amount, new), READ_RESULT)
+        elif not math.isfinite(new):  # fakeredis (Redis refuses such a sum)
             raise RedisCommandError(f"{path} would not be a finite number in the document at {key!r}")
         value = spec.load_python(new)
         store_local(owner, spec, value)
@@ -559,6 +545,20 @@ def increase(owner: Any, spec: FieldSpec, amount: Any) -> Op:
         (field_parts(owner, spec),),
         returns_value=True,
     )
+
+
+def _sum_of(reply: Any, key: str, path: str, is_int: bool) -> Any:
+    """The new number in a ``JSON.NUMINCRBY`` reply, whatever its form."""
+    if isinstance(reply, bytes | str):  # RESP2 (and scripts) answer the JSON text "[n]"
+        reply = json.loads(reply)
+    new = first(reply)
+    if new is None:
+        raise RedisCommandError(f"{path} is not a number in the document at {key!r}")
+    if isinstance(new, bytes | str):  # fakeredis answers [b"37"]
+        new = json.loads(new)
+    if is_int and type(new) is float and new.is_integer() and abs(new) <= 2**53:
+        new = int(new)  # fakeredis may answer an integer sum as a float
+    return new
 
 
 #: The result of a checked operation that returns the field's new value (``aincrease``).
@@ -863,10 +863,7 @@ def dict_update(owner: Any, spec: FieldSpec, items: Mapping[Any, Any]) -> Op | N
     if len(items) == 1:
         ((item_key, value),) = items.items()
         return dict_set_item(owner, spec, item_key, value)
-    validate_key = spec.validate_key
-    keys = [validate_key(k) for k in items]
-    values = spec.validate_items(items.values())
-    validated = dict(zip([k for k, _ in keys], values, strict=True))
+    validated, members = spec.validate_dict_items(items)
     if not validated:
         return None
     if spec.whole_checks:
@@ -876,8 +873,8 @@ def dict_update(owner: Any, spec: FieldSpec, items: Mapping[Any, Any]) -> Op | N
     # Not JSON.MSET: it answers OK and writes nothing when the path no longer holds an object,
     # which would leave the local dict ahead of Redis. The script checks and refuses.
     flat: list[Any] = ["set", path]
-    for (_, member), payload in zip(keys, spec.dump_items_json(values), strict=True):
-        flat += (member, payload)
+    for pair in zip(members, spec.dump_items_json(validated.values()), strict=True):
+        flat += pair
     command = ScriptCall(DICT_OPS, (key,), tuple(flat))
 
     def apply(replies: list[Any]) -> None:

@@ -13,7 +13,7 @@ import json
 import math
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer, TypeAdapter, ValidationError, WrapSerializer
@@ -226,6 +226,7 @@ class FieldSpec:
         "_item_serializer",
         "_key_validator",
         "_key_dumper",
+        "_items_validator",
         "_whole",
     )
 
@@ -248,6 +249,7 @@ class FieldSpec:
         self._item_serializer: Any = None
         self._key_validator: TypeAdapter[Any] | None = None
         self._key_dumper: TypeAdapter[Any] | None = None
+        self._items_validator: Any = None
         self._whole: bool | None = None
 
     @property
@@ -343,9 +345,33 @@ class FieldSpec:
             return [self.load_item_json(payload) for payload in self.dump_items_json(validated)]
         return validated
 
+    def validate_dict_items(self, items: Mapping[Any, Any]) -> tuple[dict[Any, Any], list[str]]:
+        """The items given to a dict field's ``aupdate``, keys and values checked as
+        :meth:`validate_key` and :meth:`validate_item` check them, and the member name of each
+        key in the JSON object, in the same order."""
+        if self.key_type is str and not self.any_values:
+            # The common case in one call of a validator of the whole mapping.
+            if self._items_validator is None:
+                self._items_validator = item_adapter(dict[str, self.item_type]).validator  # type: ignore[name-defined]
+            try:
+                validated: dict[Any, Any] = self._items_validator.validate_python(items, strict=True)
+            except ValidationError:
+                pass  # checked again one by one below, for the error that names the key or item
+            else:
+                return validated, list(validated)
+        keys = [self.validate_key(key) for key in items]
+        values = self.validate_items(items.values())
+        validated, members = {}, {}
+        for (key, member), value in zip(keys, values, strict=True):
+            validated[key] = value
+            members[key] = member
+        return validated, list(members.values())
+
     def validate_amount(self, amount: Any) -> Any:
         """Check the amount given to ``aincrease``: an int for int fields, a number otherwise."""
         kind = self.kind
+        if type(amount) is int and kind == INT and INT64_MIN <= amount <= INT64_MAX:
+            return amount  # the common case
         if kind == INT:
             ok = type(amount) is int or (isinstance(amount, int) and not isinstance(amount, bool))
             expected = "int"
@@ -380,8 +406,11 @@ class FieldSpec:
     def validate_key(self, key: Any) -> tuple[Any, str]:
         """The dict key as the field holds it, and its member name in the JSON object."""
         if self.key_type is str:
-            if type(key) is str or isinstance(key, str):
-                return str(key), str(key)
+            if type(key) is str:
+                return key, key
+            if isinstance(key, str):  # the text itself, as pydantic keeps it (str() of a str enum
+                text = str.__str__(key)  # member would be "Color.RED")
+                return text, text
             error = ValidationError.from_exception_data(
                 "dict key", [{"type": "string_type", "loc": ("key",), "input": key}]
             )
@@ -437,6 +466,8 @@ class FieldSpec:
             payloads: list[bytes] = [dump(value) for value in values]
         except PydanticSerializationError as exc:
             raise not_serializable(f"{self.qualname}[item]", exc) from exc
+        if self.item_type is str:  # JSON strings: no number to check
+            return payloads
         # Joined with commas: no number spans two payloads.
         if not check_json_numbers_fast(b",".join(payloads)):
             for payload in payloads:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 import pytest
 from pydantic import BaseModel, Field
 
@@ -172,3 +174,36 @@ async def test_the_value_can_hold_the_same_nasty_text(client, stored, key):
     assert (await stored.doc(bag.key))["data"] == {key: key, "x": key}
     assert await bag.data.apop(key) == key
     assert await bag.data.apop("x") == key
+
+
+class Color(str, enum.Enum):
+    RED = "red"
+
+
+class Text(str):
+    pass
+
+
+@pytest.mark.parametrize(
+    "key", [pytest.param(Color.RED, id="str-enum-member"), pytest.param(Text("red"), id="str-subclass")]
+)
+async def test_a_str_subclass_key_is_stored_as_its_text_as_pydantic_stores_it(client, stored, key):
+    # str() of a str-mixin enum member is "Color.RED"; the model itself stores its value.
+    assert Bag(data={key: "v"}).model_dump()["data"] == {"red": "v"}
+    bag = await saved_bag()
+    await bag.data.aset_item(key, "one")
+    assert (await stored.doc(bag.key))["data"] == {"red": "one"}
+    await bag.data.aupdate({key: "two", "plain": "p"})
+    assert (await stored.doc(bag.key))["data"] == {"red": "two", "plain": "p"}
+    assert bag.data == {"red": "two", "plain": "p"}
+    assert [type(k) for k in bag.data] == [str, str]
+    assert (await Bag.get(bag.key)).data == bag.data
+
+
+async def test_aupdate_with_one_key_given_twice_keeps_the_last_value_and_its_first_place(client, stored):
+    bag = await saved_bag(data={"a": "0"})
+    await bag.data.aupdate({Text("k"): "first", "m": "middle", Color.RED: "r"}, k="last")
+    expected = {"a": "0", "k": "last", "m": "middle", "red": "r"}
+    assert (await stored.doc(bag.key))["data"] == expected
+    assert bag.data == expected
+    assert list(bag.data) == list((await Bag.get(bag.key)).data) == ["a", "k", "m", "red"]

@@ -134,6 +134,24 @@ async def test_lock_block_nested_assignment_writes_only_that_nested_field(client
     assert (await stored.doc(tally.key))["profile"] == {"bio": "b", "skills": ["redis"]}
 
 
+async def test_lock_block_that_loads_the_model_still_keeps_another_clients_aincrease(client, stored):
+    # load() validates the document into the very instance: the block's record of what it
+    # applied must survive it.
+    tally = await saved_tally()
+    other = await Tally.get(tally.key)
+    async with tally.lock() as locked:
+        await locked.load()
+        await locked.count.aincrease(1)
+        await other.count.aincrease(10)
+        await locked.profile.load()
+        await locked.tags.aappend("mine")
+        await other.tags.aappend("theirs")
+    held = await stored.doc(tally.key)
+    assert held["count"] == 11
+    assert held["tags"] == ["mine", "theirs"]
+    assert (await Tally.get(tally.key)).count == 11
+
+
 async def test_lock_block_ops_interleaved_through_one_shared_instance_are_all_kept(client, stored):
     tally = await saved_tally()
     other = await Tally.get(tally.key)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import enum
+
 import pytest
 from pydantic import BaseModel, Field
 
@@ -173,3 +175,36 @@ def test_the_value_can_hold_the_same_nasty_text(client, stored, key):
     assert (stored.doc(bag.key))["data"] == {key: key, "x": key}
     assert bag.data.apop(key) == key
     assert bag.data.apop("x") == key
+
+
+class Color(str, enum.Enum):
+    RED = "red"
+
+
+class Text(str):
+    pass
+
+
+@pytest.mark.parametrize(
+    "key", [pytest.param(Color.RED, id="str-enum-member"), pytest.param(Text("red"), id="str-subclass")]
+)
+def test_a_str_subclass_key_is_stored_as_its_text_as_pydantic_stores_it(client, stored, key):
+    # str() of a str-mixin enum member is "Color.RED"; the model itself stores its value.
+    assert Bag(data={key: "v"}).model_dump()["data"] == {"red": "v"}
+    bag = saved_bag()
+    bag.data.aset_item(key, "one")
+    assert (stored.doc(bag.key))["data"] == {"red": "one"}
+    bag.data.aupdate({key: "two", "plain": "p"})
+    assert (stored.doc(bag.key))["data"] == {"red": "two", "plain": "p"}
+    assert bag.data == {"red": "two", "plain": "p"}
+    assert [type(k) for k in bag.data] == [str, str]
+    assert (Bag.get(bag.key)).data == bag.data
+
+
+def test_aupdate_with_one_key_given_twice_keeps_the_last_value_and_its_first_place(client, stored):
+    bag = saved_bag(data={"a": "0"})
+    bag.data.aupdate({Text("k"): "first", "m": "middle", Color.RED: "r"}, k="last")
+    expected = {"a": "0", "k": "last", "m": "middle", "red": "r"}
+    assert (stored.doc(bag.key))["data"] == expected
+    assert bag.data == expected
+    assert list(bag.data) == list((Bag.get(bag.key)).data) == ["a", "k", "m", "red"]

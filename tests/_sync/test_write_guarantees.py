@@ -135,6 +135,24 @@ def test_lock_block_nested_assignment_writes_only_that_nested_field(client, stor
     assert (stored.doc(tally.key))["profile"] == {"bio": "b", "skills": ["redis"]}
 
 
+def test_lock_block_that_loads_the_model_still_keeps_another_clients_aincrease(client, stored):
+    # load() validates the document into the very instance: the block's record of what it
+    # applied must survive it.
+    tally = saved_tally()
+    other = Tally.get(tally.key)
+    with tally.lock() as locked:
+        locked.load()
+        locked.count.aincrease(1)
+        other.count.aincrease(10)
+        locked.profile.load()
+        locked.tags.aappend("mine")
+        other.tags.aappend("theirs")
+    held = stored.doc(tally.key)
+    assert held["count"] == 11
+    assert held["tags"] == ["mine", "theirs"]
+    assert (Tally.get(tally.key)).count == 11
+
+
 def test_lock_block_ops_interleaved_through_one_shared_instance_are_all_kept(client, stored):
     tally = saved_tally()
     other = Tally.get(tally.key)
