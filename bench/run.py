@@ -2,9 +2,9 @@
 
 ``python -m bench`` starts a throwaway ``redis-server`` with RedisJSON (``tests.redis_server``)
 unless ``--url`` names one, then for each face (asyncio, blocking) and each operation runs
-rounds of B operations on our side and on the raw side, alternating which side goes first
-each round so that drift (other load on the machine, Redis memory growth) hits both. It
-reports per-operation medians with the min-max over rounds, and the median of the paired
+rounds of B operations on our side and on the raw side. Each round is cut into slices that
+the sides run in turn, and which side starts alternates, so that drift (other load on the
+machine, Redis memory growth) hits both. It reports per-operation medians with the min-max over rounds, and the median of the paired
 per-round ratios ours/raw. The asyncio face is also measured with 100 operations in flight
 (one asyncio task per document). Memory per loaded instance is compared with a plain pydantic
 model of the same shape, and ``Model.scan()`` over 100,000 documents with a hand-written SCAN and
@@ -69,6 +69,8 @@ class Settings:
     rounds: int = 31  # single rounds swing by ±5% on a busy 2-core machine
     warmup: int = 2
     batch: int = 200
+    #: Each round's batch is cut into slices, and the sides take the slices in turn.
+    slices: int = 10
     conc_rounds: int = 7
     in_flight: int = 100
     per_task: int = 20
@@ -305,21 +307,31 @@ def _order(names: list[str], r: int) -> list[str]:
     return names[k:] + names[:k]
 
 
+def _slices(n: int, s: Settings) -> list[int]:
+    """A round's ``n`` operations per side, cut into ``s.slices`` slices that the sides take in
+    turn: both sides then run through the same moments of the machine's drift."""
+    k = max(1, min(s.slices, n))
+    return [n // k + (1 if i < n % k else 0) for i in range(k)]
+
+
 async def seq_async(env: Env, op: ops.Op, s: Settings) -> Result:
     res = Result(op, env.face, "seq")
     n = s.batch_for(op)
     for r in range(-s.warmup, s.rounds):
         await env.areset(op, s.docs_for(op), n)
         thunks = env.thunks(op, 0)
-        for name in _order(list(thunks), r):
-            thunk = thunks[name]
-            gc.collect()
-            t0 = time.perf_counter_ns()
-            for _ in range(n):
-                await thunk()
-            elapsed = time.perf_counter_ns() - t0
-            if r >= 0:
-                res.samples.setdefault(name, []).append(elapsed / n / 1000)
+        elapsed = dict.fromkeys(thunks, 0)
+        gc.collect()
+        for j, size in enumerate(_slices(n, s)):
+            for name in _order(list(thunks), r + j):
+                thunk = thunks[name]
+                t0 = time.perf_counter_ns()
+                for _ in range(size):
+                    await thunk()
+                elapsed[name] += time.perf_counter_ns() - t0
+        if r >= 0:
+            for name, ns in elapsed.items():
+                res.samples.setdefault(name, []).append(ns / n / 1000)
     return res
 
 
@@ -329,15 +341,18 @@ def seq_sync(env: Env, op: ops.Op, s: Settings) -> Result:
     for r in range(-s.warmup, s.rounds):
         env.reset(op, s.docs_for(op), n)
         thunks = env.thunks(op, 0)
-        for name in _order(list(thunks), r):
-            thunk = thunks[name]
-            gc.collect()
-            t0 = time.perf_counter_ns()
-            for _ in range(n):
-                thunk()
-            elapsed = time.perf_counter_ns() - t0
-            if r >= 0:
-                res.samples.setdefault(name, []).append(elapsed / n / 1000)
+        elapsed = dict.fromkeys(thunks, 0)
+        gc.collect()
+        for j, size in enumerate(_slices(n, s)):
+            for name in _order(list(thunks), r + j):
+                thunk = thunks[name]
+                t0 = time.perf_counter_ns()
+                for _ in range(size):
+                    thunk()
+                elapsed[name] += time.perf_counter_ns() - t0
+        if r >= 0:
+            for name, ns in elapsed.items():
+                res.samples.setdefault(name, []).append(ns / n / 1000)
     return res
 
 
@@ -941,8 +956,8 @@ def report(
         f"memory: {s.memory_n} instances" + (" — SMOKE RUN, numbers are meaningless" if s.smoke else ""),
         "",
         "Both sides share one client per face (`Redis.from_url(url)`: decode_responses=False, default "
-        "pool) and send the same commands (see the last section). Rounds alternate which side runs "
-        "first. µs are per operation: median over rounds of each round's mean, (min–max) over rounds. "
+        "pool) and send the same commands (see the last section). Each round's batch is cut into "
+        "slices that the sides run in turn, and which side starts alternates. µs are per operation: median over rounds of each round's mean, (min–max) over rounds. "
         "*ratio* is the median of the paired per-round ratios ours/raw (for throughput raw ops/s ÷ "
         "ours ops/s, so >1 always means we are slower). *other raw*: a second hand-written way to do "
         "the same, compared with ours: where the library sends a Lua script for a field op, the plain "
@@ -998,6 +1013,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--url", help="use this Redis (with RedisJSON) instead of starting one")
     p.add_argument("--rounds", type=int, help="timed rounds per op (default 31)")
     p.add_argument("--batch", type=int, help="ops per side per round before op weight (default 200)")
+    p.add_argument(
+        "--slices", type=int, help="slices of each round's batch that the sides run in turn (default 10)"
+    )
     p.add_argument("--no-concurrent", action="store_true", help="skip the 100-in-flight asyncio runs")
     p.add_argument("--no-memory", action="store_true", help="skip the tracemalloc comparison")
     p.add_argument("--no-scan", action="store_true", help="skip the scan of 100,000 documents")
@@ -1153,6 +1171,8 @@ def main(argv: list[str] | None = None) -> int:
         s.rounds = args.rounds
     if args.batch:
         s.batch = args.batch
+    if args.slices:
+        s.slices = args.slices
     warnings.simplefilter("ignore")  # redis-om warns on every instance (un-awaited checks)
     run_id = f"rpb{secrets.token_hex(3)}"
     started = time.monotonic()

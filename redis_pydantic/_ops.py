@@ -520,20 +520,28 @@ def increase(owner: Any, spec: FieldSpec, amount: Any) -> Op:
     def apply(replies: list[Any]) -> Any:
         reply = replies[0]
         new: Any = None
-        if is_int and type(reply) is bytes and reply[:1] == b"[":
-            try:  # the common reply, b"[n]", without json.loads
-                new = int(reply[1:-1])
-            except ValueError:
-                pass
+        if is_int:  # the common replies first: [n] (Redis 8), the JSON text b"[n]" (Redis 7)
+            if type(reply) is list:
+                if len(reply) == 1 and type(reply[0]) is int:
+                    new = reply[0]
+            elif type(reply) is bytes and reply[:1] == b"[":
+                try:
+                    new = int(reply[1:-1])
+                except ValueError:
+                    pass
         if new is None:
             new = _sum_of(reply, key, path, is_int)
         if is_int:
             if type(new) is not int or not INT64_MIN <= new - amount <= INT64_MAX:
                 # Past the 64-bit range RedisJSON wraps around (fakeredis turns to a float).
                 return Then(_overflow(spec, root, key, path, amount, new), READ_RESULT)
+            # A plain int field (no bound, no validator: those go by check-and-set) holds the
+            # int as it is: no validator call.
+            value = new
         elif not math.isfinite(new):  # fakeredis (Redis refuses such a sum)
             raise RedisCommandError(f"{path} would not be a finite number in the document at {key!r}")
-        value = spec.load_python(new)
+        else:
+            value = spec.load_python(new)
         store_local(owner, spec, value)
         return value
 
