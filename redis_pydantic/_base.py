@@ -188,15 +188,8 @@ def duplicates(
                 errors,
             )
 
-    op = _ops.Op(
-        None,
-        commands,
-        apply,
-        access=_ops.Access.WRITE,
-        what="duplicate",
-        cls=cls,
-        refresh=False,
-        per_slot=len(groups) > 1,
+    op = _ops.Op(None, commands, apply, access=_ops.Access.WRITE, what="duplicate").having(
+        cls=cls, refresh=False, per_slot=len(groups) > 1
     )
     return op, copies
 
@@ -219,7 +212,7 @@ def save_model(model: Any) -> _ops.Op:
     def apply(replies: list[Any]) -> None:
         model._rp_mark_stored()
 
-    return _ops.Op(model, commands, apply, access=_ops.Access.WRITE, what="save", refresh=False)
+    return _ops.Op(model, commands, apply, access=_ops.Access.WRITE, what="save").having(refresh=False)
 
 
 def get_model(cls: Any, key: str) -> _ops.Op:
@@ -236,7 +229,7 @@ def get_model(cls: Any, key: str) -> _ops.Op:
             raise DocumentValidationError(key, exc) from None
 
     command = ("JSON.GET", key, "$")
-    return _ops.Op(None, [command], apply, access=_ops.Access.READ, what="get", cls=cls, key=key)
+    return _ops.Op(None, [command], apply, access=_ops.Access.READ, what="get").having(cls=cls, key=key)
 
 
 def load_model(model: Any) -> _ops.Op:
@@ -345,16 +338,8 @@ def expire_model(model: Any, ttl: object) -> _ops.Op:
 
     # No root: the model's state does not change (a never-saved model stays never saved).
     command = ("PEXPIRE", key, ms)
-    return _ops.Op(
-        None,
-        [command],
-        apply,
-        access=_ops.Access.WRITE,
-        returns_value=True,
-        what="expire",
-        cls=type(model),
-        key=key,
-        refresh=False,
+    return _ops.Op(None, [command], apply, access=_ops.Access.WRITE, what="expire").having(
+        returns_value=True, cls=type(model), key=key, refresh=False
     )
 
 
@@ -368,15 +353,8 @@ def ttl_model(model: Any) -> _ops.Op:
             raise KeyNotFoundError(key)
         return None if ms < 0 else ms / 1000
 
-    return _ops.Op(
-        None,
-        [("PTTL", key)],
-        apply,
-        access=_ops.Access.READ,
-        what="ttl",
-        cls=type(model),
-        key=key,
-        refresh=False,
+    return _ops.Op(None, [("PTTL", key)], apply, access=_ops.Access.READ, what="ttl").having(
+        cls=type(model), key=key, refresh=False
     )
 
 
@@ -391,16 +369,8 @@ def persist_model(model: Any) -> _ops.Op:
     # PERSIST answers 0 both for a missing document and for one without expiry: EXISTS tells,
     # in the same atomic step.
     commands: list[_ops.Command] = [("EXISTS", key), ("PERSIST", key)]
-    return _ops.Op(
-        None,
-        commands,
-        apply,
-        access=_ops.Access.WRITE,
-        returns_value=True,
-        what="persist",
-        cls=type(model),
-        key=key,
-        refresh=False,
+    return _ops.Op(None, commands, apply, access=_ops.Access.WRITE, what="persist").having(
+        returns_value=True, cls=type(model), key=key, refresh=False
     )
 
 

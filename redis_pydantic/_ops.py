@@ -121,7 +121,8 @@ class Op:
 
     #: Whether the operation's result is a value read from Redis (it cannot be queued).
     returns_value = False
-    #: The check-and-set read an optimistic operation computes its commands from.
+    #: The check-and-set read an optimistic operation computes its commands from (its own
+    #: ``commands`` are empty).
     optimistic: Optimistic | None = None
     #: The document the operation reads or writes when it has no ``root`` (``get``).
     key: str | None = None
@@ -133,8 +134,9 @@ class Op:
     #: command that failed in its place (the others have run).
     per_slot = False
 
-    # ``what`` and ``fields`` may be given by position: cheaper to call, and every field
-    # operation builds one.
+    # Only the options that every operation sets are parameters: keyword-only parameters with
+    # defaults make each call slower, and every field operation builds one Op. The others are
+    # class attributes above, set with having().
     def __init__(
         self,
         root: Any,
@@ -142,17 +144,10 @@ class Op:
         apply: Callable[[list[Any]], Any],
         what: str = "",
         fields: tuple[tuple[str, ...], ...] = (),
-        *,
         access: Access = Access.UPDATE,
-        returns_value: bool = False,
-        cls: type | None = None,
-        optimistic: Optimistic | None = None,
-        key: str | None = None,
-        refresh: bool = True,
-        per_slot: bool = False,
     ) -> None:
         self.root = root
-        self.cls: Any = type(root) if cls is None else cls
+        self.cls: Any = type(root)
         self.commands = commands
         self.apply = apply
         self.what = what
@@ -161,8 +156,25 @@ class Op:
         self.fields = fields
         #: Whether the operation only reads, or updates or writes the whole document.
         self.access = access
+
+    def having(
+        self,
+        *,
+        returns_value: bool = False,
+        cls: type | None = None,
+        optimistic: Optimistic | None = None,
+        key: str | None = None,
+        refresh: bool = True,
+        per_slot: bool = False,
+    ) -> Op:
+        """Set the options that most operations leave at their defaults; returns the operation.
+
+        ``cls`` is the model class of an operation without ``root`` (a class operation).
+        """
         if returns_value:
             self.returns_value = True
+        if cls is not None:
+            self.cls = cls
         if optimistic is not None:
             self.optimistic = optimistic
         if key is not None:
@@ -171,6 +183,7 @@ class Op:
             self.refresh = False
         if per_slot:
             self.per_slot = True
+        return self
 
 
 class Changes:
@@ -546,13 +559,8 @@ def increase(owner: Any, spec: FieldSpec, amount: Any) -> Op:
         return value
 
     return Op(
-        root,
-        [("JSON.NUMINCRBY", key, path, amount)],
-        apply,
-        "aincrease",
-        (field_parts(owner, spec),),
-        returns_value=True,
-    )
+        root, [("JSON.NUMINCRBY", key, path, amount)], apply, "aincrease", (field_parts(owner, spec),)
+    ).having(returns_value=True)
 
 
 def _sum_of(reply: Any, key: str, path: str, is_int: bool) -> Any:
@@ -619,14 +627,8 @@ def checked(
         store_local(owner, spec, outcome[0])
         return outcome[1]
 
-    return Op(
-        root,
-        [],
-        apply,
-        returns_value=returns_value,
-        what=what,
-        optimistic=Optimistic(key, ("JSON.GET", key, path, path), decide),
-        fields=(field_parts(owner, spec),),
+    return Op(root, [], apply, what=what, fields=(field_parts(owner, spec),)).having(
+        returns_value=returns_value, optimistic=Optimistic(key, ("JSON.GET", key, path, path), decide)
     )
 
 
@@ -789,7 +791,7 @@ def list_pop(owner: Any, spec: FieldSpec, index: int) -> Op:
         list.pop(lst, index)
         return item
 
-    return Op(root, [command], apply, "apop", (field_parts(owner, spec),), returns_value=True)
+    return Op(root, [command], apply, "apop", (field_parts(owner, spec),)).having(returns_value=True)
 
 
 def _reinsert(key: str, path: str, index: int, raw: Any) -> Command:
@@ -929,7 +931,7 @@ def dict_pop(owner: Any, spec: FieldSpec, item_key: Any, default: Any = _MISSING
         return value
 
     command = ScriptCall(DICT_OPS, (key,), ("pop", path, member))
-    return Op(root, [command], apply, "apop", (field_parts(owner, spec),), returns_value=True)
+    return Op(root, [command], apply, "apop", (field_parts(owner, spec),)).having(returns_value=True)
 
 
 def dict_del(owner: Any, spec: FieldSpec, item_key: Any) -> Op:
@@ -991,8 +993,7 @@ def dict_popitem(owner: Any, spec: FieldSpec) -> Op:
         apply,
         "apopitem",
         (field_parts(owner, spec),),
-        returns_value=True,
-    )
+    ).having(returns_value=True)
 
 
 # --------------------------------------------------------------------------- model-level

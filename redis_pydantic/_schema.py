@@ -441,7 +441,7 @@ class FieldSpec:
             payload: bytes = (self._serializer or self.serializer).to_json(value)
         except PydanticSerializationError as exc:
             raise not_serializable(self.qualname, exc) from exc
-        if check_json_numbers_fast(payload):
+        if payload[:1] == b'"' or check_json_numbers_fast(payload):  # a JSON string: no number
             return payload
         return check_json_numbers(payload, self.qualname)
 
@@ -452,7 +452,7 @@ class FieldSpec:
             payload: bytes = self._item_serializer.to_json(value)
         except PydanticSerializationError as exc:
             raise not_serializable(f"{self.qualname}[item]", exc) from exc
-        if check_json_numbers_fast(payload):
+        if payload[:1] == b'"' or check_json_numbers_fast(payload):  # a JSON string: no number
             return payload
         return check_json_numbers(payload, f"{self.qualname}[item]")
 

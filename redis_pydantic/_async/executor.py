@@ -166,18 +166,20 @@ async def run(op: Op | None) -> Any:
         if batch is not None and not batch.closed:
             batch.add(op)
             return None
-    if op.optimistic is not None:
-        return await _run_optimistic(op)
     root = op.root
     commands = op.commands
-    if not commands:
+    if not commands:  # a check-and-set computes its commands; others may have none to send
+        if op.optimistic is not None:
+            return await _run_optimistic(op)
         return op.apply([])
     cls = op.cls
     meta = cls.Meta  # read once: pydantic's metaclass has __getattr__, which slows class attributes
     client = client_for(cls)
-    refresh = refresh_for(op) if meta.refresh_ttl and op.refresh else None
-    if refresh is not None:
-        commands = [*commands, refresh]
+    refresh = None
+    if meta.refresh_ttl and op.refresh:
+        refresh = refresh_for(op)
+        if refresh is not None:
+            commands = [*commands, refresh]
     try:
         if access is UPDATE and root._rp_state is NEW and (create := root._rp_create_command()) is not None:
             replies = (await transaction(client, [create, *commands], meta.autopipeline))[1:]

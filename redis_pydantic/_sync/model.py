@@ -287,13 +287,8 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel, metaclas
     @classmethod
     def _rp_delete(cls, key: str, model: Any) -> bool:
         op = Op(
-            model,
-            [("DEL", key)],
-            lambda replies: bool(replies[0]),
-            access=Access.WRITE,
-            what="delete",
-            cls=cls,
-        )
+            model, [("DEL", key)], lambda replies: bool(replies[0]), access=Access.WRITE, what="delete"
+        ).having(cls=cls)
         if model is not None:
             model._rp_mark_stored()  # later writes must not create the document again
         return bool(run(op))
