@@ -79,9 +79,7 @@ def post_init_state(model: Any) -> None:
     instance (``load()``, see _ops.validate_into): that instance keeps its state (its key, its
     binding to the stored model, the ``lock()`` blocks open on it).
     """
-    try:
-        model._rp_state  # noqa: B018 - set on every instance that passed here before
-    except AttributeError:
+    if _ops.reloading.get() is not model:
         init_state(model)
 
 

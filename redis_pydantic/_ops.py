@@ -10,6 +10,7 @@ changes only in ``apply``, after Redis accepted the change.
 
 from __future__ import annotations
 
+import contextvars
 import enum
 import json
 import math
@@ -346,14 +347,23 @@ def documents_json(models: list[Any]) -> list[bytes]:
     return payloads
 
 
+#: The model that validate_into() is filling again: pydantic calls its model_post_init, which
+#: must keep the model's state (see _base.post_init_state). The new nested models built on the
+#: way are fresh instances and get theirs.
+reloading: contextvars.ContextVar[Any] = contextvars.ContextVar("redis_pydantic.reloading", default=None)
+
+
 def validate_into(model: Any, raw: str | bytes) -> None:
     """Validate the JSON document ``raw`` straight into ``model``, keeping its identity and binding.
 
     pydantic fills the existing instance (as ``__init__`` does), which is cheaper than building a
-    second model and copying it over; the library's own per-instance state is kept (see
-    _base.post_init_state).
+    second model and copying it over; the library's own per-instance state is kept.
     """
-    type(model).__pydantic_validator__.validate_json(raw, self_instance=model)
+    token = reloading.set(model)
+    try:
+        type(model).__pydantic_validator__.validate_json(raw, self_instance=model)
+    finally:
+        reloading.reset(token)
     if model._rp_root is None:  # the whole document of a stored model
         mark_checked(model, raw)
 

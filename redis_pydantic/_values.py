@@ -478,6 +478,10 @@ def field_descriptor_class(
                 return obj
             if kind in bound_containers and value._rp_owner is instance:
                 return value
+            # A nested model already attached at this field of this stored model (NestedCore.
+            # _rp_claim would return it as it is).
+            if getattr(value, "_rp_root", False) is instance and value._rp_path is self.spec.parts:
+                return value
             return wrap_other(instance, self.spec, value)
 
     return BoundFieldDescriptor
