@@ -1153,9 +1153,14 @@ def _cluster_sweep(args: argparse.Namespace, run_id: str, started: float) -> int
         cells = asyncio.run(sweep.run_sweep(url, run_id, args.ops, ws))
     text = report(args, Settings(), info, [], time.monotonic() - started)
     text += "\n" + "\n".join(sweep.sweep_tables(cells, ws))
+    return _publish(text, args.out)
+
+
+def _publish(text: str, out: str | None) -> int:
+    """Print the report, and write it to ``out`` when given."""
     print(text)
-    if args.out:
-        with open(args.out, "w") as f:
+    if out:
+        with open(out, "w") as f:
             f.write(text + "\n")
     return 0
 
@@ -1200,8 +1205,4 @@ def main(argv: list[str] | None = None) -> int:
     text = report(args, s, info, outs, time.monotonic() - started, cluster_lines)
     if cells:
         text += "\n" + "\n".join(sweep.sweep_tables(cells, ws))
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
-    return 0
+    return _publish(text, args.out)

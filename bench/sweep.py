@@ -313,14 +313,7 @@ def sweep_tables(cells: list[Cell], s: SweepSettings) -> list[str]:
         "| ÷ raw | ÷ best raw | ÷ ours off |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for c in cells:
-        best = c.best_raw()
-        best_cell = "–" if best is None else f"{_ratio(c, best)} ({_SHORT.get(best, best)})"
-        lines.append(
-            f"| {c.op.name} | {c.level} | {c.per_task} | "
-            + " | ".join(_ops_cell(c, name) for name in CONTENDERS)
-            + f" | {_ratio(c, 'raw')} | {best_cell} | {_ratio(c, 'ours off')} |"
-        )
+    lines += _throughput_rows(cells, CONTENDERS)
     lines += [
         "",
         "Latency of one operation in µs: p50 / p99 of each round's operations, median over rounds "
@@ -329,13 +322,30 @@ def sweep_tables(cells: list[Cell], s: SweepSettings) -> list[str]:
         "| op | in flight | ours | ours off | raw | big pool | blocking pool |",
         "|---|---|---|---|---|---|---|",
     ]
-    for c in cells:
-        lines.append(
-            f"| {c.op.name} | {c.level} | " + " | ".join(_lat_cell(c, name) for name in CONTENDERS) + " |"
-        )
+    lines += _latency_rows(cells, CONTENDERS)
     lines += _failure_lines(cells)
     lines.append("")
     return lines
+
+
+def _throughput_rows(cells: list[Cell], contenders: tuple[str, ...]) -> list[str]:
+    rows = []
+    for c in cells:
+        best = c.best_raw()
+        best_cell = "–" if best is None else f"{_ratio(c, best)} ({_SHORT.get(best, best)})"
+        rows.append(
+            f"| {c.op.name} | {c.level} | {c.per_task} | "
+            + " | ".join(_ops_cell(c, name) for name in contenders)
+            + f" | {_ratio(c, 'raw')} | {best_cell} | {_ratio(c, 'ours off')} |"
+        )
+    return rows
+
+
+def _latency_rows(cells: list[Cell], contenders: tuple[str, ...]) -> list[str]:
+    return [
+        f"| {c.op.name} | {c.level} | " + " | ".join(_lat_cell(c, name) for name in contenders) + " |"
+        for c in cells
+    ]
 
 
 def _failure_lines(cells: list[Cell]) -> list[str]:
@@ -377,14 +387,7 @@ def cluster_sweep_tables(cells: list[Cell], s: SweepSettings) -> list[str]:
         "| op | in flight | per task | ours ops/s | ours off | raw | big pool | ÷ raw | ÷ best raw | ÷ ours off |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for c in cells:
-        best = c.best_raw()
-        best_cell = "–" if best is None else f"{_ratio(c, best)} ({_SHORT.get(best, best)})"
-        lines.append(
-            f"| {c.op.name} | {c.level} | {c.per_task} | "
-            + " | ".join(_ops_cell(c, name) for name in CLUSTER_CONTENDERS)
-            + f" | {_ratio(c, 'raw')} | {best_cell} | {_ratio(c, 'ours off')} |"
-        )
+    lines += _throughput_rows(cells, CLUSTER_CONTENDERS)
     lines += [
         "",
         "Latency of one operation in µs: p50 / p99 of each round's operations, median over rounds:",
@@ -392,12 +395,7 @@ def cluster_sweep_tables(cells: list[Cell], s: SweepSettings) -> list[str]:
         "| op | in flight | ours | ours off | raw | big pool |",
         "|---|---|---|---|---|---|",
     ]
-    for c in cells:
-        lines.append(
-            f"| {c.op.name} | {c.level} | "
-            + " | ".join(_lat_cell(c, name) for name in CLUSTER_CONTENDERS)
-            + " |"
-        )
+    lines += _latency_rows(cells, CLUSTER_CONTENDERS)
     lines += _failure_lines(cells)
     lines.append("")
     return lines

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import pytest
+
+from redis_pydantic.errors import KeyNotFoundError
 
 #: The kinds of step, with their weights.
 KINDS = (
@@ -95,3 +100,31 @@ class Expected:
             assert doc["counter"] == self.counters[d], f"doc {d}: counter"
             assert doc["seen"] == self.seen[d], f"doc {d}: seen"
             assert doc["label"] in self.labels[d], f"doc {d}: label {doc['label']!r}"
+
+
+async def run_async_steps(model: Any, docs: Sequence[Any], steps: list[Step], missing: str) -> None:
+    """One asyncio worker: ``steps`` on the saved ``docs`` of class ``model`` (its own instance
+    of each, read with ``get()``). ``missing`` is a key that holds no document."""
+    mine: dict[int, Any] = {}
+    for step in steps:
+        key = docs[step.doc].key
+        instance = mine.get(step.doc)
+        if instance is None:
+            instance = mine[step.doc] = await model.get(key)
+        if step.kind == "append":
+            await instance.events.aappend(step.token)
+        elif step.kind == "increase":
+            await instance.counter.aincrease(step.amount)
+        elif step.kind == "set_item":
+            await instance.seen.aset_item(str(step.worker), step.index)
+        elif step.kind == "set_label":
+            await instance.label.set(step.token)
+        elif step.kind == "get":
+            assert (await model.get(key)).key == key
+        elif step.kind == "pipeline":  # an atomic step, one entry of a batch
+            async with instance.pipeline(refresh=False):
+                await instance.events.aappend(step.token + "p")
+                await instance.seen.aset_item(f"p{step.worker}", step.index)
+        else:
+            with pytest.raises(KeyNotFoundError):
+                await model.get(missing)

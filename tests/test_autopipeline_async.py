@@ -32,7 +32,7 @@ from redis_pydantic.errors import (
 )
 from redis_pydantic.testing._fake import FakeAsyncRedis
 from tests.conftest import installed
-from tests.randomized_run import Expected, Step, plan
+from tests.randomized_run import Expected, plan, run_async_steps
 
 
 class Account(BaseRedisModel):
@@ -223,32 +223,7 @@ async def test_no_write_is_lost_or_duplicated_in_a_randomized_run(client, batche
     steps = plan(seed=16, workers=100, per_worker=100, docs=len(docs))  # 10,000 operations
     missing = f"{Account.Meta.key_prefix}:missing"
 
-    async def worker(worker_steps: list[Step]) -> None:
-        mine: dict[int, Account] = {}
-        for step in worker_steps:
-            key = docs[step.doc].key
-            account = mine.get(step.doc)
-            if account is None:
-                account = mine[step.doc] = await Account.get(key)
-            if step.kind == "append":
-                await account.events.aappend(step.token)
-            elif step.kind == "increase":
-                await account.counter.aincrease(step.amount)
-            elif step.kind == "set_item":
-                await account.seen.aset_item(str(step.worker), step.index)
-            elif step.kind == "set_label":
-                await account.label.set(step.token)
-            elif step.kind == "get":
-                assert (await Account.get(key)).key == key
-            elif step.kind == "pipeline":  # an atomic step, one entry of a batch
-                async with account.pipeline(refresh=False):
-                    await account.events.aappend(step.token + "p")
-                    await account.seen.aset_item(f"p{step.worker}", step.index)
-            else:
-                with pytest.raises(KeyNotFoundError):
-                    await Account.get(missing)
-
-    await asyncio.gather(*(worker(s) for s in steps))
+    await asyncio.gather(*(run_async_steps(Account, docs, s, missing) for s in steps))
     Expected.of(steps, len(docs)).check([stored(raw, d.key) for d in docs])
     coalesced = sum(len(batch) for batch in batches)
     assert coalesced > 5000 and max(len(batch) for batch in batches) > 50

@@ -29,7 +29,7 @@ from redis_pydantic._autopipeline import async_command_sender
 from redis_pydantic._paths import _tag_of_slot, hash_slot
 from redis_pydantic.errors import KeyNotFoundError, RedisClusterError, RedisCommandError, RedisConnectionError
 from tests.conftest import installed
-from tests.randomized_run import Expected, Step, plan
+from tests.randomized_run import Expected, plan, run_async_steps
 
 
 class Tally(BaseRedisModel):
@@ -664,32 +664,7 @@ async def test_no_write_is_lost_or_duplicated_in_a_randomized_run(client, batche
     steps = plan(seed=161, workers=60, per_worker=100, docs=len(docs))  # 6,000 operations
     missing = "Tally:missing"
 
-    async def worker(worker_steps: list[Step]) -> None:
-        mine: dict[int, Tally] = {}
-        for step in worker_steps:
-            key = docs[step.doc].key
-            tally = mine.get(step.doc)
-            if tally is None:
-                tally = mine[step.doc] = await Tally.get(key)
-            if step.kind == "append":
-                await tally.events.aappend(step.token)
-            elif step.kind == "increase":
-                await tally.counter.aincrease(step.amount)
-            elif step.kind == "set_item":
-                await tally.seen.aset_item(str(step.worker), step.index)
-            elif step.kind == "set_label":
-                await tally.label.set(step.token)
-            elif step.kind == "get":
-                assert (await Tally.get(key)).key == key
-            elif step.kind == "pipeline":  # an atomic step, one entry of a batch
-                async with tally.pipeline(refresh=False):
-                    await tally.events.aappend(step.token + "p")
-                    await tally.seen.aset_item(f"p{step.worker}", step.index)
-            else:
-                with pytest.raises(KeyNotFoundError):
-                    await Tally.get(missing)
-
-    await asyncio.gather(*(worker(s) for s in steps))
+    await asyncio.gather(*(run_async_steps(Tally, docs, s, missing) for s in steps))
     Expected.of(steps, len(docs)).check([stored(raw, d.key) for d in docs])
     coalesced = sum(len(batch.commands) for batch in batches)
     assert coalesced > 3000 and max(len(batch.commands) for batch in batches) > 15
