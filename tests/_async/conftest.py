@@ -98,8 +98,9 @@ class Stored:
 
     async def command_calls(self) -> dict[str, int]:
         """Calls per command since the last :meth:`reset_command_calls` (of every primary of a
-        cluster), from INFO commandstats, without INFO and CONFIG themselves and what replicas
-        send (REPLCONF, PING)."""
+        cluster), from INFO commandstats, without INFO and CONFIG themselves, what replicas
+        send (REPLCONF, PING) and the handshake of a new connection (HELLO, CLIENT SETINFO):
+        whether an operation finds an idle connection to a node depends on the tests before."""
         if isinstance(self.client, AsyncRedisCluster):
             per_node = list(
                 (await self.client.info("commandstats", target_nodes=AsyncRedisCluster.PRIMARIES)).values()
@@ -110,7 +111,7 @@ class Stored:
         for stats in per_node:
             for name, row in stats.items():
                 name = name.removeprefix("cmdstat_")
-                if not name.startswith(("info", "config", "replconf", "ping")):
+                if not name.startswith(("info", "config", "replconf", "ping", "hello", "client|setinfo")):
                     calls[name] = calls.get(name, 0) + int(row["calls"])
         return calls
 
