@@ -316,6 +316,8 @@ return out
 
 #: Commands whose arguments are all keys.
 _ALL_KEYS = frozenset({"DEL", "UNLINK", "EXISTS"})
+#: Commands that may name more than one key (see command_keys).
+_SEVERAL_KEYS = _ALL_KEYS | {"JSON.MSET", "JSON.MGET"}
 
 #: Lua's unpack() stops near 8000 values; a batch with a longer command goes by MULTI/EXEC.
 MAX_BATCH_COMMAND_ARGS = 7000
@@ -344,7 +346,10 @@ def batch_call(commands: Iterable[tuple[Any, ...] | ScriptCall]) -> ScriptCall |
         if type(command) is tuple:
             if len(command) > MAX_BATCH_COMMAND_ARGS:
                 return None
-            keys.update(dict.fromkeys(command_keys(command)))
+            if command[0] in _SEVERAL_KEYS or len(command) < 2:
+                keys.update(dict.fromkeys(command_keys(command)))
+            else:  # the key, first (see command_keys)
+                keys[command[1]] = None
             argv.append(len(command))
             argv += command
         else:

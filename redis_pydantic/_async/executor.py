@@ -337,9 +337,10 @@ class Batch:
         start = len(self.commands)
         self.commands.extend(op.commands)
         self.entries.append((start, len(self.commands), op))
-        refresh = refresh_for(op)
-        if refresh is not None:
-            self.refresh[refresh[1]] = refresh
+        if cls.Meta.refresh_ttl and op.refresh:
+            refresh = refresh_for(op)
+            if refresh is not None:
+                self.refresh[refresh[1]] = refresh
 
     async def execute(self) -> None:
         if not self.commands:
