@@ -117,7 +117,7 @@ async def test_duplicate_many_stores_n_copies_with_distinct_pks(client, stored):
     assert await stored_keys(client) == sorted([user.key, *(c.key for c in copies)])
 
 
-@pytest.mark.parametrize("n", [10, 40])  # 40: the copies are built while the command travels
+@pytest.mark.parametrize("n", [10, 40])
 async def test_duplicate_many_is_one_command_per_hash_slot(client, stored, backend, monkeypatch, n):
     user = await saved_user()
     if backend == "fake":  # no INFO commandstats: watch the client instead
