@@ -23,17 +23,17 @@ import datetime
 import decimal
 import enum
 import hashlib
-import types
 import typing
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, GetCoreSchemaHandler
 from pydantic_core import CoreSchema, core_schema
 
 from redis_pydantic._paths import json_path_for
+from redis_pydantic._schema import annotation_layers, strip_annotation
 from redis_pydantic.errors import (
     ClusterNotSupportedError,
     IndexDefinitionError,
@@ -57,7 +57,6 @@ ENUM = "enum"
 LITERAL = "literal"
 UUID = "uuid"
 
-_NONE_TYPES = (type(None), None)
 _UTC = datetime.timezone.utc
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=_UTC)
 _EPOCH_DATE = datetime.date(1970, 1, 1)
@@ -177,7 +176,7 @@ class Indexed:
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         """Store datetimes, dates and Decimals as JSON numbers, which the index can read."""
         schema = handler(source)
-        core = _strip(source)
+        core = strip_annotation(source)
         if core is datetime.datetime:
             return core_schema.no_info_after_validator_function(
                 _datetime_checked,
@@ -208,40 +207,17 @@ class Indexed:
 # --------------------------------------------------------------------------- schema
 
 
-def _strip(annotation: Any) -> Any:
-    """Drop ``Annotated`` and ``Optional`` when that leaves one type."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is Annotated:
-            annotation = typing.get_args(annotation)[0]
-            continue
-        if origin in (Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a not in _NONE_TYPES]
-            if len(args) == 1:
-                annotation = args[0]
-                continue
-        return annotation
-
-
 def _markers(annotation: Any, metadata: list[Any]) -> list[Indexed]:
     """The ``Indexed`` markers of a field: in its metadata, or inside ``Optional[Annotated[...]]``."""
     found = [m for m in metadata if isinstance(m, Indexed)]
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is Annotated:
-            found += [m for m in annotation.__metadata__ if isinstance(m, Indexed)]
-            annotation = typing.get_args(annotation)[0]
-            continue
-        if origin in (Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a not in _NONE_TYPES]
-            if len(args) == 1:
-                annotation = args[0]
-                continue
-        return found
+    for layer in annotation_layers(annotation):
+        if typing.get_origin(layer) is Annotated:
+            found += [m for m in layer.__metadata__ if isinstance(m, Indexed)]
+    return found
 
 
 def _model_class(annotation: Any) -> type[BaseModel] | None:
-    core = _strip(annotation)
+    core = strip_annotation(annotation)
     if _is_class(core) and issubclass(core, BaseModel):
         return core
     return None
@@ -359,11 +335,11 @@ def _leaf(model: type, parts: tuple[str, ...], annotation: Any, marker: Indexed)
     where = f"{model.__name__}.{'.'.join(parts)}"
     if any(not part.isascii() for part in parts):
         raise IndexDefinitionError(f"{where}: indexed fields need ASCII names")
-    core = _strip(annotation)
+    core = strip_annotation(annotation)
     multi = False
     item = _item_type(core)
     if item is not None:
-        multi, core = True, _strip(item)
+        multi, core = True, strip_annotation(item)
     found = _scalar(core)
     if found is None or (multi and found[1] in (DATETIME, DATE, DECIMAL)):
         raise IndexDefinitionError(

@@ -13,7 +13,7 @@ import json
 import math
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer, TypeAdapter, ValidationError, WrapSerializer
@@ -58,9 +58,11 @@ NUMBERS = frozenset({INT, FLOAT, DECIMAL})
 _NONE_TYPES = (type(None), None)
 
 
-def _strip(annotation: Any) -> Any:
-    """Drop ``Annotated`` and ``Optional`` from an annotation when that leaves one type."""
+def annotation_layers(annotation: Any) -> Iterator[Any]:
+    """``annotation``, then each type inside the ``Annotated`` and ``Optional`` around it, as long
+    as dropping them leaves one type."""
     while True:
+        yield annotation
         origin = typing.get_origin(annotation)
         if origin is Annotated:
             annotation = typing.get_args(annotation)[0]
@@ -70,12 +72,18 @@ def _strip(annotation: Any) -> Any:
             if len(args) == 1:
                 annotation = args[0]
                 continue
-        return annotation
+        return
+
+
+def strip_annotation(annotation: Any) -> Any:
+    """Drop ``Annotated`` and ``Optional`` from an annotation when that leaves one type."""
+    *_, core = annotation_layers(annotation)
+    return core
 
 
 def _classify(annotation: Any) -> tuple[str, Any]:
     """The kind of a field for atomic operations, and its item type for lists and dicts."""
-    core = _strip(annotation)
+    core = strip_annotation(annotation)
     origin = typing.get_origin(core) or core
     args = typing.get_args(core)
     if origin in (Union, types.UnionType):
@@ -103,7 +111,7 @@ def _classify(annotation: Any) -> tuple[str, Any]:
 
 def _dict_key_type(annotation: Any) -> Any:
     """The key type of the dict arm of a field's annotation (``str`` when not given)."""
-    core = _strip(annotation)
+    core = strip_annotation(annotation)
     origin = typing.get_origin(core) or core
     args = typing.get_args(core)
     if origin in (Union, types.UnionType):
