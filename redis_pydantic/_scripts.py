@@ -195,16 +195,22 @@ return redis.error_reply('ERR redis-pydantic: unknown dict op ' .. tostring(op))
 """,
 )
 
-#: ARGV: list path, index. Pops like Python's list.pop: IndexError text for a bad index.
-LIST_POP = Script(
-    "list_pop",
-    r"""
+#: The start of the list scripts (ARGV: list path, index, ...): the document must exist and hold
+#: a list at the path, whose length is then ``n``.
+_LIST_PRELUDE = r"""
 local DOC, path, index = KEYS[1], ARGV[1], tonumber(ARGV[2])
 if redis.call('EXISTS', DOC) == 0 then
   return redis.error_reply("ERR redis-pydantic: the document doesn't exist")
 end
 local n = redis.call('JSON.ARRLEN', DOC, path)[1]
 if not n then return redis.error_reply('ERR redis-pydantic: Path ' .. path .. ' is not a list') end
+"""
+
+#: ARGV: list path, index. Pops like Python's list.pop: IndexError text for a bad index.
+LIST_POP = Script(
+    "list_pop",
+    _LIST_PRELUDE
+    + r"""
 if n == 0 then return {0, 'pop from empty list'} end
 if index < -n or index >= n then return {0, 'pop index out of range'} end
 return {1, redis.call('JSON.ARRPOP', DOC, path, index)[1]}
@@ -214,13 +220,8 @@ return {1, redis.call('JSON.ARRPOP', DOC, path, index)[1]}
 #: ARGV: list path, index, item JSON. Inserts like Python's list.insert (clamps the index).
 LIST_INSERT = Script(
     "list_insert",
-    r"""
-local DOC, path, index = KEYS[1], ARGV[1], tonumber(ARGV[2])
-if redis.call('EXISTS', DOC) == 0 then
-  return redis.error_reply("ERR redis-pydantic: the document doesn't exist")
-end
-local n = redis.call('JSON.ARRLEN', DOC, path)[1]
-if not n then return redis.error_reply('ERR redis-pydantic: Path ' .. path .. ' is not a list') end
+    _LIST_PRELUDE
+    + r"""
 if index < 0 then index = math.max(n + index, 0) end
 if index >= n then return redis.call('JSON.ARRAPPEND', DOC, path, ARGV[3])[1] end
 return redis.call('JSON.ARRINSERT', DOC, path, index, ARGV[3])[1]
