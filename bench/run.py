@@ -314,6 +314,18 @@ def _slices(n: int, s: Settings) -> list[int]:
     return [n // k + (1 if i < n % k else 0) for i in range(k)]
 
 
+def _turns(names: list[str], n: int, r: int, s: Settings) -> list[tuple[str, int]]:
+    """Round ``r``'s turns: (side, operations), every side once per slice, in an order that
+    rotates with the slice and the round."""
+    return [(name, size) for j, size in enumerate(_slices(n, s)) for name in _order(names, r + j)]
+
+
+def _record(res: Result, elapsed: dict[str, int], n: int) -> None:
+    """A round's µs per operation of each side, from its nanoseconds over ``n`` operations."""
+    for name, ns in elapsed.items():
+        res.samples.setdefault(name, []).append(ns / n / 1000)
+
+
 async def seq_async(env: Env, op: ops.Op, s: Settings) -> Result:
     res = Result(op, env.face, "seq")
     n = s.batch_for(op)
@@ -322,16 +334,14 @@ async def seq_async(env: Env, op: ops.Op, s: Settings) -> Result:
         thunks = env.thunks(op, 0)
         elapsed = dict.fromkeys(thunks, 0)
         gc.collect()
-        for j, size in enumerate(_slices(n, s)):
-            for name in _order(list(thunks), r + j):
-                thunk = thunks[name]
-                t0 = time.perf_counter_ns()
-                for _ in range(size):
-                    await thunk()
-                elapsed[name] += time.perf_counter_ns() - t0
+        for name, size in _turns(list(thunks), n, r, s):
+            thunk = thunks[name]
+            t0 = time.perf_counter_ns()
+            for _ in range(size):
+                await thunk()
+            elapsed[name] += time.perf_counter_ns() - t0
         if r >= 0:
-            for name, ns in elapsed.items():
-                res.samples.setdefault(name, []).append(ns / n / 1000)
+            _record(res, elapsed, n)
     return res
 
 
@@ -343,16 +353,14 @@ def seq_sync(env: Env, op: ops.Op, s: Settings) -> Result:
         thunks = env.thunks(op, 0)
         elapsed = dict.fromkeys(thunks, 0)
         gc.collect()
-        for j, size in enumerate(_slices(n, s)):
-            for name in _order(list(thunks), r + j):
-                thunk = thunks[name]
-                t0 = time.perf_counter_ns()
-                for _ in range(size):
-                    thunk()
-                elapsed[name] += time.perf_counter_ns() - t0
+        for name, size in _turns(list(thunks), n, r, s):
+            thunk = thunks[name]
+            t0 = time.perf_counter_ns()
+            for _ in range(size):
+                thunk()
+            elapsed[name] += time.perf_counter_ns() - t0
         if r >= 0:
-            for name, ns in elapsed.items():
-                res.samples.setdefault(name, []).append(ns / n / 1000)
+            _record(res, elapsed, n)
     return res
 
 

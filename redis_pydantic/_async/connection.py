@@ -223,9 +223,6 @@ def raw_replies(client: Any) -> Any:
         if callbacks is None:
             return client
     size = len(callbacks)
-    last = _last
-    if last[0]() is client and last[2] == size:
-        return last[3]
     cluster = _cluster.is_cluster(client)
     if not cluster and not isinstance(client, AsyncRedis):
         return client
