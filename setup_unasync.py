@@ -45,6 +45,7 @@ REPLACEMENTS: dict[str, str] = {
     "async_close_with_loop": "sync_close_with_loop",
     "async_default_client": "sync_default_client",
     "async_check_blocking_call": "sync_check_blocking_call",
+    "async_face_blocks": "sync_face_blocks",
     "async_default_cluster_client": "sync_default_cluster_client",
     "async_send_per_node": "sync_send_per_node",
     "aclose": "close",

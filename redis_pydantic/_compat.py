@@ -130,6 +130,15 @@ def sync_close_with_loop(client: Any, on_close: Callable[[], None]) -> Any:
     return None
 
 
+#: Whether a face's calls block their thread: the blocking face warns (once) when it is called
+#: inside a running event loop, see sync_check_blocking_call(). A constant per face, so the
+#: asyncio face skips the check without a call.
+async_face_blocks = False
+sync_face_blocks = True
+#: asyncio's get_running_loop() without the RuntimeError (both are in asyncio's __all__).
+running_loop = asyncio._get_running_loop
+
+
 def async_check_blocking_call() -> None:
     """The asyncio face belongs in an event loop: nothing to check."""
 

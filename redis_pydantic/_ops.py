@@ -187,6 +187,13 @@ class Op:
         return self
 
 
+class ValueOp(Op):
+    """An operation whose result is a value read from Redis: it cannot be queued in ``pipeline()``."""
+
+    __slots__ = ()
+    returns_value = True
+
+
 class Changes:
     """What happened to a model while a ``lock()`` block ran: the paths assigned with ``=``, and
     the paths that operations changed in Redis (and locally)."""
@@ -421,14 +428,15 @@ def current_owner(owner: Any) -> Any:
     return current
 
 
-def target(owner: Any, spec: FieldSpec) -> tuple[Any, Any, str, str]:
-    """The current owner, the stored model, its key and the JSON path of field ``spec``."""
+def target(owner: Any, spec: FieldSpec) -> tuple[Any, Any, str, str, tuple[str, ...]]:
+    """The current owner, the stored model, its key, and the JSON path and the path parts (see
+    :func:`field_parts`) of field ``spec``."""
     root: Any = getattr(owner, "_rp_root", False)
     if root is None:  # a top-level stored model: the common case (its key is usually cached)
-        return owner, owner, owner._rp_key or owner.key, spec.path
+        return owner, owner, owner._rp_key or owner.key, spec.path, spec.parts
     owner = current_owner(owner)
     root = owner._rp_root
-    return owner, root, root._rp_key or root.key, owner._rp_json + spec.path[1:]
+    return owner, root, root._rp_key or root.key, owner._rp_json + spec.path[1:], (*owner._rp_path, spec.name)
 
 
 def current_container(owner: Any, spec: FieldSpec, kind: type) -> Any:
@@ -484,7 +492,7 @@ def store_local(owner: Any, spec: FieldSpec, value: Any) -> None:
 
 
 def set_field(owner: Any, spec: FieldSpec, value: Any) -> Op:
-    owner, root, key, path = target(owner, spec)
+    owner, root, key, path, parts = target(owner, spec)
     validated = spec.validate(value)
 
     def apply(replies: list[Any]) -> None:
@@ -497,12 +505,12 @@ def set_field(owner: Any, spec: FieldSpec, value: Any) -> Op:
         [("JSON.SET", key, path, spec.dump_json(validated))],
         apply,
         "set",
-        (field_parts(owner, spec),),
+        (parts,),
     )
 
 
 def load_field(owner: Any, spec: FieldSpec) -> Op:
-    owner, root, key, path = target(owner, spec)
+    owner, root, key, path, parts = target(owner, spec)
 
     def apply(replies: list[Any]) -> Any:
         raw = unwrap_json(replies[0], key)
@@ -524,7 +532,7 @@ def load_field(owner: Any, spec: FieldSpec) -> Op:
         [("JSON.GET", key, path)],
         apply,
         "load",
-        (field_parts(owner, spec),),
+        (parts,),
         access=Access.READ,
     )
 
@@ -537,7 +545,7 @@ def increase(owner: Any, spec: FieldSpec, amount: Any) -> Op:
         return checked(
             owner, spec, "aincrease", lambda current: (current + amount, _NEW_VALUE), returns_value=True
         )
-    owner, root, key, path = target(owner, spec)
+    owner, root, key, path, parts = target(owner, spec)
     is_int = spec.kind == INT
 
     def apply(replies: list[Any]) -> Any:
@@ -568,9 +576,7 @@ def increase(owner: Any, spec: FieldSpec, amount: Any) -> Op:
         store_local(owner, spec, value)
         return value
 
-    return Op(
-        root, [("JSON.NUMINCRBY", key, path, amount)], apply, "aincrease", (field_parts(owner, spec),)
-    ).having(returns_value=True)
+    return ValueOp(root, [("JSON.NUMINCRBY", key, path, amount)], apply, "aincrease", (parts,))
 
 
 def _sum_of(reply: Any, key: str, path: str, is_int: bool) -> Any:
@@ -621,7 +627,7 @@ def checked(
     read; otherwise the executor reads and tries again. A value that the model could not read
     back is therefore never written.
     """
-    owner, root, key, path = target(owner, spec)
+    owner, root, key, path, parts = target(owner, spec)
     outcome: list[Any] = []
 
     def decide(reply: Any) -> list[Command]:
@@ -637,7 +643,7 @@ def checked(
         store_local(owner, spec, outcome[0])
         return outcome[1]
 
-    return Op(root, [], apply, what=what, fields=(field_parts(owner, spec),)).having(
+    return Op(root, [], apply, what=what, fields=(parts,)).having(
         returns_value=returns_value, optimistic=Optimistic(key, ("JSON.GET", key, path, path), decide)
     )
 
@@ -662,7 +668,7 @@ def _overflow(spec: FieldSpec, root: Any, key: str, path: str, amount: int, new:
 
 
 def _length_matches(path: str, key: str, expected: int, reply: Any) -> bool:
-    new_len = first(reply)
+    new_len = reply[0] if type(reply) is list and reply else first(reply)  # [n]: the common reply
     if new_len is None:
         raise RedisCommandError(f"{path} is not a list in the document at {key!r}")
     return bool(new_len == expected)
@@ -677,7 +683,7 @@ def list_append(owner: Any, spec: FieldSpec, item: Any) -> Op:
     validated = spec.validate_item(item)
     if spec.whole_checks:
         return checked(owner, spec, "aappend", lambda current: ([*current, validated], None))
-    owner, root, key, path = target(owner, spec)
+    owner, root, key, path, parts = target(owner, spec)
     lst = current_container(owner, spec, list)
 
     def apply(replies: list[Any]) -> Any:
@@ -691,7 +697,7 @@ def list_append(owner: Any, spec: FieldSpec, item: Any) -> Op:
         [("JSON.ARRAPPEND", key, path, spec.dump_item_json(validated))],
         apply,
         "aappend",
-        (field_parts(owner, spec),),
+        (parts,),
     )
 
 
@@ -702,7 +708,7 @@ def list_extend(owner: Any, spec: FieldSpec, items: Iterable[Any]) -> Op | None:
         return None
     if spec.whole_checks:
         return checked(owner, spec, "aextend", lambda current: ([*current, *validated], None))
-    owner, root, key, path = target(owner, spec)
+    owner, root, key, path, parts = target(owner, spec)
     lst = current_container(owner, spec, list)
     payloads = spec.dump_items_json(validated)
 
@@ -717,7 +723,7 @@ def list_extend(owner: Any, spec: FieldSpec, items: Iterable[Any]) -> Op | None:
         [("JSON.ARRAPPEND", key, path, *payloads)],
         apply,
         "aextend",
-        (field_parts(owner, spec),),
+        (parts,),
     )
 
 
@@ -737,7 +743,7 @@ def list_insert(owner: Any, spec: FieldSpec, index: int, item: Any) -> Op:
             return new, None
 
         return checked(owner, spec, "ainsert", insert)
-    owner, root, key, path = target(owner, spec)
+    owner, root, key, path, parts = target(owner, spec)
     lst = current_container(owner, spec, list)
     payload = spec.dump_item_json(validated)
     command: Command
@@ -752,7 +758,7 @@ def list_insert(owner: Any, spec: FieldSpec, index: int, item: Any) -> Op:
         list.insert(lst, index, validated)
         return None
 
-    return Op(root, [command], apply, "ainsert", (field_parts(owner, spec),))
+    return Op(root, [command], apply, "ainsert", (parts,))
 
 
 def list_pop(owner: Any, spec: FieldSpec, index: int) -> Op:
@@ -768,7 +774,7 @@ def list_pop(owner: Any, spec: FieldSpec, index: int) -> Op:
             return new, new.pop(index)
 
         return checked(owner, spec, "apop", pop, returns_value=True)
-    owner, root, key, path = target(owner, spec)
+    owner, root, key, path, parts = target(owner, spec)
     lst = current_container(owner, spec, list)
     command: Command
     if index in (-1, 0):  # always in range unless the list is empty: JSON.ARRPOP itself
@@ -801,7 +807,7 @@ def list_pop(owner: Any, spec: FieldSpec, index: int) -> Op:
         list.pop(lst, index)
         return item
 
-    return Op(root, [command], apply, "apop", (field_parts(owner, spec),)).having(returns_value=True)
+    return ValueOp(root, [command], apply, "apop", (parts,))
 
 
 def _reinsert(key: str, path: str, index: int, raw: Any) -> Command:
@@ -837,7 +843,7 @@ def _pop_failure(root: Any, key: str, path: str) -> Op:
 def clear_container(owner: Any, spec: FieldSpec, kind: type) -> Op:
     if spec.whole_checks:
         return checked(owner, spec, "aclear", lambda current: (kind(), None))
-    owner, root, key, path = target(owner, spec)
+    owner, root, key, path, parts = target(owner, spec)
     container = current_container(owner, spec, kind)
     empty = b"[]" if kind is list else b"{}"
 
@@ -847,9 +853,7 @@ def clear_container(owner: Any, spec: FieldSpec, kind: type) -> Op:
         container.clear()
         owner.__pydantic_fields_set__.add(spec.name)
 
-    return Op(
-        root, [("JSON.SET", key, path, empty)], apply, what="aclear", fields=(field_parts(owner, spec),)
-    )
+    return Op(root, [("JSON.SET", key, path, empty)], apply, what="aclear", fields=(parts,))
 
 
 # -- dicts ---------------------------------------------------------------------------------
@@ -860,7 +864,7 @@ def dict_set_item(owner: Any, spec: FieldSpec, item_key: Any, value: Any) -> Op:
     validated = spec.validate_item(value)
     if spec.whole_checks:
         return checked(owner, spec, "aset_item", lambda current: ({**current, item_key: validated}, None))
-    owner, root, key, path = target(owner, spec)
+    owner, root, key, path, parts = target(owner, spec)
     d = current_container(owner, spec, dict)
     payload = spec.dump_item_json(validated)
     command: Command
@@ -875,7 +879,7 @@ def dict_set_item(owner: Any, spec: FieldSpec, item_key: Any, value: Any) -> Op:
         dict.__setitem__(d, item_key, validated)
         owner.__pydantic_fields_set__.add(spec.name)
 
-    return Op(root, [command], apply, "aset_item", (field_parts(owner, spec),))
+    return Op(root, [command], apply, "aset_item", (parts,))
 
 
 def dict_update(owner: Any, spec: FieldSpec, items: Mapping[Any, Any]) -> Op | None:
@@ -888,7 +892,7 @@ def dict_update(owner: Any, spec: FieldSpec, items: Mapping[Any, Any]) -> Op | N
         return None
     if spec.whole_checks:
         return checked(owner, spec, "aupdate", lambda current: ({**current, **validated}, None))
-    owner, root, key, path = target(owner, spec)
+    owner, root, key, path, parts = target(owner, spec)
     d = current_container(owner, spec, dict)
     # Not JSON.MSET: it answers OK and writes nothing when the path no longer holds an object,
     # which would leave the local dict ahead of Redis. The script checks and refuses.
@@ -903,7 +907,7 @@ def dict_update(owner: Any, spec: FieldSpec, items: Mapping[Any, Any]) -> Op | N
         dict.update(d, validated)
         owner.__pydantic_fields_set__.add(spec.name)
 
-    return Op(root, [command], apply, "aupdate", (field_parts(owner, spec),))
+    return Op(root, [command], apply, "aupdate", (parts,))
 
 
 _MISSING: Any = object()
@@ -922,7 +926,7 @@ def dict_pop(owner: Any, spec: FieldSpec, item_key: Any, default: Any = _MISSING
             return new, new.pop(item_key)
 
         return checked(owner, spec, "apop", pop, returns_value=True)
-    owner, root, key, path = target(owner, spec)
+    owner, root, key, path, parts = target(owner, spec)
     d = current_container(owner, spec, dict)
 
     def apply(replies: list[Any]) -> Any:
@@ -941,7 +945,7 @@ def dict_pop(owner: Any, spec: FieldSpec, item_key: Any, default: Any = _MISSING
         return value
 
     command = ScriptCall(DICT_OPS, (key,), ("pop", path, member))
-    return Op(root, [command], apply, "apop", (field_parts(owner, spec),)).having(returns_value=True)
+    return ValueOp(root, [command], apply, "apop", (parts,))
 
 
 def dict_del(owner: Any, spec: FieldSpec, item_key: Any) -> Op:
@@ -954,7 +958,7 @@ def dict_del(owner: Any, spec: FieldSpec, item_key: Any) -> Op:
             return {k: v for k, v in current.items() if k != item_key}, None
 
         return checked(owner, spec, "adel_item", delete)
-    owner, root, key, path = target(owner, spec)
+    owner, root, key, path, parts = target(owner, spec)
     d = current_container(owner, spec, dict)
 
     def apply(replies: list[Any]) -> None:
@@ -967,7 +971,7 @@ def dict_del(owner: Any, spec: FieldSpec, item_key: Any) -> Op:
         [ScriptCall(DICT_OPS, (key,), ("pop", path, member))],
         apply,
         "adel_item",
-        (field_parts(owner, spec),),
+        (parts,),
     )
 
 
@@ -981,7 +985,7 @@ def dict_popitem(owner: Any, spec: FieldSpec) -> Op:
             return new, new.popitem()
 
         return checked(owner, spec, "apopitem", popitem, returns_value=True)
-    owner, root, key, path = target(owner, spec)
+    owner, root, key, path, parts = target(owner, spec)
     d = current_container(owner, spec, dict)
 
     def apply(replies: list[Any]) -> tuple[Any, Any] | Then:
@@ -997,13 +1001,7 @@ def dict_popitem(owner: Any, spec: FieldSpec) -> Op:
         d.pop(popped, None)
         return popped, value
 
-    return Op(
-        root,
-        [ScriptCall(DICT_OPS, (key,), ("popitem", path))],
-        apply,
-        "apopitem",
-        (field_parts(owner, spec),),
-    ).having(returns_value=True)
+    return ValueOp(root, [ScriptCall(DICT_OPS, (key,), ("popitem", path))], apply, "apopitem", (parts,))
 
 
 # --------------------------------------------------------------------------- model-level
@@ -1119,7 +1117,7 @@ def set_fields(model: Any, values: Mapping[str, Any], what: str = "aupdate") -> 
     root = locate(model)[0]
     writes = []
     for name, value in validated.items():
-        _, _, key, path = target(model, specs[name])
+        _, _, key, path, _ = target(model, specs[name])
         writes.append((key, path, specs[name].dump_json(value)))
     commands: list[Command]
     if model is root:

@@ -32,7 +32,9 @@ from redis_pydantic._compat import (
     async_close_with_loop,
     async_default_client,
     async_default_cluster_client,
+    async_face_blocks,
     async_loop_key,
+    running_loop,
 )
 from redis_pydantic.errors import (
     TRANSPORT_ERRORS,
@@ -167,12 +169,14 @@ def _forget_closed_loops() -> None:
             _defaults.pop(scope, None)
 
 
-def client_for(cls: type) -> Any:
-    """The client that model class ``cls`` talks to."""
-    async_check_blocking_call()
+def client_for(cls: type, meta: Any = None) -> Any:
+    """The client that model class ``cls`` talks to (``meta``: its ``Meta``, when the caller has
+    read it already)."""
+    if async_face_blocks and running_loop() is not None:
+        async_check_blocking_call()
     client = _override
     if client is None:
-        client = cls.Meta.redis  # type: ignore[attr-defined]
+        client = (meta or cls.Meta).redis  # type: ignore[attr-defined]
         if client is None:
             return default_client()
     # raw_replies()'s answer for the last client, without its call: most programs use one client.

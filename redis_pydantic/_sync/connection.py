@@ -29,10 +29,12 @@ import redis
 from redis_pydantic import _cluster
 from redis_pydantic._compat import (
     SyncRedis,
+    running_loop,
     sync_check_blocking_call,
     sync_close_with_loop,
     sync_default_client,
     sync_default_cluster_client,
+    sync_face_blocks,
     sync_loop_key,
 )
 from redis_pydantic.errors import (
@@ -168,12 +170,14 @@ def _forget_closed_loops() -> None:
             _defaults.pop(scope, None)
 
 
-def client_for(cls: type) -> Any:
-    """The client that model class ``cls`` talks to."""
-    sync_check_blocking_call()
+def client_for(cls: type, meta: Any = None) -> Any:
+    """The client that model class ``cls`` talks to (``meta``: its ``Meta``, when the caller has
+    read it already)."""
+    if sync_face_blocks and running_loop() is not None:
+        sync_check_blocking_call()
     client = _override
     if client is None:
-        client = cls.Meta.redis  # type: ignore[attr-defined]
+        client = (meta or cls.Meta).redis  # type: ignore[attr-defined]
         if client is None:
             return default_client()
     # raw_replies()'s answer for the last client, without its call: most programs use one client.

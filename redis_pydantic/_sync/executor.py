@@ -175,14 +175,22 @@ def run(op: Op | None) -> Any:
         return op.apply([])
     cls = op.cls
     meta = cls.Meta  # read once: pydantic's metaclass has __getattr__, which slows class attributes
-    client = client_for(cls)
+    client = client_for(cls, meta)
     refresh = None
     if meta.refresh_ttl and op.refresh:
         refresh = refresh_for(op)
         if refresh is not None:
             commands = [*commands, refresh]
+    # Read once (a model's attributes are slow to read: pydantic's __getattr__): a stored model
+    # stays stored.
+    stored = root is not None and root._rp_state is STORED
     try:
-        if access is UPDATE and root._rp_state is NEW and (create := root._rp_create_command()) is not None:
+        if (
+            not stored
+            and access is UPDATE
+            and root._rp_state is NEW
+            and (create := root._rp_create_command()) is not None
+        ):
             replies = (transaction(client, [create, *commands], meta.autopipeline))[1:]
         elif len(commands) == 1:
             # The path of most operations: one command (execute(), without its coroutine).
@@ -202,7 +210,7 @@ def run(op: Op | None) -> Any:
     if refresh is not None:
         del replies[-1]
     if root is not None:
-        if root._rp_state is not STORED:
+        if not stored and root._rp_state is not STORED:
             root._rp_mark_stored()
         outcome = op.apply(replies)
         if root._rp_changes:
