@@ -60,20 +60,53 @@ def assign(model: Any, name: str, value: Any) -> None:
             changes.assigned.add(path)
 
 
+class StateSlots(BaseModel):
+    """The library's per-instance state of a stored model, as slots: the base of both faces'
+    ``BaseRedisModel``, so one set of slot descriptors serves both.
+
+    Every new instance sets them (``init_state``), with the slots' own setters: about twice as
+    fast as ``object.__setattr__``, which finds the slot by its name each time.
+    """
+
+    __slots__ = (
+        "_rp_root",
+        "_rp_path",
+        "_rp_json",
+        "_rp_pk",
+        "_rp_state",
+        "_rp_key",
+        "_rp_changes",
+        # The hash of the document JSON last read into or validated for this model (see
+        # _ops.document_json); unset until then.
+        "_rp_checked",
+    )
+
+
+set_root = StateSlots.__dict__["_rp_root"].__set__
+set_path = StateSlots.__dict__["_rp_path"].__set__
+set_json = StateSlots.__dict__["_rp_json"].__set__
+set_pk = StateSlots.__dict__["_rp_pk"].__set__
+set_state = StateSlots.__dict__["_rp_state"].__set__
+set_key = StateSlots.__dict__["_rp_key"].__set__
+set_changes = StateSlots.__dict__["_rp_changes"].__set__
+set_checked = StateSlots.__dict__["_rp_checked"].__set__
+
+
 def init_state(model: Any) -> None:
-    """Set the library's per-instance state (slots of the face's ``BaseRedisModel``)."""
-    object.__setattr__(model, "_rp_pk", None)
-    object.__setattr__(model, "_rp_root", None)
-    object.__setattr__(model, "_rp_path", ())
-    object.__setattr__(model, "_rp_json", "$")
-    object.__setattr__(model, "_rp_state", NEW)
-    object.__setattr__(model, "_rp_key", None)
+    """Set the library's per-instance state (:class:`StateSlots`)."""
+    set_pk(model, None)
+    set_root(model, None)
+    set_path(model, ())
+    set_json(model, "$")
+    set_state(model, NEW)
+    set_key(model, None)
     #: The lock() blocks open on this model (see _ops.Changes).
-    object.__setattr__(model, "_rp_changes", ())
+    set_changes(model, ())
 
 
-def post_init_state(model: Any) -> None:
-    """``model_post_init``'s set-up: the state of a new instance.
+def post_init_state(model: Any, context: Any = None, /) -> None:
+    """``model_post_init``'s set-up: the state of a new instance (``context`` is pydantic's,
+    unused: this function is also the library's own ``model_post_init``).
 
     pydantic also calls ``model_post_init`` when it validates a document into an existing
     instance (``load()``, see _ops.validate_into): that instance keeps its state (its key, its
@@ -105,11 +138,11 @@ def paused_collector() -> Iterator[None]:
 def copy_from_json(cls: Any, payload: str | bytes, pk: str, key: str, state: _ops.DocumentState) -> Any:
     """A new instance of ``cls`` validated from the document JSON ``payload``, with its key."""
     copy = cls.__pydantic_validator__.validate_json(payload)
-    object.__setattr__(copy, "_rp_pk", pk)
-    object.__setattr__(copy, "_rp_key", key)
-    object.__setattr__(copy, "_rp_state", state)
+    set_pk(copy, pk)
+    set_key(copy, key)
+    set_state(copy, state)
     if type(payload) is bytes:
-        object.__setattr__(copy, "_rp_checked", hash(payload))
+        set_checked(copy, hash(payload))
     return copy
 
 
@@ -173,7 +206,7 @@ def duplicates(
                 failed += group
             else:
                 for copy in group:
-                    copy._rp_mark_stored()
+                    set_state(copy, STORED)
         if error_of:
             errors = list(error_of.values())
             stored = [copy for copy in copies if copy._rp_state is STORED]
@@ -648,14 +681,12 @@ class StoredModelCore(_ModelBase):
         object.__setattr__(self, "__pydantic_private__", getattr(partial, "__pydantic_private__", None))
         init_state(self)
 
-    def model_post_init(self, context: Any, /) -> None:
-        """Set up the library's per-instance state; pydantic calls it for every new instance.
-
-        A subclass may override it; the library's set-up still runs first.
-        """
-        # Validated or constructed, every instance passes here, so the hot paths read plain
-        # attributes instead of probing with getattr.
-        post_init_state(self)
+    # Set up the library's per-instance state; pydantic calls it for every new instance (and
+    # for the instance load() fills). Validated or constructed, every instance passes here, so
+    # the hot paths read plain attributes instead of probing with getattr. A subclass may
+    # override it; the library's set-up still runs first (see _with_state_init). The function
+    # itself, not a method that calls it: one call less on every get() and load().
+    model_post_init = post_init_state
 
     def __getstate__(self) -> dict[Any, Any]:
         state = super().__getstate__()
@@ -707,7 +738,7 @@ class StoredModelCore(_ModelBase):
         key = getattr(self, "_rp_key", None)
         if key is None:
             key = f"{type(self).Meta.key_prefix}:{self.pk}"  # type: ignore[attr-defined]
-            object.__setattr__(self, "_rp_key", key)
+            set_key(self, key)
         return key
 
     @classmethod
@@ -719,7 +750,7 @@ class StoredModelCore(_ModelBase):
 
     # -- state ---------------------------------------------------------------------------------
     def _rp_mark_stored(self) -> None:
-        object.__setattr__(self, "_rp_state", STORED)
+        set_state(self, STORED)
 
     def _rp_missing_required(self) -> list[str]:
         d = self.__dict__

@@ -182,7 +182,7 @@ def decode_batch(cls: Any, keys: Sequence[str], replies: Sequence[Any], none_if_
 def _decode(cls: Any, keys: Sequence[str], replies: Sequence[Any], none_if_missing: bool) -> list[Any]:
     cut = len(cls.Meta.key_prefix) + 1
     validate = cls.__pydantic_validator__.validate_json
-    set_slot = object.__setattr__
+    set_pk, set_key, set_state, set_checked = _base.set_pk, _base.set_key, _base.set_state, _base.set_checked
     stored = _ops.STORED
     out: list[Any] = []
     append = out.append
@@ -198,11 +198,11 @@ def _decode(cls: Any, keys: Sequence[str], replies: Sequence[Any], none_if_missi
             model = validate(raw)
         except ValidationError as exc:
             raise DocumentValidationError(key, exc) from None
-        set_slot(model, "_rp_pk", key[cut:])
-        set_slot(model, "_rp_key", key)
-        set_slot(model, "_rp_state", stored)
+        set_pk(model, key[cut:])
+        set_key(model, key)
+        set_state(model, stored)
         if type(raw) is bytes:
-            set_slot(model, "_rp_checked", hash(raw))
+            set_checked(model, hash(raw))
         append(model)
     return out
 

@@ -660,7 +660,7 @@ class QuerySpec:
         # The hot path of find(): each document straight from the reply's JSON into its model.
         validate = self.model.__pydantic_validator__.validate_json
         cut = len(self.schema.key_prefix) + 1
-        setattr_, stored = object.__setattr__, _base.STORED
+        set_pk, set_state, stored = _base.set_pk, _base.set_state, _base.STORED
         out = []
         for i in range(1, len(reply), 2):
             key, values = reply[i], reply[i + 1]
@@ -668,8 +668,8 @@ class QuerySpec:
                 key = key.decode()
             # The document is the "$" value; a SORTBY adds the sort value before it.
             model = validate(values[1] if len(values) == 2 else _pair_value(values, "$"))
-            setattr_(model, "_rp_pk", key[cut:])  # what get() sets; the key is made when asked
-            setattr_(model, "_rp_state", stored)
+            set_pk(model, key[cut:])  # what get() sets; the key is made when asked
+            set_state(model, stored)
             out.append(model)
         return total, out
 
@@ -712,24 +712,24 @@ def _parse_resp3(spec: QuerySpec, reply: dict[Any, Any]) -> tuple[int, list[Any]
         return total, [spec._load_projected(r[id_], r.get(extra) or {}) for r in results]
     validate = spec.model.__pydantic_validator__.validate_json
     cut = len(spec.schema.key_prefix) + 1
-    setattr_, stored = object.__setattr__, _base.STORED
+    set_pk, set_state, stored = _base.set_pk, _base.set_state, _base.STORED
     out = []
     for result in results:
         key = result[id_]
         if type(key) is bytes:
             key = key.decode()
         model = validate(result[extra][doc])
-        setattr_(model, "_rp_pk", key[cut:])  # what get() sets; the key is made when asked
-        setattr_(model, "_rp_state", stored)
+        set_pk(model, key[cut:])  # what get() sets; the key is made when asked
+        set_state(model, stored)
         out.append(model)
     return total, out
 
 
 def _set_identity(model: Any, pk: str, key: str) -> None:
     """What ``get()`` gives a model it reads: its pk and key, and the stored state."""
-    object.__setattr__(model, "_rp_pk", pk)
-    object.__setattr__(model, "_rp_key", key)
-    object.__setattr__(model, "_rp_state", _base.STORED)
+    _base.set_pk(model, pk)
+    _base.set_key(model, key)
+    _base.set_state(model, _base.STORED)
 
 
 def count_of(reply: Any) -> int:

@@ -86,7 +86,7 @@ def _count(cls: Any, *, batch: int = _bulk.DEFAULT_BATCH) -> int:
     return bulk.count(cls, batch)
 
 
-class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel, metaclass=SyncModelMeta):
+class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, _base.StateSlots, metaclass=SyncModelMeta):
     """A pydantic model stored in Redis as a JSON document at ``"<prefix>:<pk>"``.
 
     Example::
@@ -107,18 +107,7 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, BaseModel, metaclas
     options its own ``Meta`` does not set, except ``key_prefix`` and ``index_name``.
     """
 
-    __slots__ = (
-        "_rp_root",
-        "_rp_path",
-        "_rp_json",
-        "_rp_pk",
-        "_rp_state",
-        "_rp_key",
-        "_rp_changes",
-        # The hash of the document JSON last read into or validated for this model (see
-        # _ops.document_json); unset until then.
-        "_rp_checked",
-    )
+    __slots__ = ()  # the library's per-instance state: _base.StateSlots
     # Documents store field names (never aliases), so validation accepts names as well as aliases.
     model_config = ConfigDict(
         ser_json_bytes="base64",
