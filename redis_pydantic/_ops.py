@@ -538,15 +538,18 @@ def load_field(owner: Any, spec: FieldSpec) -> Op:
 
 
 def increase(owner: Any, spec: FieldSpec, amount: Any) -> Op:
-    amount = spec.validate_amount(amount)
-    if spec.kind == DECIMAL or spec.whole_checks:
+    kind = spec.kind
+    # An int amount for an int field passes validate_amount() as it is: not worth its call.
+    if kind != INT or type(amount) is not int or not INT64_MIN <= amount <= INT64_MAX:
+        amount = spec.validate_amount(amount)
+    if kind == DECIMAL or spec.whole_checks:
         # Decimals are stored as exact JSON strings, which JSON.NUMINCRBY cannot add to; bounds
         # (ge=0...) are checked on the sum before it is written.
         return checked(
             owner, spec, "aincrease", lambda current: (current + amount, _NEW_VALUE), returns_value=True
         )
     owner, root, key, path, parts = target(owner, spec)
-    is_int = spec.kind == INT
+    is_int = kind == INT
 
     def apply(replies: list[Any]) -> Any:
         reply = replies[0]
