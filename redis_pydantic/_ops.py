@@ -899,10 +899,12 @@ def dict_update(owner: Any, spec: FieldSpec, items: Mapping[Any, Any]) -> Op | N
     d = current_container(owner, spec, dict)
     # Not JSON.MSET: it answers OK and writes nothing when the path no longer holds an object,
     # which would leave the local dict ahead of Redis. The script checks and refuses.
-    flat: list[Any] = ["set", path]
-    for pair in zip(members, spec.dump_items_json(validated.values()), strict=True):
-        flat += pair
-    command = ScriptCall(DICT_OPS, (key,), tuple(flat))
+    # The script's arguments: "set", the path, then each item's member name and JSON (filled by
+    # slice assignment, which also checks that the two lists have the same length).
+    pairs: list[Any] = [None] * (2 * len(members))
+    pairs[0::2] = members
+    pairs[1::2] = spec.dump_items_json(validated.values())
+    command = ScriptCall(DICT_OPS, (key,), ("set", path, *pairs))
 
     def apply(replies: list[Any]) -> None:
         if replies[0] is None:
