@@ -25,9 +25,18 @@ Command = tuple[Any, ...] | ScriptCall
 _CLUSTER_CLIENTS = (redis.cluster.RedisCluster, redis.asyncio.cluster.RedisCluster)
 
 
+#: Per client class, whether it is a cluster client: redis-py's cluster classes derive from a
+#: typing Protocol, so an isinstance() check against them runs Python code (about 1 µs).
+_cluster_classes: dict[type, bool] = {}
+
+
 def is_cluster(client: Any) -> bool:
     """Whether ``client`` is one of redis-py's Redis Cluster clients (either face)."""
-    return isinstance(client, _CLUSTER_CLIENTS)
+    kind = type(client)
+    found = _cluster_classes.get(kind)
+    if found is None:
+        found = _cluster_classes[kind] = isinstance(client, _CLUSTER_CLIENTS)
+    return found
 
 
 def slots_of(command: Command) -> set[int]:
