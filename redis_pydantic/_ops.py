@@ -364,13 +364,18 @@ def validate_into(model: Any, raw: str | bytes) -> None:
     """Validate the JSON document ``raw`` straight into ``model``, keeping its identity and binding.
 
     pydantic fills the existing instance (as ``__init__`` does), which is cheaper than building a
-    second model and copying it over; the library's own per-instance state is kept.
+    second model and copying it over; the library's own per-instance state is kept, and so are
+    the model's private attributes (``PrivateAttr``: local state, never stored), which pydantic
+    would set back to their defaults.
     """
+    private = model.__pydantic_private__  # None when the class has no private attributes
     token = reloading.set(model)
     try:
         type(model).__pydantic_validator__.validate_json(raw, self_instance=model)
     finally:
         reloading.reset(token)
+        if private is not None:
+            object.__setattr__(model, "__pydantic_private__", private)
     if model._rp_root is None:  # the whole document of a stored model
         mark_checked(model, raw)
 

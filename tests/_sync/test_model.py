@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from redis_pydantic._sync import connection
 from redis_pydantic._sync.model import BaseRedisModel
@@ -269,6 +269,29 @@ def test_load_refreshes_the_whole_model(client):
     assert user.load() is user
     assert user.model_dump() == {"name": "Grace", "age": 85, "profile": {"bio": "navy", "skills": ["cobol"]}}
     assert user.profile.skills == ["cobol"]
+
+
+class Session(BaseRedisModel):
+    name: str
+    #: Local state, never stored.
+    _cache: dict[str, int] = PrivateAttr(default_factory=dict)
+
+
+def test_load_and_lock_keep_the_models_private_attributes(client, stored):
+    session = Session(name="Ada")
+    session.save()
+    session._cache["hits"] = 3
+    raw_set(client, session.key, {"name": "Grace"})
+    assert session.load() is session
+    assert session.name == "Grace"
+    assert session._cache == {"hits": 3}
+    with session.lock() as locked:  # reloads the model on entry
+        assert locked._cache == {"hits": 3}
+        locked.name = "Joan"
+    assert stored.doc(session.key) == {"name": "Joan"}
+    assert session._cache == {"hits": 3}
+    # A model read with get() is a new instance: its private attributes have their defaults.
+    assert (Session.get(session.key))._cache == {}
 
 
 def test_load_of_a_missing_document_raises_key_not_found(client):
