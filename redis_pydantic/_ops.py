@@ -368,7 +368,9 @@ def validate_into(model: Any, raw: str | bytes) -> None:
     the model's private attributes (``PrivateAttr``: local state, never stored), which pydantic
     would set back to their defaults.
     """
-    private = model.__pydantic_private__  # None when the class has no private attributes
+    # None when the class has no private attributes; unset before pydantic 2.13 on an instance
+    # made by model_construct (a partial instance, or one find() read with only=...).
+    private = getattr(model, "__pydantic_private__", None)
     token = reloading.set(model)
     try:
         type(model).__pydantic_validator__.validate_json(raw, self_instance=model)
