@@ -139,12 +139,6 @@ def split(
             yield current
 
 
-def is_cluster(client: Any) -> bool:
-    """Whether ``client`` is a redis-py Redis Cluster client (either face): its multi-key commands
-    must hold keys of one hash slot."""
-    return getattr(client, "nodes_manager", None) is not None
-
-
 def split_keys(keys: Sequence[str], batch: int, max_command_bytes: int, by_slot: bool) -> Iterator[list[str]]:
     """Keys in batches for JSON.MGET or DEL (see :func:`split`)."""
     return split(keys, _identity, _size, batch, max_command_bytes, by_slot=by_slot)

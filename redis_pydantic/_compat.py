@@ -135,7 +135,8 @@ def sync_close_with_loop(client: Any, on_close: Callable[[], None]) -> Any:
 #: asyncio face skips the check without a call.
 async_face_blocks = False
 sync_face_blocks = True
-#: asyncio's get_running_loop() without the RuntimeError (both are in asyncio's __all__).
+#: asyncio's get_running_loop() without the RuntimeError (both are in asyncio's __all__): it
+#: runs before every blocking call, where raising costs more.
 running_loop = asyncio._get_running_loop
 
 
@@ -147,11 +148,10 @@ _blocking_call_warned = False
 
 
 def sync_check_blocking_call() -> None:
-    """Warn once per process when the blocking face is called inside a running event loop."""
+    """Warn once per process that the blocking face was called inside a running event loop (its
+    caller found the loop with :data:`running_loop`)."""
     global _blocking_call_warned
-    # asyncio._get_running_loop() is get_running_loop() without the RuntimeError (both are in
-    # asyncio's __all__): this runs before every blocking call, where raising costs more.
-    if _blocking_call_warned or asyncio._get_running_loop() is None:
+    if _blocking_call_warned:
         return
     _blocking_call_warned = True
     # Point the warning at the first frame outside the library: the caller's own line.

@@ -7,6 +7,7 @@ does, without blocking the test's own thread (or event loop) while it sleeps.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from urllib.parse import urlparse
@@ -43,3 +44,24 @@ def wait_until_awake(url: str) -> None:
         client.ping()
     finally:
         client.close()
+
+
+def blocked_clients(admin: redis.Redis) -> list[dict[str, str]]:
+    """The connections whose command waits at the server or node of ``admin`` (CLIENT PAUSE WRITE)."""
+    clients = []
+    for line in admin.execute_command("CLIENT", "LIST").decode().splitlines():
+        fields = dict(part.split("=", 1) for part in line.split(" ") if "=" in part)
+        if "b" in fields["flags"]:
+            clients.append(fields)
+    return clients
+
+
+async def until_blocked(admin: redis.Redis, count: int) -> list[dict[str, str]]:
+    """Wait (up to 5 s) until ``count`` connections wait at ``admin``'s server, and return them."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        clients = blocked_clients(admin)
+        if len(clients) >= count:
+            return clients
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"expected {count} connections waiting at the server, got {blocked_clients(admin)}")

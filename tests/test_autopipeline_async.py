@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -32,6 +31,7 @@ from redis_pydantic.errors import (
 )
 from redis_pydantic.testing._fake import FakeAsyncRedis
 from tests.conftest import installed
+from tests.faults import until_blocked
 from tests.randomized_run import Expected, plan, run_async_steps
 
 
@@ -74,12 +74,18 @@ def default_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def batches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The command names of every non-transactional pipeline executed (one list per batch)."""
+    return record_pipelines(monkeypatch, lambda args: [str(args[0])])
+
+
+def record_pipelines(monkeypatch: pytest.MonkeyPatch, describe: Any) -> list[list[str]]:
+    """What ``describe(args)`` lists for the commands of every non-transactional pipeline
+    executed (one list per batch)."""
     seen: list[list[str]] = []
     original = redis.asyncio.client.Pipeline.execute
 
     async def execute(self: Any, raise_on_error: bool = True) -> Any:
         if not self.is_transaction:
-            seen.append([str(args[0]) for args, _ in self.command_stack])
+            seen.append([item for args, _ in self.command_stack for item in describe(args)])
         return await original(self, raise_on_error)
 
     monkeypatch.setattr(redis.asyncio.client.Pipeline, "execute", execute)
@@ -309,26 +315,6 @@ async def test_a_task_cancelled_before_its_batch_is_written_sends_nothing(client
     assert accounts[cancelled].events == []
 
 
-def blocked_clients(admin: redis.Redis) -> list[dict[str, str]]:
-    """The connections whose command waits at the server (CLIENT PAUSE WRITE)."""
-    clients = []
-    for line in admin.execute_command("CLIENT", "LIST").decode().splitlines():
-        fields = dict(part.split("=", 1) for part in line.split(" ") if "=" in part)
-        if "b" in fields["flags"]:
-            clients.append(fields)
-    return clients
-
-
-async def until_blocked(admin: redis.Redis, count: int) -> list[dict[str, str]]:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        clients = blocked_clients(admin)
-        if len(clients) >= count:
-            return clients
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"expected {count} connections waiting at the server, got {blocked_clients(admin)}")
-
-
 async def test_a_task_cancelled_while_its_batch_is_on_the_wire_disturbs_no_other(fault_server, batches):
     client = no_retry_client(fault_server.url)
     admin = redis.Redis.from_url(fault_server.url)
@@ -418,16 +404,7 @@ async def test_configure_autopipeline_off_sends_every_operation_on_its_own(clien
 @pytest.fixture
 def batch_keys(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The keys of the commands of every non-transactional pipeline executed (one list per batch)."""
-    seen: list[list[str]] = []
-    original = redis.asyncio.client.Pipeline.execute
-
-    async def execute(self: Any, raise_on_error: bool = True) -> Any:
-        if not self.is_transaction:
-            seen.append([str(key) for args, _ in self.command_stack for key in keys_of(args)])
-        return await original(self, raise_on_error)
-
-    monkeypatch.setattr(redis.asyncio.client.Pipeline, "execute", execute)
-    return seen
+    return record_pipelines(monkeypatch, lambda args: [str(key) for key in keys_of(args)])
 
 
 def keys_of(args: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -29,6 +29,7 @@ from redis_pydantic._autopipeline import async_command_sender
 from redis_pydantic._paths import _tag_of_slot, hash_slot
 from redis_pydantic.errors import KeyNotFoundError, RedisClusterError, RedisCommandError, RedisConnectionError
 from tests.conftest import installed
+from tests.faults import until_blocked
 from tests.randomized_run import Expected, plan, run_async_steps
 
 
@@ -279,26 +280,6 @@ async def test_a_task_cancelled_before_its_batch_is_written_sends_nothing(client
     ]
 
 
-def blocked_clients(admin: redis.Redis) -> list[dict[str, str]]:
-    """The connections whose command waits at the node (CLIENT PAUSE WRITE)."""
-    clients = []
-    for line in admin.execute_command("CLIENT", "LIST").decode().splitlines():
-        fields = dict(part.split("=", 1) for part in line.split(" ") if "=" in part)
-        if "b" in fields["flags"]:
-            clients.append(fields)
-    return clients
-
-
-async def until_blocked(admin: redis.Redis, count: int) -> list[dict[str, str]]:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        clients = blocked_clients(admin)
-        if len(clients) >= count:
-            return clients
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"expected {count} connections waiting at the node, got {blocked_clients(admin)}")
-
-
 async def test_a_task_cancelled_while_its_node_batch_is_on_the_wire_disturbs_no_other(client, batches, raw):
     per_node = pks_per_node(raw, 3)
     (paused, paused_pks), (other, other_pks), (alone_node, alone_pks) = list(per_node.items())[:3]
@@ -387,23 +368,23 @@ async def test_a_connection_killed_mid_batch_fails_only_the_commands_on_it(clien
     assert stored(raw, killed.key)["counter"] == 10
 
 
-def every_node(reader: redis.cluster.RedisCluster) -> list[str]:
-    """The addresses of every node of the cluster, as a primary knows them (CLUSTER NODES)."""
+def cluster_nodes(reader: redis.cluster.RedisCluster) -> list[str]:
+    """The lines of CLUSTER NODES, as a primary knows the cluster."""
     admin = node_client(reader.get_primaries()[0].name)
     try:
-        lines = admin.execute_command("CLUSTER", "NODES").decode().splitlines()
+        return list(admin.execute_command("CLUSTER", "NODES").decode().splitlines())
     finally:
         admin.close()
-    return [line.split()[1].split("@")[0] for line in lines]
+
+
+def every_node(reader: redis.cluster.RedisCluster) -> list[str]:
+    """The addresses of every node of the cluster."""
+    return [line.split()[1].split("@")[0] for line in cluster_nodes(reader)]
 
 
 def primary_names(reader: redis.cluster.RedisCluster) -> list[str]:
-    """The addresses of the primaries that serve slots, as a primary knows them (CLUSTER NODES)."""
-    admin = node_client(reader.get_primaries()[0].name)
-    try:
-        lines = admin.execute_command("CLUSTER", "NODES").decode().splitlines()
-    finally:
-        admin.close()
+    """The addresses of the primaries that serve slots."""
+    lines = cluster_nodes(reader)
     return [
         line.split()[1].split("@")[0]
         for line in lines

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
-from redis_pydantic import _bulk
+from redis_pydantic import _bulk, _cluster
 from redis_pydantic._base import refresh_command, refresh_of
 from redis_pydantic.errors import TRANSPORT_ERRORS, translate
 
@@ -38,7 +38,7 @@ async def get_many(
     keys = _bulk.keys_of(cls, keys_or_pks)
     client = client_for(cls)
     refresh = refresh_of(cls)
-    by_slot = _bulk.is_cluster(client)
+    by_slot = _cluster.is_cluster(client)
     read: list[tuple[list[str], list[Any]]] = []
     for chunk in _bulk.split_keys(keys, size, limit, by_slot):
         commands: list[Any] = [_bulk.mget_command(chunk)]
@@ -61,7 +61,7 @@ async def save_many(
     size, limit = _bulk.check_options(batch, max_command_bytes, progress)
     writes = _bulk.writes(cls, models)  # every model is checked before anything is sent
     client = client_for(cls)
-    for chunk in _bulk.split_writes(writes, size, limit, _bulk.is_cluster(client)):
+    for chunk in _bulk.split_writes(writes, size, limit, _cluster.is_cluster(client)):
         await _send(cls, client, _bulk.mset_commands(chunk))
         for write in chunk:
             write.model._rp_mark_stored()
@@ -81,7 +81,7 @@ async def delete_many(
     keys = _bulk.keys_of(cls, keys_or_pks)
     client = client_for(cls)
     deleted = 0
-    for chunk in _bulk.split_keys(keys, size, limit, _bulk.is_cluster(client)):
+    for chunk in _bulk.split_keys(keys, size, limit, _cluster.is_cluster(client)):
         deleted += int((await _send(cls, client, [("DEL", *chunk)]))[0])
         if progress is not None:
             progress(len(chunk))
@@ -98,7 +98,7 @@ async def scan_keys(
     pattern = _bulk.match_pattern(cls.Meta.key_prefix)
     kept = _bulk.KeyFilter(cls, unique)
     # SCAN walks one server: on Redis Cluster, each primary in turn.
-    nodes = client.get_primaries() if _bulk.is_cluster(client) else [None]
+    nodes = client.get_primaries() if _cluster.is_cluster(client) else [None]
     for node in nodes:
         target = {} if node is None else {"target_nodes": node}
         cursor = 0
@@ -122,7 +122,7 @@ async def _read_present(cls: Any, client: Any, keys: Sequence[str]) -> list[Any]
     # On Redis Cluster, one JSON.MGET per hash slot.
     chunks = (
         _bulk.split_keys(keys, len(keys), _bulk.DEFAULT_MAX_COMMAND_BYTES, True)
-        if _bulk.is_cluster(client)
+        if _cluster.is_cluster(client)
         else [keys]
     )
     models: list[Any] = []
