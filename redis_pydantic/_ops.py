@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
-from redis_pydantic import _paths
+from redis_pydantic import _paths, _scripts
 from redis_pydantic._schema import (
     DECIMAL,
     INT,
@@ -32,7 +32,7 @@ from redis_pydantic._schema import (
     check_json_numbers_fast,
     field_specs,
 )
-from redis_pydantic._scripts import DICT_OPS, LIST_INSERT, LIST_POP, ScriptCall
+from redis_pydantic._scripts import DICT_OPS, ScriptCall
 from redis_pydantic.errors import (
     DocumentValidationError,
     FieldNotLoadedError,
@@ -205,10 +205,10 @@ class Changes:
         self.applied: set[tuple[str, ...]] = set()
 
 
-def record_applied(root: Any, op: Op) -> None:
-    """Tell the ``lock()`` blocks open on ``root`` which paths ``op`` changed."""
+def record_applied(root: Any, fields: Iterable[tuple[str, ...]]) -> None:
+    """Tell the ``lock()`` blocks open on ``root`` which paths an operation changed."""
     for changes in root._rp_changes:
-        changes.applied.update(op.fields)
+        changes.applied.update(fields)
 
 
 def field_parts(owner: Any, spec: FieldSpec) -> tuple[str, ...]:
@@ -495,32 +495,124 @@ def store_local(owner: Any, spec: FieldSpec, value: Any) -> None:
     owner.__pydantic_fields_set__.add(name)
 
 
-# --------------------------------------------------------------------------- scalar fields
+# --------------------------------------------------------------------------- field operations
+
+#: What ``prepare`` returns for an operation with nothing to do (``aextend([])``): no command is
+#: sent, as ``list.extend([])`` changes nothing.
+NOTHING: Any = object()
+
+#: An operation on one field, ready to send: the current owner, the stored model, its key, the
+#: JSON path and the path parts of the field, the field, the prepared argument, the local
+#: container (list or dict) when the operation changes one in place, and the command.
+Step = tuple[Any, Any, str, str, tuple[str, ...], FieldSpec, Any, Any, Command]
 
 
-def set_field(owner: Any, spec: FieldSpec, value: Any) -> Op:
+class FieldCommand:
+    """An operation on one field that is one Redis command, described once.
+
+    - ``prepare(spec, arg)`` validates the caller's argument, raising the typed error before
+      anything is sent, and returns it prepared (or :data:`NOTHING`).
+    - ``check_and_set(spec, prepared)`` is, for a field whose value must be validated whole
+      (``spec.whole_checks``: bounds, validators), the change to make by check-and-set instead
+      (see :func:`checked`); otherwise ``None``.
+    - ``command(spec, key, path, prepared)`` is the command to send.
+    - ``finish(step, reply)`` applies the command's reply locally and returns the operation's
+      result, or a :class:`Then`.
+
+    A face's ``run_field()`` sends the command at once when the model is stored and nothing else
+    is needed; in every other case the operation runs as the :class:`Op` that :func:`field_op`
+    builds (queued in ``pipeline()``, after creating the document, with the expiry refresh).
+    """
+
+    __slots__ = ()
+    #: The operation's name in errors.
+    what = ""
+    access = Access.UPDATE
+    #: Whether the result is a value read from Redis (it cannot be queued in ``pipeline()``).
+    returns_value = False
+    #: The container the field must hold locally (``list``/``dict``), changed in place.
+    container: type | None = None
+
+    def prepare(self, spec: FieldSpec, arg: Any) -> Any:
+        return arg
+
+    def check_and_set(self, spec: FieldSpec, prepared: Any) -> Callable[[Any], tuple[Any, Any]] | None:
+        return None
+
+    def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
+        raise NotImplementedError
+
+    def finish(self, step: Step, reply: Any) -> Any:
+        raise NotImplementedError
+
+
+def field_step(kind: FieldCommand, owner: Any, spec: FieldSpec, arg: Any) -> Step | Op | None:
+    """Operation ``kind`` with ``arg`` on field ``spec`` of ``owner``: a :data:`Step`, or the
+    check-and-set :class:`Op` (fields validated whole), or ``None`` when there is nothing to do."""
+    prepared = kind.prepare(spec, arg)
+    if prepared is NOTHING:
+        return None
+    change = kind.check_and_set(spec, prepared)
+    if change is not None:
+        return checked(owner, spec, kind.what, change, returns_value=kind.returns_value)
     owner, root, key, path, parts = target(owner, spec)
-    validated = spec.validate(value)
+    container = None if kind.container is None else current_container(owner, spec, kind.container)
+    return owner, root, key, path, parts, spec, prepared, container, kind.command(spec, key, path, prepared)
 
-    def apply(replies: list[Any]) -> None:
-        if replies[0] is None:
-            raise RedisCommandError(f"{path} cannot be written in the document at {key!r}")
-        store_local(owner, spec, validated)
 
-    return Op(
-        root,
-        [("JSON.SET", key, path, spec.dump_json(validated))],
-        apply,
-        "set",
-        (parts,),
+def step_op(kind: FieldCommand, step: Step) -> Op:
+    """``step`` as an :class:`Op`."""
+
+    def apply(replies: list[Any]) -> Any:
+        return kind.finish(step, replies[0])
+
+    return (ValueOp if kind.returns_value else Op)(
+        step[1], [step[8]], apply, kind.what, (step[4],), kind.access
     )
 
 
-def load_field(owner: Any, spec: FieldSpec) -> Op:
-    owner, root, key, path, parts = target(owner, spec)
+def field_op(kind: FieldCommand, owner: Any, spec: FieldSpec, arg: Any = None) -> Op | None:
+    """Operation ``kind`` with ``arg`` on field ``spec`` of ``owner``, as an :class:`Op`."""
+    step = field_step(kind, owner, spec, arg)
+    if type(step) is tuple:
+        return step_op(kind, step)
+    return step  # type: ignore[return-value]
 
-    def apply(replies: list[Any]) -> Any:
-        raw = unwrap_json(replies[0], key)
+
+def _not_written(step: Step, reply: Any, what: str = "cannot be written") -> None:
+    if reply is None:
+        raise RedisCommandError(f"{step[3]} {what} in the document at {step[2]!r}")
+
+
+# --------------------------------------------------------------------------- scalar fields
+
+
+class _SetField(FieldCommand):
+    __slots__ = ()
+    what = "set"
+
+    def prepare(self, spec: FieldSpec, arg: Any) -> Any:
+        return spec.validate(arg)
+
+    def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
+        return ("JSON.SET", key, path, spec.dump_json(prepared))
+
+    def finish(self, step: Step, reply: Any) -> None:
+        _not_written(step, reply)
+        store_local(step[0], step[5], step[6])
+
+
+class _LoadField(FieldCommand):
+    __slots__ = ()
+    what = "load"
+    access = Access.READ
+
+    def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
+        return ("JSON.GET", key, path)
+
+    def finish(self, step: Step, reply: Any) -> Any:
+        owner, _, key, path, _, spec, _, _, _ = step
+        raw = unwrap_json(reply, key)
         if raw is None:
             info = type(owner).__pydantic_fields__[spec.name]
             if info.is_required():
@@ -534,32 +626,31 @@ def load_field(owner: Any, spec: FieldSpec) -> Op:
         store_local(owner, spec, value)
         return getattr(owner, spec.name)
 
-    return Op(
-        root,
-        [("JSON.GET", key, path)],
-        apply,
-        "load",
-        (parts,),
-        access=Access.READ,
-    )
 
+class _Increase(FieldCommand):
+    __slots__ = ()
+    what = "aincrease"
+    returns_value = True
 
-def increase(owner: Any, spec: FieldSpec, amount: Any) -> Op:
-    kind = spec.kind
-    # An int amount for an int field passes validate_amount() as it is: not worth its call.
-    if kind != INT or type(amount) is not int or not INT64_MIN <= amount <= INT64_MAX:
-        amount = spec.validate_amount(amount)
-    if kind == DECIMAL or spec.whole_checks:
-        # Decimals are stored as exact JSON strings, which JSON.NUMINCRBY cannot add to; bounds
-        # (ge=0...) are checked on the sum before it is written.
-        return checked(
-            owner, spec, "aincrease", lambda current: (current + amount, _NEW_VALUE), returns_value=True
-        )
-    owner, root, key, path, parts = target(owner, spec)
-    is_int = kind == INT
+    def prepare(self, spec: FieldSpec, arg: Any) -> Any:
+        # An int amount for an int field passes validate_amount() as it is: not worth its call.
+        if spec.kind != INT or type(arg) is not int or not INT64_MIN <= arg <= INT64_MAX:
+            return spec.validate_amount(arg)
+        return arg
 
-    def apply(replies: list[Any]) -> Any:
-        reply = replies[0]
+    def check_and_set(self, spec: FieldSpec, prepared: Any) -> Callable[[Any], tuple[Any, Any]] | None:
+        if spec.kind == DECIMAL or spec.whole_checks:
+            # Decimals are stored as exact JSON strings, which JSON.NUMINCRBY cannot add to;
+            # bounds (ge=0...) are checked on the sum before it is written.
+            return lambda current: (current + prepared, _NEW_VALUE)
+        return None
+
+    def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
+        return ("JSON.NUMINCRBY", key, path, prepared)
+
+    def finish(self, step: Step, reply: Any) -> Any:
+        owner, root, key, path, _, spec, amount, _, _ = step
+        is_int = spec.kind == INT
         new: Any = None
         if is_int:  # the common replies first: [n] (Redis 8), the JSON text b"[n]" (Redis 7)
             if type(reply) is list:
@@ -586,7 +677,10 @@ def increase(owner: Any, spec: FieldSpec, amount: Any) -> Op:
         store_local(owner, spec, value)
         return value
 
-    return ValueOp(root, [("JSON.NUMINCRBY", key, path, amount)], apply, "aincrease", (parts,))
+
+SET_FIELD = _SetField()
+LOAD_FIELD = _LoadField()
+INCREASE = _Increase()
 
 
 def _sum_of(reply: Any, key: str, path: str, is_int: bool) -> Any:
@@ -677,64 +771,70 @@ def _overflow(spec: FieldSpec, root: Any, key: str, path: str, amount: int, new:
 # -- lists ---------------------------------------------------------------------------------
 
 
-def _length_matches(path: str, key: str, expected: int, reply: Any) -> bool:
+def _length_matches(step: Step, expected: int, reply: Any) -> bool:
     new_len = reply[0] if type(reply) is list and reply else first(reply)  # [n]: the common reply
     if new_len is None:
-        raise RedisCommandError(f"{path} is not a list in the document at {key!r}")
+        raise RedisCommandError(f"{step[3]} is not a list in the document at {step[2]!r}")
     return bool(new_len == expected)
 
 
 def _reread(owner: Any, spec: FieldSpec, result: Any = None) -> Then:
     """Redis made the change, but the local value was out of date: read the field again."""
-    return Then(load_field(owner, spec), result)
+    return Then(field_op(LOAD_FIELD, owner, spec), result)  # type: ignore[arg-type]
 
 
-def list_append(owner: Any, spec: FieldSpec, item: Any) -> Op:
-    validated = spec.validate_item(item)
-    if spec.whole_checks:
-        return checked(owner, spec, "aappend", lambda current: ([*current, validated], None))
-    owner, root, key, path, parts = target(owner, spec)
-    lst = current_container(owner, spec, list)
+class _ListCommand(FieldCommand):
+    __slots__ = ()
+    container = list
 
-    def apply(replies: list[Any]) -> Any:
-        if not _length_matches(path, key, len(lst) + 1, replies[0]):
-            return _reread(owner, spec)
-        list.append(lst, validated)
+    def check_and_set(self, spec: FieldSpec, prepared: Any) -> Callable[[Any], tuple[Any, Any]] | None:
+        return self.change(prepared) if spec.whole_checks else None
+
+    def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
+        """The check-and-set change: the new list and the result, from the current list."""
+        raise NotImplementedError
+
+
+class _ListAppend(_ListCommand):
+    __slots__ = ()
+    what = "aappend"
+
+    def prepare(self, spec: FieldSpec, arg: Any) -> Any:
+        return spec.validate_item(arg)
+
+    def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
+        return lambda current: ([*current, prepared], None)
+
+    def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
+        return ("JSON.ARRAPPEND", key, path, spec.dump_item_json(prepared))
+
+    def finish(self, step: Step, reply: Any) -> Any:
+        lst = step[7]
+        if not _length_matches(step, len(lst) + 1, reply):
+            return _reread(step[0], step[5])
+        list.append(lst, step[6])
         return None
 
-    return Op(
-        root,
-        [("JSON.ARRAPPEND", key, path, spec.dump_item_json(validated))],
-        apply,
-        "aappend",
-        (parts,),
-    )
 
+class _ListExtend(_ListCommand):
+    __slots__ = ()
+    what = "aextend"
 
-def list_extend(owner: Any, spec: FieldSpec, items: Iterable[Any]) -> Op | None:
-    """``None`` for no items: appending nothing is a no-op, as for ``list.extend([])``."""
-    validated = spec.validate_items(items)
-    if not validated:
+    def prepare(self, spec: FieldSpec, arg: Any) -> Any:
+        return spec.validate_items(arg) or NOTHING
+
+    def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
+        return lambda current: ([*current, *prepared], None)
+
+    def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
+        return ("JSON.ARRAPPEND", key, path, *spec.dump_items_json(prepared))
+
+    def finish(self, step: Step, reply: Any) -> Any:
+        lst, items = step[7], step[6]
+        if not _length_matches(step, len(lst) + len(items), reply):
+            return _reread(step[0], step[5])
+        list.extend(lst, items)
         return None
-    if spec.whole_checks:
-        return checked(owner, spec, "aextend", lambda current: ([*current, *validated], None))
-    owner, root, key, path, parts = target(owner, spec)
-    lst = current_container(owner, spec, list)
-    payloads = spec.dump_items_json(validated)
-
-    def apply(replies: list[Any]) -> Any:
-        if not _length_matches(path, key, len(lst) + len(validated), replies[0]):
-            return _reread(owner, spec)
-        list.extend(lst, validated)
-        return None
-
-    return Op(
-        root,
-        [("JSON.ARRAPPEND", key, path, *payloads)],
-        apply,
-        "aextend",
-        (parts,),
-    )
 
 
 def _check_index(index: Any) -> None:
@@ -742,58 +842,72 @@ def _check_index(index: Any) -> None:
         raise TypeError(f"list indices must be integers, not {type(index).__name__}")
 
 
-def list_insert(owner: Any, spec: FieldSpec, index: int, item: Any) -> Op:
-    _check_index(index)
-    validated = spec.validate_item(item)
-    if spec.whole_checks:
+class _ListInsert(_ListCommand):
+    """``arg``: ``(index, item)``."""
+
+    __slots__ = ()
+    what = "ainsert"
+
+    def prepare(self, spec: FieldSpec, arg: Any) -> Any:
+        index, item = arg
+        _check_index(index)
+        return index, spec.validate_item(item)
+
+    def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
+        index, item = prepared
 
         def insert(current: list[Any]) -> tuple[list[Any], None]:
             new = list(current)
-            new.insert(index, validated)
+            new.insert(index, item)
             return new, None
 
-        return checked(owner, spec, "ainsert", insert)
-    owner, root, key, path, parts = target(owner, spec)
-    lst = current_container(owner, spec, list)
-    payload = spec.dump_item_json(validated)
-    command: Command
-    if index == 0:
-        command = ("JSON.ARRINSERT", key, path, 0, payload)
-    else:
-        command = ScriptCall(LIST_INSERT, (key,), (path, index, payload))
+        return insert
 
-    def apply(replies: list[Any]) -> Any:
-        if not _length_matches(path, key, len(lst) + 1, replies[0]):
-            return _reread(owner, spec)
-        list.insert(lst, index, validated)
+    def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
+        index, item = prepared
+        payload = spec.dump_item_json(item)
+        if index == 0:
+            return ("JSON.ARRINSERT", key, path, 0, payload)
+        return ScriptCall(_scripts.LIST_INSERT, (key,), (path, index, payload))
+
+    def finish(self, step: Step, reply: Any) -> Any:
+        lst = step[7]
+        if not _length_matches(step, len(lst) + 1, reply):
+            return _reread(step[0], step[5])
+        list.insert(lst, *step[6])
         return None
 
-    return Op(root, [command], apply, "ainsert", (parts,))
 
+class _ListPop(_ListCommand):
+    """``arg``: the index."""
 
-def list_pop(owner: Any, spec: FieldSpec, index: int) -> Op:
-    _check_index(index)
-    if spec.whole_checks:
+    __slots__ = ()
+    what = "apop"
+    returns_value = True
 
+    def prepare(self, spec: FieldSpec, arg: Any) -> Any:
+        _check_index(arg)
+        return arg
+
+    def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
         def pop(current: list[Any]) -> tuple[list[Any], Any]:
             if not current:
                 raise IndexError("pop from empty list")
-            if not -len(current) <= index < len(current):
+            if not -len(current) <= prepared < len(current):
                 raise IndexError("pop index out of range")
             new = list(current)
-            return new, new.pop(index)
+            return new, new.pop(prepared)
 
-        return checked(owner, spec, "apop", pop, returns_value=True)
-    owner, root, key, path, parts = target(owner, spec)
-    lst = current_container(owner, spec, list)
-    command: Command
-    if index in (-1, 0):  # always in range unless the list is empty: JSON.ARRPOP itself
-        command = ("JSON.ARRPOP", key, path, index)
-    else:  # Python's IndexError for an index out of range (ARRPOP would clamp it)
-        command = ScriptCall(LIST_POP, (key,), (path, index))
+        return pop
 
-    def apply(replies: list[Any]) -> Any:
-        reply = replies[0]
+    def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
+        if prepared in (-1, 0):  # always in range unless the list is empty: JSON.ARRPOP itself
+            return ("JSON.ARRPOP", key, path, prepared)
+        # Python's IndexError for an index out of range (ARRPOP would clamp it)
+        return ScriptCall(_scripts.LIST_POP, (key,), (path, prepared))
+
+    def finish(self, step: Step, reply: Any) -> Any:
+        owner, root, key, path, _, spec, index, lst, command = step
         if type(command) is tuple:
             raw = first(reply)
             if raw is None:
@@ -816,8 +930,6 @@ def list_pop(owner: Any, spec: FieldSpec, index: int) -> Op:
             return _reread(owner, spec, item)
         list.pop(lst, index)
         return item
-
-    return ValueOp(root, [command], apply, "apop", (parts,))
 
 
 def _reinsert(key: str, path: str, index: int, raw: Any) -> Command:
@@ -850,84 +962,128 @@ def _pop_failure(root: Any, key: str, path: str) -> Op:
     return Op(root, [("JSON.TYPE", key, path)], apply, access=Access.READ, what="apop")
 
 
-def clear_container(owner: Any, spec: FieldSpec, kind: type) -> Op:
-    if spec.whole_checks:
-        return checked(owner, spec, "aclear", lambda current: (kind(), None))
-    owner, root, key, path, parts = target(owner, spec)
-    container = current_container(owner, spec, kind)
-    empty = b"[]" if kind is list else b"{}"
+class _Clear(FieldCommand):
+    """``aclear()`` of a list or dict field: the empty container stays at the path."""
 
-    def apply(replies: list[Any]) -> None:
-        if replies[0] is None:
-            raise RedisCommandError(f"{path} cannot be written in the document at {key!r}")
-        container.clear()
-        owner.__pydantic_fields_set__.add(spec.name)
+    __slots__ = ("container", "empty")
+    what = "aclear"
 
-    return Op(root, [("JSON.SET", key, path, empty)], apply, what="aclear", fields=(parts,))
+    def __init__(self, container: type[list[Any]] | type[dict[Any, Any]]) -> None:
+        self.container = container
+        self.empty = b"[]" if container is list else b"{}"
+
+    def check_and_set(self, spec: FieldSpec, prepared: Any) -> Callable[[Any], tuple[Any, Any]] | None:
+        make = self.container
+        return (lambda current: (make(), None)) if spec.whole_checks and make is not None else None
+
+    def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
+        return ("JSON.SET", key, path, self.empty)
+
+    def finish(self, step: Step, reply: Any) -> None:
+        _not_written(step, reply)
+        step[7].clear()
+        step[0].__pydantic_fields_set__.add(step[5].name)
+
+
+LIST_APPEND = _ListAppend()
+LIST_EXTEND = _ListExtend()
+LIST_INSERT = _ListInsert()
+LIST_POP = _ListPop()
+CLEAR_LIST = _Clear(list)
+CLEAR_DICT = _Clear(dict)
 
 
 # -- dicts ---------------------------------------------------------------------------------
 
 
-def dict_set_item(owner: Any, spec: FieldSpec, item_key: Any, value: Any) -> Op:
-    item_key, member = spec.validate_key(item_key)
-    validated = spec.validate_item(value)
-    if spec.whole_checks:
-        return checked(owner, spec, "aset_item", lambda current: ({**current, item_key: validated}, None))
-    owner, root, key, path, parts = target(owner, spec)
-    d = current_container(owner, spec, dict)
-    payload = spec.dump_item_json(validated)
-    command: Command
-    if _paths.is_path_safe_key(member):
-        command = ("JSON.SET", key, path + _paths.key_segment(member), payload)
-    else:
-        command = ScriptCall(DICT_OPS, (key,), ("set", path, member, payload))
+class _DictCommand(FieldCommand):
+    __slots__ = ()
+    container = dict
 
-    def apply(replies: list[Any]) -> None:
-        if replies[0] is None:
-            raise RedisCommandError(f"{path} is not a dict in the document at {key!r}")
-        dict.__setitem__(d, item_key, validated)
-        owner.__pydantic_fields_set__.add(spec.name)
+    def check_and_set(self, spec: FieldSpec, prepared: Any) -> Callable[[Any], tuple[Any, Any]] | None:
+        return self.change(prepared) if spec.whole_checks else None
 
-    return Op(root, [command], apply, "aset_item", (parts,))
+    def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
+        """The check-and-set change: the new dict and the result, from the current dict."""
+        raise NotImplementedError
 
 
-def dict_update(owner: Any, spec: FieldSpec, items: Mapping[Any, Any]) -> Op | None:
-    """``None`` for no items."""
-    if len(items) == 1:
-        ((item_key, value),) = items.items()
-        return dict_set_item(owner, spec, item_key, value)
-    validated, members = spec.validate_dict_items(items)
-    if not validated:
-        return None
-    if spec.whole_checks:
-        return checked(owner, spec, "aupdate", lambda current: ({**current, **validated}, None))
-    owner, root, key, path, parts = target(owner, spec)
-    d = current_container(owner, spec, dict)
-    # Not JSON.MSET: it answers OK and writes nothing when the path no longer holds an object,
-    # which would leave the local dict ahead of Redis. The script checks and refuses.
-    # The script's arguments: "set", the path, then each item's member name and JSON (filled by
-    # slice assignment, which also checks that the two lists have the same length).
-    pairs: list[Any] = [None] * (2 * len(members))
-    pairs[0::2] = members
-    pairs[1::2] = spec.dump_items_json(validated.values())
-    command = ScriptCall(DICT_OPS, (key,), ("set", path, *pairs))
+class _DictSetItem(_DictCommand):
+    """``arg``: ``(key, value)``."""
 
-    def apply(replies: list[Any]) -> None:
-        if replies[0] is None:
-            raise RedisCommandError(f"{path} is not a dict in the document at {key!r}")
-        dict.update(d, validated)
-        owner.__pydantic_fields_set__.add(spec.name)
+    __slots__ = ()
+    what = "aset_item"
 
-    return Op(root, [command], apply, "aupdate", (parts,))
+    def prepare(self, spec: FieldSpec, arg: Any) -> Any:
+        item_key, value = arg
+        item_key, member = spec.validate_key(item_key)
+        return item_key, member, spec.validate_item(value)
+
+    def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
+        item_key, _, value = prepared
+        return lambda current: ({**current, item_key: value}, None)
+
+    def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
+        _, member, value = prepared
+        payload = spec.dump_item_json(value)
+        if _paths.is_path_safe_key(member):
+            return ("JSON.SET", key, path + _paths.key_segment(member), payload)
+        return ScriptCall(DICT_OPS, (key,), ("set", path, member, payload))
+
+    def finish(self, step: Step, reply: Any) -> None:
+        _not_written(step, reply, "is not a dict")
+        item_key, _, value = step[6]
+        dict.__setitem__(step[7], item_key, value)
+        step[0].__pydantic_fields_set__.add(step[5].name)
+
+
+class _DictUpdate(_DictCommand):
+    """``arg``: a mapping of two items or more (one item is :data:`DICT_SET_ITEM`)."""
+
+    __slots__ = ()
+    what = "aupdate"
+
+    def prepare(self, spec: FieldSpec, arg: Any) -> Any:
+        validated, members = spec.validate_dict_items(arg)
+        return (validated, members) if validated else NOTHING
+
+    def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
+        validated = prepared[0]
+        return lambda current: ({**current, **validated}, None)
+
+    def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
+        validated, members = prepared
+        # Not JSON.MSET: it answers OK and writes nothing when the path no longer holds an
+        # object, which would leave the local dict ahead of Redis. The script checks and
+        # refuses. Its arguments: "set", the path, then each item's member name and JSON (filled
+        # by slice assignment, which also checks that the two lists have the same length).
+        pairs: list[Any] = [None] * (2 * len(members))
+        pairs[0::2] = members
+        pairs[1::2] = spec.dump_items_json(validated.values())
+        return ScriptCall(DICT_OPS, (key,), ("set", path, *pairs))
+
+    def finish(self, step: Step, reply: Any) -> None:
+        _not_written(step, reply, "is not a dict")
+        dict.update(step[7], step[6][0])
+        step[0].__pydantic_fields_set__.add(step[5].name)
 
 
 _MISSING: Any = object()
 
 
-def dict_pop(owner: Any, spec: FieldSpec, item_key: Any, default: Any = _MISSING) -> Op:
-    item_key, member = spec.validate_key(item_key)
-    if spec.whole_checks:
+class _DictPop(_DictCommand):
+    """``arg``: ``(key, default)``, ``default`` :data:`_MISSING` for none."""
+
+    __slots__ = ()
+    what = "apop"
+    returns_value = True
+
+    def prepare(self, spec: FieldSpec, arg: Any) -> Any:
+        item_key, default = arg
+        return (*spec.validate_key(item_key), default)
+
+    def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
+        item_key, _, default = prepared
 
         def pop(current: dict[Any, Any]) -> tuple[dict[Any, Any], Any]:
             if item_key not in current:
@@ -937,12 +1093,13 @@ def dict_pop(owner: Any, spec: FieldSpec, item_key: Any, default: Any = _MISSING
             new = dict(current)
             return new, new.pop(item_key)
 
-        return checked(owner, spec, "apop", pop, returns_value=True)
-    owner, root, key, path, parts = target(owner, spec)
-    d = current_container(owner, spec, dict)
+        return pop
 
-    def apply(replies: list[Any]) -> Any:
-        reply = replies[0]
+    def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
+        return ScriptCall(DICT_OPS, (key,), ("pop", path, prepared[1]))
+
+    def finish(self, step: Step, reply: Any) -> Any:
+        _, root, key, path, _, spec, (item_key, member, default), d, _ = step
         if reply[0] == 0:
             if default is _MISSING:
                 raise KeyError(item_key)
@@ -956,52 +1113,54 @@ def dict_pop(owner: Any, spec: FieldSpec, item_key: Any, default: Any = _MISSING
         d.pop(item_key, None)
         return value
 
-    command = ScriptCall(DICT_OPS, (key,), ("pop", path, member))
-    return ValueOp(root, [command], apply, "apop", (parts,))
 
+class _DictDel(_DictCommand):
+    """``arg``: the key."""
 
-def dict_del(owner: Any, spec: FieldSpec, item_key: Any) -> Op:
-    item_key, member = spec.validate_key(item_key)
-    if spec.whole_checks:
+    __slots__ = ()
+    what = "adel_item"
+
+    def prepare(self, spec: FieldSpec, arg: Any) -> Any:
+        return spec.validate_key(arg)
+
+    def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
+        item_key = prepared[0]
 
         def delete(current: dict[Any, Any]) -> tuple[dict[Any, Any], None]:
             if item_key not in current:
                 raise KeyError(item_key)
             return {k: v for k, v in current.items() if k != item_key}, None
 
-        return checked(owner, spec, "adel_item", delete)
-    owner, root, key, path, parts = target(owner, spec)
-    d = current_container(owner, spec, dict)
+        return delete
 
-    def apply(replies: list[Any]) -> None:
-        if replies[0][0] == 0:
-            raise KeyError(item_key)
-        d.pop(item_key, None)
+    def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
+        return ScriptCall(DICT_OPS, (key,), ("pop", path, prepared[1]))
 
-    return Op(
-        root,
-        [ScriptCall(DICT_OPS, (key,), ("pop", path, member))],
-        apply,
-        "adel_item",
-        (parts,),
-    )
+    def finish(self, step: Step, reply: Any) -> None:
+        if reply[0] == 0:
+            raise KeyError(step[6][0])
+        step[7].pop(step[6][0], None)
 
 
-def dict_popitem(owner: Any, spec: FieldSpec) -> Op:
-    if spec.whole_checks:
+class _DictPopitem(_DictCommand):
+    __slots__ = ()
+    what = "apopitem"
+    returns_value = True
 
+    def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
         def popitem(current: dict[Any, Any]) -> tuple[dict[Any, Any], tuple[Any, Any]]:
             if not current:
                 raise KeyError("popitem(): dictionary is empty")
             new = dict(current)
             return new, new.popitem()
 
-        return checked(owner, spec, "apopitem", popitem, returns_value=True)
-    owner, root, key, path, parts = target(owner, spec)
-    d = current_container(owner, spec, dict)
+        return popitem
 
-    def apply(replies: list[Any]) -> tuple[Any, Any] | Then:
-        reply = replies[0]
+    def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
+        return ScriptCall(DICT_OPS, (key,), ("popitem", path))
+
+    def finish(self, step: Step, reply: Any) -> Any:
+        _, root, key, path, _, spec, _, d, _ = step
         if reply[0] == 0:
             raise KeyError("popitem(): dictionary is empty")
         try:
@@ -1013,7 +1172,12 @@ def dict_popitem(owner: Any, spec: FieldSpec) -> Op:
         d.pop(popped, None)
         return popped, value
 
-    return ValueOp(root, [ScriptCall(DICT_OPS, (key,), ("popitem", path))], apply, "apopitem", (parts,))
+
+DICT_SET_ITEM = _DictSetItem()
+DICT_UPDATE = _DictUpdate()
+DICT_POP = _DictPop()
+DICT_DEL = _DictDel()
+DICT_POPITEM = _DictPopitem()
 
 
 # --------------------------------------------------------------------------- model-level

@@ -12,7 +12,20 @@ from redis_pydantic import _cluster
 from redis_pydantic._autopipeline import async_command_sender
 from redis_pydantic._base import refresh_command, refresh_of
 from redis_pydantic._nodes import async_send_per_node
-from redis_pydantic._ops import NEW, READ_RESULT, STORED, Access, Command, Op, Then, locate, record_applied
+from redis_pydantic._ops import (
+    NEW,
+    READ_RESULT,
+    STORED,
+    Access,
+    Command,
+    FieldCommand,
+    Op,
+    Then,
+    field_step,
+    locate,
+    record_applied,
+    step_op,
+)
 from redis_pydantic._scripts import ScriptCall, batch_call
 from redis_pydantic.errors import (
     TRANSPORT_ERRORS,
@@ -213,12 +226,53 @@ async def run(op: Op | None) -> Any:
             root._rp_mark_stored()
         outcome = op.apply(replies)
         if root._rp_changes:
-            record_applied(root, op)
+            record_applied(root, op.fields)
     else:
         outcome = op.apply(replies)
     if type(outcome) is Then:
         return await _then(outcome)
     return outcome
+
+
+async def run_field(kind: FieldCommand, value: Any, arg: Any = None) -> Any:
+    """Run the field operation ``kind`` with ``arg`` on the field that ``value`` was read from,
+    and return its result.
+
+    The common case, a stored model with nothing else to do (no open ``pipeline()`` for a write,
+    no ``Meta.refresh_ttl``), sends the operation's one command at once, with no :class:`Op`
+    built. Every other case runs the operation as an Op through :func:`run`, which decides.
+    """
+    step = field_step(kind, value._rp_owner, value._rp_spec, arg)
+    if not isinstance(step, tuple):  # a check-and-set, or nothing to do
+        return await run(step)
+    root = step[1]
+    if root._rp_state is STORED and (kind.access is READ or _no_open_batch()):
+        cls = type(root)
+        meta = cls.Meta  # read once: pydantic's metaclass has __getattr__ (slow class attributes)
+        if not meta.refresh_ttl:
+            client = client_for(cls, meta)
+            command = step[8]
+            try:
+                if type(command) is not tuple:
+                    reply = await execute(client, command, meta.autopipeline)
+                elif meta.autopipeline:
+                    reply = await async_command_sender(client)(*command)
+                else:
+                    reply = await client.execute_command(*command)
+            except TRANSPORT_ERRORS as exc:
+                raise translate(exc, client, step[2]) from exc
+            outcome = kind.finish(step, reply)
+            if root._rp_changes:
+                record_applied(root, (step[4],))
+            if type(outcome) is Then:
+                return await _then(outcome)
+            return outcome
+    return await run(step_op(kind, step))
+
+
+def _no_open_batch() -> bool:
+    batch = current_batch.get()
+    return batch is None or batch.closed
 
 
 async def _then(then: Then) -> Any:
@@ -269,7 +323,7 @@ async def _run_optimistic(op: Op) -> Any:
         root._rp_mark_stored()
     outcome = op.apply(replies)
     if root is not None and root._rp_changes:
-        record_applied(root, op)
+        record_applied(root, op.fields)
     if type(outcome) is Then:
         return await _then(outcome)
     return outcome
@@ -372,7 +426,7 @@ class Batch:
                     failures.append((start, self.commands[start], exc))
                     continue
                 if op.root is not None and op.root._rp_changes:
-                    record_applied(op.root, op)
+                    record_applied(op.root, op.fields)
                 if type(outcome) is Then:
                     await _then(outcome)
         if failures:

@@ -40,7 +40,7 @@ from redis_pydantic._values import (
     field_descriptor_class,
 )
 
-from .executor import run
+from .executor import run_field
 
 _P = TypeVar("_P")
 _T = TypeVar("_T")
@@ -58,11 +58,11 @@ class _Bound(TypedField[_P]):
 
     async def set(self, value: _P) -> None:
         """Validate ``value``, write it to this field in Redis, then store it locally."""
-        await run(_ops.set_field(self._rp_owner, self._rp_spec, value))
+        await run_field(_ops.SET_FIELD, self, value)
 
     async def load(self) -> Self:
         """Read this field from Redis, store it locally and return it (at once, even in a pipeline)."""
-        loaded: Self = await run(_ops.load_field(self._rp_owner, self._rp_spec))
+        loaded: Self = await run_field(_ops.LOAD_FIELD, self)
         return loaded
 
 
@@ -71,7 +71,7 @@ class _Number(_Bound[_P]):
 
     async def aincrease(self, amount: _P | int = 1) -> _P:
         """Add ``amount`` in Redis, update the local value and return the new value."""
-        new: _P = await run(_ops.increase(self._rp_owner, self._rp_spec, amount))
+        new: _P = await run_field(_ops.INCREASE, self, amount)
         return new
 
 
@@ -164,24 +164,24 @@ class RedisList(_Bound[list[_T]], ListValue, list[_T]):
 
     async def aappend(self, item: _T) -> None:
         """Append ``item`` in Redis (JSON.ARRAPPEND), then locally."""
-        await run(_ops.list_append(self._rp_owner, self._rp_spec, item))
+        await run_field(_ops.LIST_APPEND, self, item)
 
     async def aextend(self, items: Iterable[_T]) -> None:
         """Append every item in one JSON.ARRAPPEND, then locally."""
-        await run(_ops.list_extend(self._rp_owner, self._rp_spec, items))
+        await run_field(_ops.LIST_EXTEND, self, items)
 
     async def ainsert(self, index: int, item: _T) -> None:
         """Insert ``item`` before ``index`` in Redis, then locally (indexes clamp like list.insert)."""
-        await run(_ops.list_insert(self._rp_owner, self._rp_spec, index, item))
+        await run_field(_ops.LIST_INSERT, self, (index, item))
 
     async def apop(self, index: int = -1) -> _T:
         """Remove and return the item at ``index`` in Redis. IndexError when empty or out of range."""
-        item: _T = await run(_ops.list_pop(self._rp_owner, self._rp_spec, index))
+        item: _T = await run_field(_ops.LIST_POP, self, index)
         return item
 
     async def aclear(self) -> None:
         """Make the list empty in Redis (``[]`` stays at the path), then locally."""
-        await run(_ops.clear_container(self._rp_owner, self._rp_spec, list))
+        await run_field(_ops.CLEAR_LIST, self)
 
 
 _MISSING: Any = _ops._MISSING
@@ -199,17 +199,20 @@ class RedisDict(_Bound[dict[_K, _V]], DictValue, dict[_K, _V]):
 
     async def aset_item(self, key: _K, value: _V) -> None:
         """Set ``self[key] = value`` in Redis, then locally."""
-        await run(_ops.dict_set_item(self._rp_owner, self._rp_spec, key, value))
+        await run_field(_ops.DICT_SET_ITEM, self, (key, value))
 
     async def aupdate(self, mapping: Mapping[_K, _V] | None = None, /, **kwargs: _V) -> None:
         """Set several items in one atomic command (a script that checks the path), then locally."""
         items: dict[Any, Any] = dict(mapping or {})
         items.update(kwargs)
-        await run(_ops.dict_update(self._rp_owner, self._rp_spec, items))
+        if len(items) == 1:  # one item: the plain command of aset_item
+            await run_field(_ops.DICT_SET_ITEM, self, next(iter(items.items())))
+        else:
+            await run_field(_ops.DICT_UPDATE, self, items)
 
     async def adel_item(self, key: _K) -> None:
         """Delete ``key`` in Redis, then locally. KeyError when it is not there."""
-        await run(_ops.dict_del(self._rp_owner, self._rp_spec, key))
+        await run_field(_ops.DICT_DEL, self, key)
 
     @overload
     async def apop(self, key: _K, /) -> _V: ...
@@ -219,16 +222,16 @@ class RedisDict(_Bound[dict[_K, _V]], DictValue, dict[_K, _V]):
 
     async def apop(self, key: _K, default: Any = _MISSING, /) -> Any:
         """Remove ``key`` in Redis and return its value, or ``default``; KeyError without one."""
-        return await run(_ops.dict_pop(self._rp_owner, self._rp_spec, key, default))
+        return await run_field(_ops.DICT_POP, self, (key, default))
 
     async def apopitem(self) -> tuple[_K, _V]:
         """Remove and return the last ``(key, value)`` pair in Redis. KeyError when empty."""
-        item: tuple[_K, _V] = await run(_ops.dict_popitem(self._rp_owner, self._rp_spec))
+        item: tuple[_K, _V] = await run_field(_ops.DICT_POPITEM, self)
         return item
 
     async def aclear(self) -> None:
         """Make the dict empty in Redis (``{}`` stays at the path), then locally."""
-        await run(_ops.clear_container(self._rp_owner, self._rp_spec, dict))
+        await run_field(_ops.CLEAR_DICT, self)
 
 
 class RedisSet(_Bound[set[_T]], SetValue, set[_T]):
