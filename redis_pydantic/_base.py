@@ -265,10 +265,13 @@ def get_model(cls: Any, key: str) -> _ops.Op:
 
 def load_model(model: Any) -> _ops.Op:
     """Read ``model`` (a stored or nested model) from Redis into the instance itself."""
-    model = _ops.current_owner(model)
-    root, path = model._rp_location()
-    json_path = _paths.json_path_for(path)
-    key = root.key
+    if getattr(model, "_rp_root", False) is None:  # a stored model: the common case
+        root, path, json_path = model, (), "$"
+    else:
+        model = _ops.current_owner(model)
+        root, path = model._rp_location()
+        json_path = _paths.json_path_for(path)
+    key = root._rp_key or root.key
 
     def apply(replies: list[Any]) -> None:
         raw = _ops.unwrap_json(replies[0], key)

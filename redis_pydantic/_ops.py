@@ -401,14 +401,16 @@ def not_attached(model: Any) -> NotAttachedError:
     )
 
 
-def current_owner(owner: Any) -> Any:
+def current_owner(owner: Any, root: Any = False) -> Any:
     """The model that holds the field now: ``owner`` itself, or for a nested model that was
     replaced in its parent since it was read, the nested model now at its place.
 
     An operation through a value that is no longer the model's current field acts on the current
-    field, so it never writes elsewhere and the local object stays equal to Redis.
+    field, so it never writes elsewhere and the local object stays equal to Redis. (``root``:
+    ``owner._rp_root`` when the caller has read it.)
     """
-    root: Any = getattr(owner, "_rp_root", False)
+    if root is False:
+        root = getattr(owner, "_rp_root", False)
     if root is None:  # a top-level stored model: the common case
         return owner
     if root is False:
@@ -441,8 +443,10 @@ def target(owner: Any, spec: FieldSpec) -> tuple[Any, Any, str, str, tuple[str, 
     root: Any = getattr(owner, "_rp_root", False)
     if root is None:  # a top-level stored model: the common case (its key is usually cached)
         return owner, owner, owner._rp_key or owner.key, spec.path, spec.parts
-    owner = current_owner(owner)
-    root = owner._rp_root
+    current = current_owner(owner, root)
+    if current is not owner:
+        owner = current
+        root = owner._rp_root
     return owner, root, root._rp_key or root.key, owner._rp_json + spec.path[1:], (*owner._rp_path, spec.name)
 
 

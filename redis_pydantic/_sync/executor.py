@@ -247,7 +247,9 @@ def run_field(kind: FieldCommand, value: Any, arg: Any = None) -> Any:
     if not isinstance(step, tuple):  # a check-and-set, or nothing to do
         return run(step)
     root = step[1]
-    if root._rp_state is STORED and (kind.access is READ or _no_open_batch()):
+    if root._rp_state is STORED and (
+        kind.access is READ or (batch := current_batch.get()) is None or batch.closed
+    ):
         cls = type(root)
         meta = cls.Meta  # read once: pydantic's metaclass has __getattr__ (slow class attributes)
         if not meta.refresh_ttl:
@@ -269,11 +271,6 @@ def run_field(kind: FieldCommand, value: Any, arg: Any = None) -> Any:
                 return _then(outcome)
             return outcome
     return run(step_op(kind, step))
-
-
-def _no_open_batch() -> bool:
-    batch = current_batch.get()
-    return batch is None or batch.closed
 
 
 def _then(then: Then) -> Any:
