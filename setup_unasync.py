@@ -52,6 +52,7 @@ REPLACEMENTS: dict[str, str] = {
     "AbstractAsyncContextManager": "AbstractContextManager",
     "AsyncLeaseKeeper": "SyncLeaseKeeper",
     "async_command_sender": "sync_command_sender",
+    "async_idle_pipeline": "sync_idle_pipeline",
     "real_async_client": "real_sync_client",
 }
 

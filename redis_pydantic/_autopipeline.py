@@ -231,16 +231,8 @@ class AsyncAutoPipeline:
     async def execute_command(self, *args: Any) -> Any:
         """Send one command; its reply, or its error raised here."""
         client: Any = self.client()  # alive: the caller holds it
-        busy = self.busy
-        if not busy or (self.lonely and busy < _FEW):
-            # Nothing else in flight (one operation at a time always comes here), or a few
-            # operations that recently had no one to share a batch with: sent now (what
-            # _direct() does, without its coroutine: this is every sequential operation's path).
-            self.busy = busy + 1
-            try:
-                return await client.execute_command(*args)
-            finally:
-                self.busy -= 1
+        if self.may_send_now():
+            return await self._direct(client, args)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         entry = (args, future)
@@ -271,6 +263,16 @@ class AsyncAutoPipeline:
         if reply is _ALONE:
             return await self._direct(client, args)
         return reply
+
+    def may_send_now(self) -> bool:
+        """Whether a command goes at once: nothing else is in flight (one operation at a time
+        always), or a few operations that recently had no one to share a batch with."""
+        busy = self.busy
+        return not busy or (self.lonely and busy < _FEW)
+
+    def sent(self) -> None:
+        """A command counted in flight by :func:`async_idle_pipeline` has its reply (or error)."""
+        self.busy -= 1
 
     async def _direct(self, client: Any, args: tuple[Any, ...]) -> Any:
         self.busy += 1
@@ -537,6 +539,34 @@ def async_command_sender(client: Any) -> Callable[..., Any]:
             return pipeline.execute_command
     pipeline = _pipeline_for(client, loop)
     return client.execute_command if pipeline is None else pipeline.execute_command  # type: ignore[no-any-return]
+
+
+def async_idle_pipeline(client: Any) -> AsyncAutoPipeline | None:
+    """The auto-pipeline of ``client`` (this loop's, as :func:`async_command_sender` found it
+    last) when a command may go at once, with that command counted in flight; else ``None``:
+    the command goes through :func:`async_command_sender`.
+
+    The caller sends the command with ``client.execute_command`` and then calls
+    ``pipeline.sent()``: the auto-pipeline's own path for a command sent at once, without its
+    coroutine. This is every sequential operation's path.
+    """
+    last = _last
+    pipeline = last[1]
+    if (
+        pipeline is not None
+        and last[0]() is client
+        and pipeline.may_send_now()
+        and pipeline.loop() is asyncio.get_running_loop()
+    ):
+        pipeline.busy += 1
+        return pipeline
+    return None
+
+
+def sync_idle_pipeline(client: Any) -> AsyncAutoPipeline | None:
+    """The blocking face's twin of :func:`async_idle_pipeline`: it has no auto-pipeline, so
+    every command goes through :data:`sync_command_sender` (which sends it at once)."""
+    return None
 
 
 #: The function that sends one command through a blocking client: its ``execute_command``, which

@@ -147,6 +147,20 @@ async def test_one_operation_alone_is_sent_at_once(client, batches, raw, monkeyp
     assert stored(raw, account.key)["events"] == ["0", "1", "2", "3", "4"]
 
 
+async def test_an_operation_that_failed_at_once_leaves_the_next_ones_sent_at_once(client, batches, raw):
+    account, other = await Account().save(), await Account().save()
+    raw.set(other.key, "not a JSON document")  # Redis refuses JSON commands on it (WRONGTYPE)
+    for _ in range(5):
+        with pytest.raises(RedisCommandError):
+            await other.counter.aincrease(1)
+    await account.events.aappend("a")
+    await asyncio.gather(*(a.counter.aincrease(1) for a in [await Account().save() for _ in range(3)]))
+    # Nothing stays counted in flight after a failure: the first of the three concurrent ones is
+    # sent at once, and the two sent while it is in flight share one round trip.
+    assert batches == [["JSON.NUMINCRBY"] * 2]
+    assert stored(raw, account.key)["events"] == ["a"]
+
+
 async def test_concurrent_operations_share_round_trips(client, batches, raw):
     accounts = [await Account().save() for _ in range(50)]
     await asyncio.gather(*(a.counter.aincrease(i) for i, a in enumerate(accounts)))

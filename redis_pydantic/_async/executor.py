@@ -9,7 +9,7 @@ import redis.exceptions
 from pydantic import ValidationError
 
 from redis_pydantic import _cluster
-from redis_pydantic._autopipeline import async_command_sender
+from redis_pydantic._autopipeline import async_command_sender, async_idle_pipeline
 from redis_pydantic._base import refresh_command, refresh_of
 from redis_pydantic._nodes import async_send_per_node
 from redis_pydantic._ops import (
@@ -210,7 +210,14 @@ async def run(op: Op | None) -> Any:
             if type(command) is not tuple:
                 replies = [await execute(client, command, meta.autopipeline)]
             elif meta.autopipeline:
-                replies = [await async_command_sender(client)(*command)]
+                pipeline = async_idle_pipeline(client)
+                if pipeline is None:
+                    replies = [await async_command_sender(client)(*command)]
+                else:  # sent at once: the auto-pipeline's own path, without its coroutine
+                    try:
+                        replies = [await client.execute_command(*command)]
+                    finally:
+                        pipeline.sent()
             else:
                 replies = [await client.execute_command(*command)]
         elif op.per_slot and _cluster.is_cluster(client):
@@ -258,7 +265,14 @@ async def run_field(kind: FieldCommand, value: Any, arg: Any = None) -> Any:
                 if type(command) is not tuple:
                     reply = await execute(client, command, meta.autopipeline)
                 elif meta.autopipeline:
-                    reply = await async_command_sender(client)(*command)
+                    pipeline = async_idle_pipeline(client)
+                    if pipeline is None:
+                        reply = await async_command_sender(client)(*command)
+                    else:  # sent at once: the auto-pipeline's own path, without its coroutine
+                        try:
+                            reply = await client.execute_command(*command)
+                        finally:
+                            pipeline.sent()
                 else:
                     reply = await client.execute_command(*command)
             except TRANSPORT_ERRORS as exc:

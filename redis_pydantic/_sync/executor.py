@@ -10,7 +10,7 @@ import redis.exceptions
 from pydantic import ValidationError
 
 from redis_pydantic import _cluster
-from redis_pydantic._autopipeline import sync_command_sender
+from redis_pydantic._autopipeline import sync_command_sender, sync_idle_pipeline
 from redis_pydantic._base import refresh_command, refresh_of
 from redis_pydantic._nodes import sync_send_per_node
 from redis_pydantic._ops import (
@@ -211,7 +211,14 @@ def run(op: Op | None) -> Any:
             if type(command) is not tuple:
                 replies = [execute(client, command, meta.autopipeline)]
             elif meta.autopipeline:
-                replies = [sync_command_sender(client)(*command)]
+                pipeline = sync_idle_pipeline(client)
+                if pipeline is None:
+                    replies = [sync_command_sender(client)(*command)]
+                else:  # sent at once: the auto-pipeline's own path, without its coroutine
+                    try:
+                        replies = [client.execute_command(*command)]
+                    finally:
+                        pipeline.sent()
             else:
                 replies = [client.execute_command(*command)]
         elif op.per_slot and _cluster.is_cluster(client):
@@ -259,7 +266,14 @@ def run_field(kind: FieldCommand, value: Any, arg: Any = None) -> Any:
                 if type(command) is not tuple:
                     reply = execute(client, command, meta.autopipeline)
                 elif meta.autopipeline:
-                    reply = sync_command_sender(client)(*command)
+                    pipeline = sync_idle_pipeline(client)
+                    if pipeline is None:
+                        reply = sync_command_sender(client)(*command)
+                    else:  # sent at once: the auto-pipeline's own path, without its coroutine
+                        try:
+                            reply = client.execute_command(*command)
+                        finally:
+                            pipeline.sent()
                 else:
                     reply = client.execute_command(*command)
             except TRANSPORT_ERRORS as exc:
