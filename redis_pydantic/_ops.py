@@ -1,11 +1,17 @@
-"""Redis operations as data: one :class:`Op` holds everything about one library operation.
+"""Redis operations as data: each library operation is described once, here, without I/O.
 
-Each builder validates its input first, so bad input raises before anything is queued, and
-returns an :class:`Op`: the commands to send, how their replies are applied locally, whether the
-operation returns a value, whether it needs the document, and (for optimistic operations) the
-read that the commands are computed from. A face's ``executor.run(op)`` decides how it is sent:
-directly, queued in an open ``pipeline()``, or after creating a never-saved document. Local state
-changes only in ``apply``, after Redis accepted the change.
+An operation on one field that is one Redis command is a :class:`FieldCommand`: how its
+argument is validated, when it is a check-and-set instead, its command, and how its reply is
+applied locally. Every other operation is an :class:`Op` built by its builder: the commands to
+send, how their replies are applied locally, whether it returns a value, whether it needs the
+document, and (for optimistic operations) the read that the commands are computed from. A
+field command becomes an Op (:func:`field_op`) whenever it is not simply sent at once.
+
+A face's ``executor.run(op)`` decides how an Op is sent: directly, queued in an open
+``pipeline()``, or after creating a never-saved document. ``executor.run_field()`` sends a field
+command of a stored model at once when nothing else is needed, and hands every other case to
+``run()``. Bad input raises before anything is sent or queued, and local state changes only
+after Redis accepted the change.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from redis_pydantic._async import connection
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic._scripts import BATCH, DICT_OPS, LIST_INSERT, LIST_POP
+from redis_pydantic.errors import PipelineError
 from tests.conftest import installed
 
 
@@ -97,3 +98,56 @@ async def test_an_op_on_a_never_saved_model_creates_it_in_the_same_round_trip(co
     await op(thing)
     assert counting.trips == 1
     assert await stored.exists(thing.key)
+
+
+class RefreshedThing(Thing):
+    """Thing whose reads and writes also extend its expiry (sent with the operation)."""
+
+    class Meta:
+        ttl = 3600
+        refresh_ttl = True
+
+
+async def _outcome(thing: Thing, op: Any, stored: Any) -> tuple[Any, Any, Any]:
+    """The operation's result, then the local model and the document in Redis."""
+    result = await op(thing)
+    if isinstance(result, BaseModel):
+        result = result.model_dump()
+    return result, thing.model_dump(), await stored.doc(thing.key)
+
+
+@pytest.mark.parametrize("op", OPS.values(), ids=OPS.keys())
+async def test_an_op_has_the_same_outcome_however_it_is_sent(client, stored, op):
+    # Sent at once (a stored model), with the expiry refresh, and (writes) with the document
+    # created first: the same result, local model and document in Redis.
+    saved = Thing()
+    await saved.save()
+    at_once = await _outcome(saved, op, stored)
+    assert at_once[1] == at_once[2]
+    refreshed = RefreshedThing()
+    await refreshed.save()
+    await client.expire(refreshed.key, 60)
+    assert await _outcome(refreshed, op, stored) == at_once
+    assert await client.ttl(refreshed.key) > 3000  # extended by the operation
+    if op in WRITES.values():
+        assert await _outcome(Thing(), op, stored) == at_once
+
+
+VALUE_RETURNING = ("list apop", "list apop at 1", "dict apop", "dict apopitem", "aincrease")
+
+
+@pytest.mark.parametrize("op", WRITES.values(), ids=WRITES.keys())
+async def test_a_write_queued_in_pipeline_has_the_outcome_of_one_sent_at_once(client, stored, op):
+    saved, queued = Thing(), Thing()
+    await saved.save()
+    await queued.save()
+    _, local, document = await _outcome(saved, op, stored)
+    if op in [WRITES[name] for name in VALUE_RETURNING]:
+        with pytest.raises(PipelineError):  # they return a value read from Redis
+            async with queued.pipeline():
+                await op(queued)
+        assert queued.model_dump() == await stored.doc(queued.key) == Thing().model_dump()
+        return
+    async with queued.pipeline():
+        await op(queued)
+    assert (queued.model_dump(), await stored.doc(queued.key)) == (local, document)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from redis_pydantic._scripts import BATCH, DICT_OPS, LIST_INSERT, LIST_POP
 from redis_pydantic._sync import connection
 from redis_pydantic._sync.model import BaseRedisModel
+from redis_pydantic.errors import PipelineError
 from tests.conftest import installed
 
 
@@ -98,3 +99,56 @@ def test_an_op_on_a_never_saved_model_creates_it_in_the_same_round_trip(counting
     op(thing)
     assert counting.trips == 1
     assert stored.exists(thing.key)
+
+
+class RefreshedThing(Thing):
+    """Thing whose reads and writes also extend its expiry (sent with the operation)."""
+
+    class Meta:
+        ttl = 3600
+        refresh_ttl = True
+
+
+def _outcome(thing: Thing, op: Any, stored: Any) -> tuple[Any, Any, Any]:
+    """The operation's result, then the local model and the document in Redis."""
+    result = op(thing)
+    if isinstance(result, BaseModel):
+        result = result.model_dump()
+    return result, thing.model_dump(), stored.doc(thing.key)
+
+
+@pytest.mark.parametrize("op", OPS.values(), ids=OPS.keys())
+def test_an_op_has_the_same_outcome_however_it_is_sent(client, stored, op):
+    # Sent at once (a stored model), with the expiry refresh, and (writes) with the document
+    # created first: the same result, local model and document in Redis.
+    saved = Thing()
+    saved.save()
+    at_once = _outcome(saved, op, stored)
+    assert at_once[1] == at_once[2]
+    refreshed = RefreshedThing()
+    refreshed.save()
+    client.expire(refreshed.key, 60)
+    assert _outcome(refreshed, op, stored) == at_once
+    assert client.ttl(refreshed.key) > 3000  # extended by the operation
+    if op in WRITES.values():
+        assert _outcome(Thing(), op, stored) == at_once
+
+
+VALUE_RETURNING = ("list apop", "list apop at 1", "dict apop", "dict apopitem", "aincrease")
+
+
+@pytest.mark.parametrize("op", WRITES.values(), ids=WRITES.keys())
+def test_a_write_queued_in_pipeline_has_the_outcome_of_one_sent_at_once(client, stored, op):
+    saved, queued = Thing(), Thing()
+    saved.save()
+    queued.save()
+    _, local, document = _outcome(saved, op, stored)
+    if op in [WRITES[name] for name in VALUE_RETURNING]:
+        with pytest.raises(PipelineError):  # they return a value read from Redis
+            with queued.pipeline():
+                op(queued)
+        assert queued.model_dump() == stored.doc(queued.key) == Thing().model_dump()
+        return
+    with queued.pipeline():
+        op(queued)
+    assert (queued.model_dump(), stored.doc(queued.key)) == (local, document)
