@@ -186,7 +186,9 @@ async def run(op: Op | None) -> Any:
             return await _run_optimistic(op)
         return op.apply([])
     cls = op.cls
-    meta = cls.Meta  # read once: pydantic's metaclass has __getattr__, which slows class attributes
+    # Read once, through the instance when there is one: pydantic's metaclass has __getattr__,
+    # which makes class attributes slow to read from the class itself.
+    meta = cls.Meta if root is None else root.Meta
     client = client_for(cls, meta)
     refresh = None
     if meta.refresh_ttl and op.refresh:
@@ -257,7 +259,7 @@ async def run_field(kind: FieldCommand, value: Any, arg: Any = None) -> Any:
         kind.access is READ or (batch := current_batch.get()) is None or batch.closed
     ):
         cls = type(root)
-        meta = cls.Meta  # read once: pydantic's metaclass has __getattr__ (slow class attributes)
+        meta = root.Meta  # through the instance: the class's metaclass __getattr__ slows it
         if not meta.refresh_ttl:
             client = client_for(cls, meta)
             command = step[8]
