@@ -53,6 +53,7 @@ REPLACEMENTS: dict[str, str] = {
     "AsyncLeaseKeeper": "SyncLeaseKeeper",
     "async_command_sender": "sync_command_sender",
     "async_idle_pipeline": "sync_idle_pipeline",
+    "async_face_coalesces": "sync_face_coalesces",
     "real_async_client": "real_sync_client",
 }
 

@@ -564,9 +564,16 @@ def async_idle_pipeline(client: Any) -> AsyncAutoPipeline | None:
 
 
 def sync_idle_pipeline(client: Any) -> AsyncAutoPipeline | None:
-    """The blocking face's twin of :func:`async_idle_pipeline`: it has no auto-pipeline, so
-    every command goes through :data:`sync_command_sender` (which sends it at once)."""
+    """The blocking face's twin of :func:`async_idle_pipeline`, never reached (see
+    :data:`sync_face_coalesces`): the blocking face has no auto-pipeline."""
     return None
+
+
+#: Whether a face shares round trips between concurrent operations: the asyncio face does (per
+#: event loop), the blocking face sends every command at once. A constant per face, so the
+#: blocking face's executor skips the auto-pipeline without a call.
+async_face_coalesces = True
+sync_face_coalesces = False
 
 
 #: The function that sends one command through a blocking client: its ``execute_command``, which

@@ -9,7 +9,7 @@ import redis.exceptions
 from pydantic import ValidationError
 
 from redis_pydantic import _cluster
-from redis_pydantic._autopipeline import async_command_sender, async_idle_pipeline
+from redis_pydantic._autopipeline import async_command_sender, async_face_coalesces, async_idle_pipeline
 from redis_pydantic._base import refresh_command, refresh_of
 from redis_pydantic._nodes import async_send_per_node
 from redis_pydantic._ops import (
@@ -211,7 +211,7 @@ async def run(op: Op | None) -> Any:
             command = commands[0]
             if type(command) is not tuple:
                 replies = [await execute(client, command, meta.autopipeline)]
-            elif meta.autopipeline:
+            elif async_face_coalesces and meta.autopipeline:
                 pipeline = async_idle_pipeline(client)
                 if pipeline is None:
                     replies = [await async_command_sender(client)(*command)]
@@ -266,7 +266,7 @@ async def run_field(kind: FieldCommand, value: Any, arg: Any = None) -> Any:
             try:
                 if type(command) is not tuple:
                     reply = await execute(client, command, meta.autopipeline)
-                elif meta.autopipeline:
+                elif async_face_coalesces and meta.autopipeline:
                     pipeline = async_idle_pipeline(client)
                     if pipeline is None:
                         reply = await async_command_sender(client)(*command)

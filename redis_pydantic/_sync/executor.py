@@ -10,7 +10,7 @@ import redis.exceptions
 from pydantic import ValidationError
 
 from redis_pydantic import _cluster
-from redis_pydantic._autopipeline import sync_command_sender, sync_idle_pipeline
+from redis_pydantic._autopipeline import sync_command_sender, sync_face_coalesces, sync_idle_pipeline
 from redis_pydantic._base import refresh_command, refresh_of
 from redis_pydantic._nodes import sync_send_per_node
 from redis_pydantic._ops import (
@@ -212,7 +212,7 @@ def run(op: Op | None) -> Any:
             command = commands[0]
             if type(command) is not tuple:
                 replies = [execute(client, command, meta.autopipeline)]
-            elif meta.autopipeline:
+            elif sync_face_coalesces and meta.autopipeline:
                 pipeline = sync_idle_pipeline(client)
                 if pipeline is None:
                     replies = [sync_command_sender(client)(*command)]
@@ -267,7 +267,7 @@ def run_field(kind: FieldCommand, value: Any, arg: Any = None) -> Any:
             try:
                 if type(command) is not tuple:
                     reply = execute(client, command, meta.autopipeline)
-                elif meta.autopipeline:
+                elif sync_face_coalesces and meta.autopipeline:
                     pipeline = sync_idle_pipeline(client)
                     if pipeline is None:
                         reply = sync_command_sender(client)(*command)
