@@ -471,7 +471,7 @@ class FieldSpec:
             self.item  # noqa: B018 - builds the item serializer
         dump = self._item_serializer.to_json
         try:
-            payloads: list[bytes] = [dump(value) for value in values]
+            payloads: list[bytes] = list(map(dump, values))
         except PydanticSerializationError as exc:
             raise not_serializable(f"{self.qualname}[item]", exc) from exc
         if self.item_type is str:  # JSON strings: no number to check

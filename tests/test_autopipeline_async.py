@@ -152,7 +152,9 @@ async def test_an_operation_that_failed_at_once_leaves_the_next_ones_sent_at_onc
     raw.set(other.key, "not a JSON document")  # Redis refuses JSON commands on it (WRONGTYPE)
     for _ in range(5):
         with pytest.raises(RedisCommandError):
-            await other.counter.aincrease(1)
+            await other.counter.aincrease(1)  # one command
+        with pytest.raises(RedisCommandError):
+            await other.seen.aupdate(a=1, b=2)  # a script call
     await account.events.aappend("a")
     await asyncio.gather(*(a.counter.aincrease(1) for a in [await Account().save() for _ in range(3)]))
     # Nothing stays counted in flight after a failure: the first of the three concurrent ones is

@@ -56,13 +56,20 @@ async def execute(client: Any, command: Command, coalesce: bool = True) -> Any:
     In the asyncio face, commands sent while others are in flight share round trips (see
     :mod:`redis_pydantic._autopipeline`), unless ``coalesce`` is false (``Meta.autopipeline``).
     """
-    send = async_command_sender(client) if coalesce else client.execute_command
-    if isinstance(command, tuple):
-        return await send(*command)
+    # Sent at once when nothing else is in flight: the auto-pipeline's own path, without its
+    # coroutine (see run()).
+    pipeline = async_idle_pipeline(client) if async_face_coalesces and coalesce else None
+    send = async_command_sender(client) if coalesce and pipeline is None else client.execute_command
     try:
-        return await send(*command.evalsha_args())
-    except redis.exceptions.NoScriptError:
-        return await send(*command.eval_args())
+        if isinstance(command, tuple):
+            return await send(*command)
+        try:
+            return await send(*command.evalsha_args())
+        except redis.exceptions.NoScriptError:
+            return await send(*command.eval_args())
+    finally:
+        if pipeline is not None:
+            pipeline.sent()
 
 
 async def atomically(client: Any, commands: list[Command], coalesce: bool = True) -> list[Any]:

@@ -57,13 +57,20 @@ def execute(client: Any, command: Command, coalesce: bool = True) -> Any:
     In the asyncio face, commands sent while others are in flight share round trips (see
     :mod:`redis_pydantic._autopipeline`), unless ``coalesce`` is false (``Meta.autopipeline``).
     """
-    send = sync_command_sender(client) if coalesce else client.execute_command
-    if isinstance(command, tuple):
-        return send(*command)
+    # Sent at once when nothing else is in flight: the auto-pipeline's own path, without its
+    # coroutine (see run()).
+    pipeline = sync_idle_pipeline(client) if sync_face_coalesces and coalesce else None
+    send = sync_command_sender(client) if coalesce and pipeline is None else client.execute_command
     try:
-        return send(*command.evalsha_args())
-    except redis.exceptions.NoScriptError:
-        return send(*command.eval_args())
+        if isinstance(command, tuple):
+            return send(*command)
+        try:
+            return send(*command.evalsha_args())
+        except redis.exceptions.NoScriptError:
+            return send(*command.eval_args())
+    finally:
+        if pipeline is not None:
+            pipeline.sent()
 
 
 def atomically(client: Any, commands: list[Command], coalesce: bool = True) -> list[Any]:
