@@ -499,7 +499,7 @@ class NestedCore:
             root, path, json_path = parent, spec.parts, spec.path
         else:
             # The field ops of this model build their paths on it: "$.profile" + ".title".
-            path, json_path = (*parent._rp_path, spec.name), parent._rp_json + spec.path[1:]
+            json_path, path = spec.nested_paths(parent._rp_json, parent._rp_path)
         model = self
         mine = getattr(self, "_rp_root", False)
         if mine is not False:

@@ -453,7 +453,9 @@ def target(owner: Any, spec: FieldSpec) -> tuple[Any, Any, str, str, tuple[str, 
     if current is not owner:
         owner = current
         root = owner._rp_root
-    return owner, root, root._rp_key or root.key, owner._rp_json + spec.path[1:], (*owner._rp_path, spec.name)
+    prefix = owner._rp_json
+    paths = spec.below.get(prefix) or spec.nested_paths(prefix, owner._rp_path)
+    return owner, root, root._rp_key or root.key, paths[0], paths[1]
 
 
 def current_container(owner: Any, spec: FieldSpec, kind: type) -> Any:

@@ -236,6 +236,7 @@ class FieldSpec:
         "_key_dumper",
         "_items_validator",
         "_whole",
+        "below",
     )
 
     def __init__(self, owner: type[BaseModel], name: str, info: FieldInfo) -> None:
@@ -259,6 +260,18 @@ class FieldSpec:
         self._key_dumper: TypeAdapter[Any] | None = None
         self._items_validator: Any = None
         self._whole: bool | None = None
+        #: The JSON path and path parts of this field in a model nested at a JSON path (see
+        #: :meth:`nested_paths`), by that path.
+        self.below: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+    def nested_paths(self, json_prefix: str, parts_prefix: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+        """The JSON path and the path parts of this field in a model nested at ``json_prefix``
+        (``parts_prefix``), kept in :attr:`below`: a schema has few nested places, and every
+        operation on a nested field needs them."""
+        paths = self.below.get(json_prefix)
+        if paths is None:
+            paths = self.below[json_prefix] = (json_prefix + self.path[1:], (*parts_prefix, self.name))
+        return paths
 
     @property
     def qualname(self) -> str:
