@@ -795,16 +795,22 @@ def _reread(owner: Any, spec: FieldSpec, result: Any = None) -> Then:
     return Then(field_op(LOAD_FIELD, owner, spec), result)  # type: ignore[arg-type]
 
 
-class _ListCommand(FieldCommand):
+class _ContainerCommand(FieldCommand):
+    """An operation that changes the list or dict of its field in place (``container``)."""
+
     __slots__ = ()
-    container = list
 
     def check_and_set(self, spec: FieldSpec, prepared: Any) -> Callable[[Any], tuple[Any, Any]] | None:
         return self.change(prepared) if spec.whole_checks else None
 
     def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
-        """The check-and-set change: the new list and the result, from the current list."""
+        """The check-and-set change: the new container and the result, from the current one."""
         raise NotImplementedError
+
+
+class _ListCommand(_ContainerCommand):
+    __slots__ = ()
+    container = list
 
 
 class _ListAppend(_ListCommand):
@@ -974,7 +980,7 @@ def _pop_failure(root: Any, key: str, path: str) -> Op:
     return Op(root, [("JSON.TYPE", key, path)], apply, access=Access.READ, what="apop")
 
 
-class _Clear(FieldCommand):
+class _Clear(_ContainerCommand):
     """``aclear()`` of a list or dict field: the empty container stays at the path."""
 
     __slots__ = ("container", "empty")
@@ -984,9 +990,10 @@ class _Clear(FieldCommand):
         self.container = container
         self.empty = b"[]" if container is list else b"{}"
 
-    def check_and_set(self, spec: FieldSpec, prepared: Any) -> Callable[[Any], tuple[Any, Any]] | None:
+    def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
         make = self.container
-        return (lambda current: (make(), None)) if spec.whole_checks and make is not None else None
+        assert make is not None
+        return lambda current: (make(), None)
 
     def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
         return ("JSON.SET", key, path, self.empty)
@@ -1008,16 +1015,9 @@ CLEAR_DICT = _Clear(dict)
 # -- dicts ---------------------------------------------------------------------------------
 
 
-class _DictCommand(FieldCommand):
+class _DictCommand(_ContainerCommand):
     __slots__ = ()
     container = dict
-
-    def check_and_set(self, spec: FieldSpec, prepared: Any) -> Callable[[Any], tuple[Any, Any]] | None:
-        return self.change(prepared) if spec.whole_checks else None
-
-    def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
-        """The check-and-set change: the new dict and the result, from the current dict."""
-        raise NotImplementedError
 
 
 class _DictSetItem(_DictCommand):
