@@ -212,8 +212,10 @@ async def test_lock_on_a_different_action_does_not_wait(client, stored):
 async def test_lock_body_longer_than_the_lease_keeps_the_lock_when_extend_is_true(client, stored):
     account = await saved_account()
     other = await Account.get(account.key)
-    async with account.lock(timeout=0.3) as locked:
-        await async_sleep(1.0)
+    # Renewed every 0.4 s: a busy machine may stall this process for up to 0.8 s without the
+    # lease running out, and the body still outlives the lease it started with.
+    async with account.lock(timeout=1.2) as locked:
+        await async_sleep(1.6)
         assert await stored.exists(lock_name(account))
         with pytest.raises(LockTimeoutError):
             async with other.lock(blocking_timeout=0.1):

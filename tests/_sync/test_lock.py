@@ -211,8 +211,10 @@ def test_lock_on_a_different_action_does_not_wait(client, stored):
 def test_lock_body_longer_than_the_lease_keeps_the_lock_when_extend_is_true(client, stored):
     account = saved_account()
     other = Account.get(account.key)
-    with account.lock(timeout=0.3) as locked:
-        sync_sleep(1.0)
+    # Renewed every 0.4 s: a busy machine may stall this process for up to 0.8 s without the
+    # lease running out, and the body still outlives the lease it started with.
+    with account.lock(timeout=1.2) as locked:
+        sync_sleep(1.6)
         assert stored.exists(lock_name(account))
         with pytest.raises(LockTimeoutError):
             with other.lock(blocking_timeout=0.1):
