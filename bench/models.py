@@ -116,7 +116,7 @@ def redis_om_user_class(face: str, client: Any, prefix: str) -> Any:
         class Meta:
             database = client
 
-    class RpbOmUser(JsonModel, index=True):
+    class RpbOmUser(JsonModel, index=True):  # type: ignore[call-arg]  # redis-om is untyped here
         name: str
         age: int
         tags: list[str] = []

@@ -772,7 +772,7 @@ def machine_info(url: str, started_server: bool, where: str | None = None) -> li
     json_version = "absent"
     search_version = "absent"
     for mod in modules:
-        entry = mod if isinstance(mod, dict) else dict(zip(mod[::2], mod[1::2], strict=False))
+        entry: dict[Any, Any] = mod if isinstance(mod, dict) else dict(zip(mod[::2], mod[1::2], strict=False))
         name = entry.get(b"name", entry.get("name", b""))
         name = name.decode() if isinstance(name, bytes) else str(name)
         if name.lower() in ("rejson", "json"):
