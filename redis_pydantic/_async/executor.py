@@ -419,7 +419,8 @@ class Batch:
         start = len(self.commands)
         self.commands.extend(op.commands)
         self.entries.append((start, len(self.commands), op))
-        if cls.Meta.refresh_ttl and op.refresh:
+        # Through the instance when there is one: the class's metaclass __getattr__ slows it.
+        if (cls if root is None else root).Meta.refresh_ttl and op.refresh:
             refresh = refresh_for(op)
             if refresh is not None:
                 self.refresh[refresh[1]] = refresh
