@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from typing_extensions import Self
 
 from redis_pydantic import _ops, _paths, _schema, _values
-from redis_pydantic._scripts import CREATE, ScriptCall
+from redis_pydantic._scripts import CREATE, ScriptCall, write_documents
 from redis_pydantic.errors import (
     DocumentValidationError,
     InvalidArgumentError,
@@ -185,15 +185,15 @@ def duplicates(
     commands: list[_ops.Command] = []
     group_of: list[int] = []  # the group of each command
     for number, group in enumerate(groups):
-        args: list[Any] = ["JSON.MSET"]
-        for copy in group:
-            args += (copy._rp_key, "$", payload)
-        commands.append(tuple(args))
-        group_of.append(number)
-        if ms is not None:  # in the same atomic step: no copy exists without its expiry
+        if ms is None:
+            args: list[Any] = ["JSON.MSET"]
             for copy in group:
-                commands.append(("PEXPIRE", copy._rp_key, ms))
-                group_of.append(number)
+                args += (copy._rp_key, "$", payload)
+            commands.append(tuple(args))
+        else:  # in the same step: no copy exists without its expiry
+            keys = [copy._rp_key for copy in group]
+            commands.append(write_documents(keys, [payload] * len(keys), [ms] * len(keys)))
+        group_of.append(number)
 
     def apply(replies: list[Any]) -> None:
         error_of: dict[int, BaseException] = {}
@@ -235,10 +235,14 @@ def save_model(model: Any) -> _ops.Op:
     model._rp_check_complete()
     payload = _ops.document_json(model)
     key = model.key
-    commands: list[_ops.Command] = [("JSON.SET", key, "$", payload)]
     ms = ttl_of(type(model))
-    if ms is not None:  # the same atomic step: the document never exists without its expiry
-        commands.append(("PEXPIRE", key, ms))
+    commands: list[_ops.Command] = [
+        ("JSON.SET", key, "$", payload)
+        if ms is None
+        # One step: the document never exists without its expiry, and a key of another type
+        # is refused with no expiry set on it.
+        else write_documents([key], [payload], [ms])
+    ]
 
     def apply(replies: list[Any]) -> None:
         model._rp_mark_stored()

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from redis_pydantic import _base, _ops, _paths
+from redis_pydantic._scripts import write_documents
 from redis_pydantic.errors import (
     DocumentValidationError,
     InvalidArgumentError,
@@ -278,13 +279,19 @@ def _write_key(write: Write) -> str:
 
 
 def mset_commands(items: Sequence[Write]) -> list[_ops.Command]:
-    """One JSON.MSET of the batch, then each expiry: sent as one atomic step."""
-    args: list[Any] = ["JSON.MSET"]
-    for item in items:
-        args += (item.key, _paths.ROOT, item.payload)
-    commands: list[_ops.Command] = [tuple(args)]
-    commands += [("PEXPIRE", item.key, item.ttl) for item in items if item.ttl is not None]
-    return commands
+    """One JSON.MSET of the batch or, when some have an expiry, the script that writes them
+    and gives each its expiry in the same step (and writes nothing, and sets no expiry, when a
+    key holds another Redis type)."""
+    if all(item.ttl is None for item in items):
+        args: list[Any] = ["JSON.MSET"]
+        for item in items:
+            args += (item.key, _paths.ROOT, item.payload)
+        return [tuple(args)]
+    return [
+        write_documents(
+            [item.key for item in items], [item.payload for item in items], [item.ttl for item in items]
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- scanning

@@ -267,13 +267,47 @@ return created
 )
 
 
+#: KEYS: document keys. ARGV: the document JSON of each key, then the expiry of each in
+#: milliseconds ("" for none). Writes every document (JSON.MSET at "$") and then gives each its
+#: expiry, all in one step; when a key holds another Redis type, nothing is written and no expiry
+#: is set (a key of another program never gets one). Answers "OK".
+WRITE_DOCUMENTS = Script(
+    "write_documents",
+    r"""
+local n = #KEYS
+for i = 1, n do  -- RedisJSON refuses a key of another type (WRONGTYPE): nothing is written
+  local t = redis.pcall('JSON.TYPE', KEYS[i])
+  if type(t) == 'table' and t.err then return t end
+end
+local first = 1
+while first <= n do  -- Lua's unpack() takes at most about 8000 values: 2000 documents at a time
+  local last, args = math.min(n, first + 1999), {}
+  for i = first, last do
+    args[#args + 1] = KEYS[i]; args[#args + 1] = '$'; args[#args + 1] = ARGV[i]
+  end
+  redis.call('JSON.MSET', unpack(args))
+  first = last + 1
+end
+for i = 1, n do
+  if ARGV[n + i] ~= '' then redis.call('PEXPIRE', KEYS[i], ARGV[n + i]) end
+end
+return 'OK'
+""",
+)
+
+
+def write_documents(keys: list[str], payloads: list[Any], ttls: list[int | None]) -> ScriptCall:
+    """The :data:`WRITE_DOCUMENTS` call that stores ``payloads`` at ``keys`` with their expiries."""
+    return ScriptCall(WRITE_DOCUMENTS, tuple(keys), (*payloads, *("" if ms is None else ms for ms in ttls)))
+
+
 def _as_function(script: Script) -> str:
     # Each script body becomes a function of its own KEYS and ARGV, so the batch can call it.
     return f"local function {script.name}(KEYS, ARGV)\n{script.source}\nend\n"
 
 
 #: The scripts a batch can run among its commands (the others make it go by MULTI/EXEC).
-_IN_BATCH = (DICT_OPS, LIST_POP, LIST_INSERT, CREATE)
+_IN_BATCH = (DICT_OPS, LIST_POP, LIST_INSERT, CREATE, WRITE_DOCUMENTS)
 
 
 #: ARGV: the commands of a batch, each as its argument count followed by its arguments; a call

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic._bulk import MAX_KEYS_PER_COMMAND
-from redis_pydantic._scripts import BATCH
+from redis_pydantic._scripts import BATCH, WRITE_DOCUMENTS
 from redis_pydantic.errors import (
     DocumentValidationError,
     FieldValidationError,
@@ -54,6 +54,7 @@ class SpecialItem(Item):
 @pytest.fixture
 async def loaded(client):
     await client.script_load(BATCH.source)
+    await client.script_load(WRITE_DOCUMENTS.source)
     return client
 
 
@@ -206,8 +207,9 @@ async def test_save_many_applies_meta_ttl_in_the_same_atomic_call(loaded, client
     tokens = [Token(value=str(i)) for i in range(4)]
     sent, pipelines = recording(client, monkeypatch)
     await Token.save_many(tokens)
-    assert len(sent) == 1 and sent[0][1] == BATCH.sha and pipelines == []
-    assert sent[0].count("PEXPIRE") == 4 and sent[0].count("JSON.MSET") == 1
+    # One script call: the four documents, then their expiries.
+    assert len(sent) == 1 and sent[0][1] == WRITE_DOCUMENTS.sha and pipelines == []
+    assert sent[0][2:7] == (4, *(token.key for token in tokens)) and sent[0][-4:] == (600_000,) * 4
     for token in tokens:
         assert 595_000 < await client.pttl(token.key) <= 600_000
 
