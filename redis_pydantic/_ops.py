@@ -20,7 +20,7 @@ import contextvars
 import enum
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -201,20 +201,68 @@ class ValueOp(Op):
 
 
 class Changes:
-    """What happened to a model while a ``lock()`` block ran: the paths assigned with ``=``, and
-    the paths that operations changed in Redis (and locally)."""
+    """What happened to a model while a ``lock()`` block ran, to tell what the block writes on
+    exit (see :func:`lock_writes`).
 
-    __slots__ = ("assigned", "applied")
+    ``model`` is the model the block locked, at ``path`` in its document; ``before`` is its
+    :func:`field_payloads` at entry. Paths in ``before`` and ``applied`` are relative to
+    ``model``.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("model", "path", "before", "assigned", "applied")
+
+    def __init__(self, model: Any, path: tuple[str, ...], before: dict[tuple[str, ...], bytes]) -> None:
+        self.model = model
+        self.path = path
+        self.before = before
+        #: The places assigned with ``=`` (paths from the document's root).
         self.assigned: set[tuple[str, ...]] = set()
-        self.applied: set[tuple[str, ...]] = set()
+        #: The JSON of a value right after an operation changed it, in Redis and locally: its
+        #: new baseline. The exit writes it only if it changed in place after that operation.
+        self.applied: dict[tuple[str, ...], bytes] = {}
+
+    def _touched(self, places: Iterable[tuple[str, ...]]) -> Iterator[tuple[tuple[str, ...], bytes]]:
+        """Each value of ``model`` at or below one of ``places`` (from the document's root), with
+        its JSON now."""
+        depth = len(self.path)
+        for place in places:
+            if place[:depth] != self.path and self.path[: len(place)] != place:
+                continue  # outside the locked model
+            relative = place[depth:]
+            for name in relative[:1] or field_specs(type(self.model)):  # () is the whole model
+                for field, payload in field_payloads(self.model, only=name).items():
+                    if _overlap(field, relative):
+                        yield field, payload
+
+    def write_starts(self, places: Iterable[tuple[str, ...]]) -> None:
+        """A write of ``places`` is about to be sent: refused when the block changed one of their
+        values locally (with ``=`` or in place) and has not written it yet. Redis would get the
+        operation's change alone, and the local value, made of both, could not be kept equal to
+        it."""
+        for field, payload in self._touched(places):
+            if payload != self.applied.get(field, self.before.get(field)):
+                raise FieldStateError(
+                    f"{_paths.json_path_for((*self.path, *field))} was changed locally in this lock() "
+                    "block, and that change is written when the block exits: make the field "
+                    "operation before the local change, or make the change with operations only"
+                )
+
+    def operation_applied(self, places: Iterable[tuple[str, ...]]) -> None:
+        for field, payload in self._touched(places):
+            self.applied[field] = payload
+
+
+def write_starts(root: Any, fields: Iterable[tuple[str, ...]]) -> None:
+    """Tell the ``lock()`` blocks open on ``root`` that a write of these paths is about to be sent
+    (FieldStateError when one of them holds a local change of the block not yet written)."""
+    for changes in root._rp_changes:
+        changes.write_starts(fields)
 
 
 def record_applied(root: Any, fields: Iterable[tuple[str, ...]]) -> None:
     """Tell the ``lock()`` blocks open on ``root`` which paths an operation changed."""
     for changes in root._rp_changes:
-        changes.applied.update(fields)
+        changes.operation_applied(fields)
 
 
 def field_parts(owner: Any, spec: FieldSpec) -> tuple[str, ...]:
@@ -1199,16 +1247,15 @@ def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return a[: len(b)] == b or b[: len(a)] == a
 
 
-def lock_writes(
-    model: Any, path: tuple[str, ...], before: dict[tuple[str, ...], bytes], changes: Changes
-) -> list[Any]:
+def lock_writes(model: Any, path: tuple[str, ...], changes: Changes) -> list[Any]:
     """The ``path, JSON`` pairs that a ``lock()`` block writes on exit, flat.
 
     It writes what the block assigned with ``=`` (at the place assigned), and values the block
-    changed in place (``locked.tags.append(...)``) unless an operation changed them in Redis
-    during the block: a value that an operation already applied in Redis is never written back
-    over what other clients did meanwhile. ``before`` is :func:`field_payloads` at entry. Every
-    value written must validate as its field (FieldValidationError otherwise, nothing written).
+    changed in place (``locked.tags.append(...)``). A value that an operation changed during the
+    block is compared with what the operation left, not with its value at entry: what the
+    operation applied in Redis is never written back over what other clients did meanwhile,
+    and an in-place change made after it is written. Every value written must
+    validate as its field (FieldValidationError otherwise, nothing written).
     """
     writes: dict[tuple[str, ...], bytes] = {}
     depth = len(path)
@@ -1222,12 +1269,15 @@ def lock_writes(
         if found is not None:
             spec, value = found
             writes[place] = spec.checked_json(value)
+    baseline = {**changes.before, **changes.applied}
     for relative, payload in field_payloads(model).items():
         place = (*path, *relative)
-        if before.get(relative) == payload or any(_overlap(place, done) for done in writes):
+        if baseline.get(relative) == payload:
             continue
-        if any(_overlap(place, applied) for applied in changes.applied):
+        if any(_overlap(place, done) for done in writes):
             continue
+        if relative not in baseline and any(_overlap(relative, applied) for applied in changes.applied):
+            continue  # a value an operation put there, not changed since
         found = _field_at(model, relative)
         if found is not None:
             writes[place] = found[0].checked_json(found[1])
@@ -1253,13 +1303,15 @@ def _field_at(model: Any, relative: tuple[str, ...]) -> tuple[FieldSpec, Any] | 
     return spec, owner.__dict__[relative[-1]]
 
 
-def field_payloads(model: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], bytes]:
+def field_payloads(
+    model: Any, prefix: tuple[str, ...] = (), only: str | None = None
+) -> dict[tuple[str, ...], bytes]:
     """The JSON of each loaded value of ``model`` by its path, nested models field by field, to
-    tell which values a ``lock()`` block changed."""
+    tell which values a ``lock()`` block changed (``only``: of that field alone)."""
     out: dict[tuple[str, ...], bytes] = {}
     d = model.__dict__
     for name, spec in field_specs(type(model)).items():
-        if name not in d:
+        if name not in d or (only is not None and name != only):
             continue
         value = d[name]
         if isinstance(value, BaseModel) and spec.kind == MODEL:

@@ -17,12 +17,13 @@ from redis_pydantic.errors import (
     TRANSPORT_ERRORS,
     LockLostError,
     LockTimeoutError,
+    PipelineError,
     attach_release_failure,
     map_exceptions,
     translate,
 )
 
-from .executor import execute
+from .executor import current_batch, execute, reload_quietly
 
 #: Lease of a lock in seconds; it is renewed every third of it while the body runs.
 DEFAULT_TIMEOUT = 10.0
@@ -38,6 +39,13 @@ async def model_lock(
     blocking_timeout: float | None,
     extend: bool,
 ) -> AsyncIterator[Any]:
+    batch = current_batch.get()
+    if batch is not None and not batch.closed:
+        # Its exit's write would go out at once, ahead of the queued ones and even if the
+        # pipeline's block failed: neither is what the program says.
+        raise PipelineError(
+            "lock() cannot be used inside pipeline(): open the lock first and the pipeline inside it"
+        )
     root, path = _ops.locate(model)
     client = type(root)._rp_client()
     lock_key = _paths.lock_key_for(root.key, _paths.check_lock_action(action))
@@ -47,17 +55,17 @@ async def model_lock(
     if not acquired:
         raise LockTimeoutError(f"could not acquire {lock_key!r} within {blocking_timeout} seconds")
     keeper = None
-    changes = _ops.Changes()
+    changes = None
     try:
         await model.load()
-        before = _ops.field_payloads(model)
+        changes = _ops.Changes(model, path, _ops.field_payloads(model))
         object.__setattr__(root, "_rp_changes", (*root._rp_changes, changes))
         if extend and timeout:
             keeper = AsyncLeaseKeeper(lock, timeout)
             keeper.start()
         yield model
         # Only what the block assigned (or changed in place), validated: nothing else.
-        changed = _ops.lock_writes(model, path, before, changes)
+        changed = _ops.lock_writes(model, path, changes)
     except BaseException as exc:
         if keeper is not None:
             await keeper.stop()
@@ -68,6 +76,9 @@ async def model_lock(
         except TRANSPORT_ERRORS as release_exc:
             # The body's exception must not be replaced by this one: attach it instead.
             attach_release_failure(exc, lock_key, translate(release_exc, client, root.key))
+        if changes is not None and isinstance(exc, Exception):
+            # Nothing the block changed locally was saved: the model holds what Redis holds.
+            await reload_quietly(model)
         raise
     finally:
         object.__setattr__(root, "_rp_changes", tuple(c for c in root._rp_changes if c is not changes))
@@ -88,6 +99,7 @@ async def model_lock(
             pass
         raise error from exc
     if not done:
+        await reload_quietly(model)  # nothing was saved: the model holds what Redis holds
         reason = f" ({keeper.lost})" if keeper is not None and keeper.lost else ""
         raise LockLostError(
             f"the lock {lock_key!r} expired or was taken over before the block ended{reason}; "

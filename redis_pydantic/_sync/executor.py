@@ -26,6 +26,7 @@ from redis_pydantic._ops import (
     locate,
     record_applied,
     step_op,
+    write_starts,
 )
 from redis_pydantic._scripts import ScriptCall, batch_call
 from redis_pydantic.errors import (
@@ -181,13 +182,15 @@ def run(op: Op | None) -> Any:
     """
     if op is None:
         return None
+    root = op.root
     access = op.access
+    if root is not None and root._rp_changes and access is not READ:
+        write_starts(root, op.fields)
     if access is not READ:
         batch = current_batch.get()
         if batch is not None and not batch.closed:
             batch.add(op)
             return None
-    root = op.root
     commands = op.commands
     if not commands:  # a check-and-set computes its commands; others may have none to send
         if op.optimistic is not None:
@@ -271,6 +274,8 @@ def run_field(kind: FieldCommand, value: Any, arg: Any = None) -> Any:
         if not meta.refresh_ttl:
             client = client_for(cls, meta)
             command = step[8]
+            if root._rp_changes and kind.access is not READ:
+                write_starts(root, (step[4],))
             try:
                 if type(command) is not tuple:
                     reply = execute(client, command, meta.autopipeline)
@@ -453,7 +458,7 @@ class Batch:
                     _then(outcome)
         if failures:
             for root in self.roots.values():
-                _reload_quietly(root)
+                reload_quietly(root)
             listed = "; ".join(f"#{i} {_describe(c)}: {r}" for i, c, r in failures)
             raise PipelineError(
                 f"{len(failures)} of {len(self.commands)} pipelined commands failed ({listed}). "
@@ -543,10 +548,12 @@ def _describe(command: Command) -> str:
     return " ".join(str(part) for part in command[:3])
 
 
-def _reload_quietly(root: Any) -> None:
+def reload_quietly(root: Any) -> None:
+    """Read ``root`` from Redis again after a failed write, so that it holds what Redis holds; a
+    read that fails too is ignored (the write's error is what the caller reports)."""
     try:
         root.load()
     except (RedisPydanticError, ValidationError):
-        # Best effort: the pipeline may have deleted the document, or another client may have
-        # left it in a shape the model no longer accepts; the PipelineError is what matters.
+        # Best effort: the write may have deleted the document, or another client may have
+        # left it in a shape the model no longer accepts.
         pass

@@ -18,12 +18,13 @@ from redis_pydantic.errors import (
     TRANSPORT_ERRORS,
     LockLostError,
     LockTimeoutError,
+    PipelineError,
     attach_release_failure,
     map_exceptions,
     translate,
 )
 
-from .executor import execute
+from .executor import current_batch, execute, reload_quietly
 
 #: Lease of a lock in seconds; it is renewed every third of it while the body runs.
 DEFAULT_TIMEOUT = 10.0
@@ -39,6 +40,13 @@ def model_lock(
     blocking_timeout: float | None,
     extend: bool,
 ) -> Iterator[Any]:
+    batch = current_batch.get()
+    if batch is not None and not batch.closed:
+        # Its exit's write would go out at once, ahead of the queued ones and even if the
+        # pipeline's block failed: neither is what the program says.
+        raise PipelineError(
+            "lock() cannot be used inside pipeline(): open the lock first and the pipeline inside it"
+        )
     root, path = _ops.locate(model)
     client = type(root)._rp_client()
     lock_key = _paths.lock_key_for(root.key, _paths.check_lock_action(action))
@@ -48,17 +56,17 @@ def model_lock(
     if not acquired:
         raise LockTimeoutError(f"could not acquire {lock_key!r} within {blocking_timeout} seconds")
     keeper = None
-    changes = _ops.Changes()
+    changes = None
     try:
         model.load()
-        before = _ops.field_payloads(model)
+        changes = _ops.Changes(model, path, _ops.field_payloads(model))
         object.__setattr__(root, "_rp_changes", (*root._rp_changes, changes))
         if extend and timeout:
             keeper = SyncLeaseKeeper(lock, timeout)
             keeper.start()
         yield model
         # Only what the block assigned (or changed in place), validated: nothing else.
-        changed = _ops.lock_writes(model, path, before, changes)
+        changed = _ops.lock_writes(model, path, changes)
     except BaseException as exc:
         if keeper is not None:
             keeper.stop()
@@ -69,6 +77,9 @@ def model_lock(
         except TRANSPORT_ERRORS as release_exc:
             # The body's exception must not be replaced by this one: attach it instead.
             attach_release_failure(exc, lock_key, translate(release_exc, client, root.key))
+        if changes is not None and isinstance(exc, Exception):
+            # Nothing the block changed locally was saved: the model holds what Redis holds.
+            reload_quietly(model)
         raise
     finally:
         object.__setattr__(root, "_rp_changes", tuple(c for c in root._rp_changes if c is not changes))
@@ -89,6 +100,7 @@ def model_lock(
             pass
         raise error from exc
     if not done:
+        reload_quietly(model)  # nothing was saved: the model holds what Redis holds
         reason = f" ({keeper.lost})" if keeper is not None and keeper.lost else ""
         raise LockLostError(
             f"the lock {lock_key!r} expired or was taken over before the block ended{reason}; "

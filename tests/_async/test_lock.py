@@ -11,10 +11,12 @@ from redis_pydantic._async import lock as lock_module
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic._scripts import SAVE_AND_RELEASE
 from redis_pydantic.errors import (
+    FieldValidationError,
     InvalidArgumentError,
     KeyNotFoundError,
     LockLostError,
     LockTimeoutError,
+    PipelineError,
     RedisConnectionError,
     RedisPydanticError,
 )
@@ -182,6 +184,7 @@ async def test_lock_body_raising_saves_nothing_releases_and_propagates(client, s
             locked.name = "Changed"
             raise ValueError("boom")
     assert await stored.doc(account.key) == before
+    assert account.model_dump(mode="json") == before  # nothing saved: the model was read again
     assert not await stored.exists(lock_name(account))
 
 
@@ -235,6 +238,7 @@ async def test_lock_body_longer_than_the_lease_without_extend_raises_lock_lost_a
             locked.balance = 0
             await async_sleep(0.5)
     assert await stored.doc(account.key) == before
+    assert account.model_dump(mode="json") == before  # nothing saved: the model was read again
     assert not await stored.exists(lock_name(account))
 
 
@@ -249,6 +253,7 @@ async def test_lock_taken_by_another_holder_raises_lock_lost_and_saves_nothing(c
             await async_sleep(0.5)
             assert await thief.acquire(blocking=False)
     assert await stored.doc(account.key) == before
+    assert account.model_dump(mode="json") == before  # nothing saved: the model was read again
     # The other holder still owns its lock: releasing it checks its token.
     assert await stored.exists(lock_key)
     await thief.release()
@@ -265,6 +270,7 @@ async def test_lock_overwritten_while_extending_raises_lock_lost_and_saves_nothi
             await client.set(lock_key, "someone-else", px=10000)
             await async_sleep(0.5)
     assert await stored.doc(account.key) == before
+    assert account.model_dump(mode="json") == before  # nothing saved: the model was read again
     assert await stored.exists(lock_key)
 
 
@@ -303,3 +309,39 @@ async def test_a_save_that_cannot_reach_redis_on_exit_still_frees_the_lock(clien
     # stay held until its lease runs out.
     assert not await stored.exists(lock_name(account))
     assert await stored.doc(account.key) == before
+
+
+async def test_lock_exit_refusing_an_invalid_value_leaves_the_model_as_redis_holds_it(client, stored):
+    account = await saved_account()
+    before = await stored.doc(account.key)
+    with pytest.raises(FieldValidationError):
+        async with account.lock() as locked:
+            locked.name = "Changed"
+            locked.balance = "not a number"
+    assert await stored.doc(account.key) == before
+    assert account.model_dump(mode="json") == before
+    assert not await stored.exists(lock_name(account))
+
+
+async def test_lock_inside_a_pipeline_is_refused_and_locks_nothing(client, stored):
+    account = await saved_account()
+    before = await stored.doc(account.key)
+    with pytest.raises(PipelineError, match="lock\\(\\) cannot be used inside pipeline"):
+        async with account.pipeline():
+            await account.name.set("queued")
+            async with account.lock() as locked:
+                locked.balance = 7
+    assert await stored.doc(account.key) == before
+    assert not await stored.exists(lock_name(account))
+
+
+async def test_a_pipeline_inside_a_lock_is_sent_before_the_lock_exit(client, stored):
+    account = await saved_account()
+    async with account.lock() as locked:
+        async with locked.pipeline():
+            await locked.tags.aappend("queued")
+            await locked.transaction_count.set(3)
+        locked.balance = 7
+    held = await stored.doc(account.key)
+    assert held["tags"] == ["queued"] and held["transaction_count"] == 3 and held["balance"] == 7
+    assert account.model_dump(mode="json") == held

@@ -14,7 +14,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from redis_pydantic._async.model import BaseRedisModel
-from redis_pydantic.errors import FieldValidationError, RedisPydanticError
+from redis_pydantic.errors import FieldStateError, FieldValidationError, RedisPydanticError
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
@@ -123,6 +123,56 @@ async def test_lock_block_in_place_change_is_written_and_other_fields_are_kept(c
     assert held["tags"] == ["z"]
     assert held["count"] == 10
     assert held["scores"] == {"theirs": 2}
+
+
+async def test_lock_block_in_place_change_after_an_operation_on_the_field_is_written(client, stored):
+    tally = await saved_tally()
+    async with tally.lock() as locked:
+        await locked.tags.aappend("op")
+        locked.tags.append("in place")
+        await locked.scores.aset_item("op", 2)
+        locked.scores["in place"] = 1
+        await locked.profile.skills.aappend("op")
+        locked.profile.skills.append("in place")
+    held = await stored.doc(tally.key)
+    assert held["tags"] == held["profile"]["skills"] == ["op", "in place"]
+    assert held["scores"] == {"op": 2, "in place": 1}
+    assert tally.model_dump(mode="json") == held
+
+
+LOCAL_THEN_OPERATION = {
+    "list": (lambda m: m.tags.append("in place"), lambda m: m.tags.aappend("op")),
+    "dict": (lambda m: m.scores.update({"in place": 1}), lambda m: m.scores.aset_item("op", 2)),
+    "nested list": (lambda m: m.profile.skills.append("in place"), lambda m: m.profile.skills.aappend("op")),
+    "assigned": (lambda m: setattr(m, "count", 5), lambda m: m.count.aincrease(1)),
+    "nested model": (lambda m: setattr(m.profile, "bio", "b"), lambda m: m.profile.set(Profile(bio="c"))),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LOCAL_THEN_OPERATION))
+async def test_lock_block_operation_on_a_field_changed_locally_raises_and_writes_nothing(
+    client, stored, case
+):
+    # Redis would get the operation alone, and the local value holds both changes.
+    tally = await saved_tally()
+    before = await stored.doc(tally.key)
+    change, operation = LOCAL_THEN_OPERATION[case]
+    with pytest.raises(FieldStateError, match="changed locally in this lock"):
+        async with tally.lock() as locked:
+            change(locked)
+            await operation(locked)
+    assert await stored.doc(tally.key) == before
+
+
+async def test_lock_block_operation_after_an_in_place_change_of_another_field_keeps_both(client, stored):
+    tally = await saved_tally()
+    other = await Tally.get(tally.key)
+    async with tally.lock() as locked:
+        locked.tags.append("in place")
+        await locked.count.aincrease(1)
+        await other.count.aincrease(10)
+    held = await stored.doc(tally.key)
+    assert held["tags"] == ["in place"] and held["count"] == 11
 
 
 async def test_lock_block_nested_assignment_writes_only_that_nested_field(client, stored):

@@ -12,10 +12,12 @@ from redis_pydantic._scripts import SAVE_AND_RELEASE
 from redis_pydantic._sync import lock as lock_module
 from redis_pydantic._sync.model import BaseRedisModel
 from redis_pydantic.errors import (
+    FieldValidationError,
     InvalidArgumentError,
     KeyNotFoundError,
     LockLostError,
     LockTimeoutError,
+    PipelineError,
     RedisConnectionError,
     RedisPydanticError,
 )
@@ -181,6 +183,7 @@ def test_lock_body_raising_saves_nothing_releases_and_propagates(client, stored)
             locked.name = "Changed"
             raise ValueError("boom")
     assert stored.doc(account.key) == before
+    assert account.model_dump(mode="json") == before  # nothing saved: the model was read again
     assert not stored.exists(lock_name(account))
 
 
@@ -232,6 +235,7 @@ def test_lock_body_longer_than_the_lease_without_extend_raises_lock_lost_and_sav
             locked.balance = 0
             sync_sleep(0.5)
     assert stored.doc(account.key) == before
+    assert account.model_dump(mode="json") == before  # nothing saved: the model was read again
     assert not stored.exists(lock_name(account))
 
 
@@ -246,6 +250,7 @@ def test_lock_taken_by_another_holder_raises_lock_lost_and_saves_nothing(client,
             sync_sleep(0.5)
             assert thief.acquire(blocking=False)
     assert stored.doc(account.key) == before
+    assert account.model_dump(mode="json") == before  # nothing saved: the model was read again
     # The other holder still owns its lock: releasing it checks its token.
     assert stored.exists(lock_key)
     thief.release()
@@ -262,6 +267,7 @@ def test_lock_overwritten_while_extending_raises_lock_lost_and_saves_nothing(cli
             client.set(lock_key, "someone-else", px=10000)
             sync_sleep(0.5)
     assert stored.doc(account.key) == before
+    assert account.model_dump(mode="json") == before  # nothing saved: the model was read again
     assert stored.exists(lock_key)
 
 
@@ -300,3 +306,39 @@ def test_a_save_that_cannot_reach_redis_on_exit_still_frees_the_lock(client, sto
     # stay held until its lease runs out.
     assert not stored.exists(lock_name(account))
     assert stored.doc(account.key) == before
+
+
+def test_lock_exit_refusing_an_invalid_value_leaves_the_model_as_redis_holds_it(client, stored):
+    account = saved_account()
+    before = stored.doc(account.key)
+    with pytest.raises(FieldValidationError):
+        with account.lock() as locked:
+            locked.name = "Changed"
+            locked.balance = "not a number"
+    assert stored.doc(account.key) == before
+    assert account.model_dump(mode="json") == before
+    assert not stored.exists(lock_name(account))
+
+
+def test_lock_inside_a_pipeline_is_refused_and_locks_nothing(client, stored):
+    account = saved_account()
+    before = stored.doc(account.key)
+    with pytest.raises(PipelineError, match="lock\\(\\) cannot be used inside pipeline"):
+        with account.pipeline():
+            account.name.set("queued")
+            with account.lock() as locked:
+                locked.balance = 7
+    assert stored.doc(account.key) == before
+    assert not stored.exists(lock_name(account))
+
+
+def test_a_pipeline_inside_a_lock_is_sent_before_the_lock_exit(client, stored):
+    account = saved_account()
+    with account.lock() as locked:
+        with locked.pipeline():
+            locked.tags.aappend("queued")
+            locked.transaction_count.set(3)
+        locked.balance = 7
+    held = stored.doc(account.key)
+    assert held["tags"] == ["queued"] and held["transaction_count"] == 3 and held["balance"] == 7
+    assert account.model_dump(mode="json") == held
