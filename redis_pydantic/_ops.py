@@ -1248,7 +1248,8 @@ def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 
 
 def lock_writes(model: Any, path: tuple[str, ...], changes: Changes) -> list[Any]:
-    """The ``path, JSON`` pairs that a ``lock()`` block writes on exit, flat.
+    """The values that a ``lock()`` block writes on exit, flat: for each, its JSON path, the path
+    of the model that holds it ("" for a top-level field) and its JSON.
 
     It writes what the block assigned with ``=`` (at the place assigned), and values the block
     changed in place (``locked.tags.append(...)``). A value that an operation changed during the
@@ -1286,7 +1287,8 @@ def lock_writes(model: Any, path: tuple[str, ...], changes: Changes) -> list[Any
     flat: list[Any] = []
     for i, place in enumerate(places):
         if not any(place[: len(outer)] == outer for outer in places[:i] if len(outer) < len(place)):
-            flat += [_paths.json_path_for(place), writes[place]]
+            holder = _paths.json_path_for(place[:-1]) if len(place) > 1 else ""
+            flat += [_paths.json_path_for(place), holder, writes[place]]
     return flat
 
 

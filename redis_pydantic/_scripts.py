@@ -229,9 +229,11 @@ return redis.call('JSON.ARRINSERT', DOC, path, index, ARGV[3])[1]
 )
 
 #: KEYS: lock key, document key. ARGV: lock token, the milliseconds to extend the document's
-#: expiry to when it has one ("" for none: see ``Meta.refresh_ttl``), then path/JSON pairs. Writes
-#: the pairs and releases the lock only while the caller still owns it; returns 0 (nothing done)
-#: otherwise.
+#: expiry to when it has one ("" for none: see ``Meta.refresh_ttl``), then for each value: its
+#: path, the path of the object that holds it ("" for the document itself) and its JSON. Writes
+#: the values and releases the lock only while the caller still owns it; returns 0 (nothing done)
+#: otherwise. When a value's place no longer is in an object (another client set a nested model
+#: to null), nothing is written, the lock is released and an error names the place.
 SAVE_AND_RELEASE = Script(
     "save_and_release",
     r"""
@@ -242,8 +244,16 @@ if #ARGV > 2 then
     return redis.error_reply("ERR redis-pydantic: the document doesn't exist")
   end
   local args = {}
-  for i = 3, #ARGV, 2 do
-    args[#args + 1] = KEYS[2]; args[#args + 1] = ARGV[i]; args[#args + 1] = ARGV[i + 1]
+  for i = 3, #ARGV, 3 do
+    if ARGV[i + 1] ~= '' then  -- JSON.MSET would answer OK and write nothing there
+      local t = redis.call('JSON.TYPE', KEYS[2], ARGV[i + 1])
+      if type(t) ~= 'table' or t[1] ~= 'object' then
+        redis.call('DEL', KEYS[1])
+        return redis.error_reply("ERR redis-pydantic: " .. ARGV[i] .. " cannot be written: " ..
+          ARGV[i + 1] .. " does not hold an object in the document")
+      end
+    end
+    args[#args + 1] = KEYS[2]; args[#args + 1] = ARGV[i]; args[#args + 1] = ARGV[i + 2]
   end
   redis.call('JSON.MSET', unpack(args))
   if ARGV[2] ~= '' then redis.call('PEXPIRE', KEYS[2], ARGV[2], 'XX') end

@@ -18,6 +18,7 @@ from redis_pydantic.errors import (
     LockLostError,
     LockTimeoutError,
     PipelineError,
+    RedisCommandError,
     attach_release_failure,
     map_exceptions,
     translate,
@@ -97,6 +98,8 @@ async def model_lock(
             await lock.release()
         except TRANSPORT_ERRORS:
             pass
+        if isinstance(error, RedisCommandError):  # Redis refused: nothing was written
+            await reload_quietly(model)
         raise error from exc
     if not done:
         await reload_quietly(model)  # nothing was saved: the model holds what Redis holds

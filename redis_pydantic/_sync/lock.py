@@ -19,6 +19,7 @@ from redis_pydantic.errors import (
     LockLostError,
     LockTimeoutError,
     PipelineError,
+    RedisCommandError,
     attach_release_failure,
     map_exceptions,
     translate,
@@ -98,6 +99,8 @@ def model_lock(
             lock.release()
         except TRANSPORT_ERRORS:
             pass
+        if isinstance(error, RedisCommandError):  # Redis refused: nothing was written
+            reload_quietly(model)
         raise error from exc
     if not done:
         reload_quietly(model)  # nothing was saved: the model holds what Redis holds

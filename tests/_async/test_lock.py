@@ -6,6 +6,7 @@ import time
 
 import pytest
 import redis.exceptions
+from pydantic import BaseModel
 
 from redis_pydantic._async import lock as lock_module
 from redis_pydantic._async.model import BaseRedisModel
@@ -17,6 +18,7 @@ from redis_pydantic.errors import (
     LockLostError,
     LockTimeoutError,
     PipelineError,
+    RedisCommandError,
     RedisConnectionError,
     RedisPydanticError,
 )
@@ -345,3 +347,27 @@ async def test_a_pipeline_inside_a_lock_is_sent_before_the_lock_exit(client, sto
     held = await stored.doc(account.key)
     assert held["tags"] == ["queued"] and held["transaction_count"] == 3 and held["balance"] == 7
     assert account.model_dump(mode="json") == held
+
+
+class Bio(BaseModel):
+    text: str = ""
+
+
+class Member(BaseRedisModel):
+    bio: Bio | None = Bio()
+    name: str = "m"
+
+
+async def test_lock_exit_into_a_nested_model_another_client_set_to_null_raises_and_writes_nothing(
+    client, stored
+):
+    member = Member()
+    await member.save()
+    with pytest.raises(RedisCommandError, match=r"\$\.bio\.text cannot be written"):
+        async with member.lock() as locked:
+            await client.execute_command("JSON.SET", member.key, "$.bio", "null")
+            locked.bio.text = "mine"
+            locked.name = "also mine"
+    assert await stored.doc(member.key) == {"bio": None, "name": "m"}  # nothing written
+    assert member.bio is None and member.name == "m"  # read again: what Redis holds
+    assert not await stored.exists(lock_name(member))

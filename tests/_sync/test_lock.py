@@ -7,6 +7,7 @@ import time
 
 import pytest
 import redis.exceptions
+from pydantic import BaseModel
 
 from redis_pydantic._scripts import SAVE_AND_RELEASE
 from redis_pydantic._sync import lock as lock_module
@@ -18,6 +19,7 @@ from redis_pydantic.errors import (
     LockLostError,
     LockTimeoutError,
     PipelineError,
+    RedisCommandError,
     RedisConnectionError,
     RedisPydanticError,
 )
@@ -342,3 +344,25 @@ def test_a_pipeline_inside_a_lock_is_sent_before_the_lock_exit(client, stored):
     held = stored.doc(account.key)
     assert held["tags"] == ["queued"] and held["transaction_count"] == 3 and held["balance"] == 7
     assert account.model_dump(mode="json") == held
+
+
+class Bio(BaseModel):
+    text: str = ""
+
+
+class Member(BaseRedisModel):
+    bio: Bio | None = Bio()
+    name: str = "m"
+
+
+def test_lock_exit_into_a_nested_model_another_client_set_to_null_raises_and_writes_nothing(client, stored):
+    member = Member()
+    member.save()
+    with pytest.raises(RedisCommandError, match=r"\$\.bio\.text cannot be written"):
+        with member.lock() as locked:
+            client.execute_command("JSON.SET", member.key, "$.bio", "null")
+            locked.bio.text = "mine"
+            locked.name = "also mine"
+    assert stored.doc(member.key) == {"bio": None, "name": "m"}  # nothing written
+    assert member.bio is None and member.name == "m"  # read again: what Redis holds
+    assert not stored.exists(lock_name(member))
