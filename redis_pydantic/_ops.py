@@ -37,6 +37,7 @@ from redis_pydantic._schema import (
     check_json_numbers,
     check_json_numbers_fast,
     field_specs,
+    has_model_validators,
 )
 from redis_pydantic._scripts import DICT_OPS, ScriptCall
 from redis_pydantic.errors import (
@@ -95,6 +96,9 @@ class Then:
 
 #: See :class:`Then`.
 READ_RESULT: Any = object()
+
+
+_READ = Access.READ
 
 
 class Optimistic:
@@ -599,6 +603,11 @@ class FieldCommand:
     def check_and_set(self, spec: FieldSpec, prepared: Any) -> Callable[[Any], tuple[Any, Any]] | None:
         return None
 
+    def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
+        """The operation as a change of the field's current value, for a check-and-set: the new
+        value and the result (see :func:`checked`)."""
+        raise NotImplementedError
+
     def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
         raise NotImplementedError
 
@@ -612,10 +621,15 @@ def field_step(kind: FieldCommand, owner: Any, spec: FieldSpec, arg: Any) -> Ste
     prepared = kind.prepare(spec, arg)
     if prepared is NOTHING:
         return None
-    change = kind.check_and_set(spec, prepared)
-    if change is not None:
-        return checked(owner, spec, kind.what, change, returns_value=kind.returns_value)
     owner, root, key, path, parts = target(owner, spec)
+    # (The common answer without a call: no model validator on the field's own model, which
+    # is the stored model itself.)
+    whole = kind.access is not _READ and (
+        spec.model_checks or (owner is not root and validated_with_model(owner, root, spec))
+    )
+    change = kind.change(prepared) if whole else kind.check_and_set(spec, prepared)
+    if change is not None:
+        return checked(owner, spec, kind.what, change, returns_value=kind.returns_value, with_model=whole)
     container = None if kind.container is None else current_container(owner, spec, kind.container)
     return owner, root, key, path, parts, spec, prepared, container, kind.command(spec, key, path, prepared)
 
@@ -653,6 +667,9 @@ class _SetField(FieldCommand):
 
     def prepare(self, spec: FieldSpec, arg: Any) -> Any:
         return spec.validate(arg)
+
+    def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
+        return lambda current: (prepared, None)
 
     def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
         return ("JSON.SET", key, path, spec.dump_json(prepared))
@@ -702,8 +719,11 @@ class _Increase(FieldCommand):
         if spec.kind == DECIMAL or spec.whole_checks:
             # Decimals are stored as exact JSON strings, which JSON.NUMINCRBY cannot add to;
             # bounds (ge=0...) are checked on the sum before it is written.
-            return lambda current: (current + prepared, _NEW_VALUE)
+            return self.change(prepared)
         return None
+
+    def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
+        return lambda current: (current + prepared, _NEW_VALUE)
 
     def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
         return ("JSON.NUMINCRBY", key, path, prepared)
@@ -782,6 +802,7 @@ def checked(
     change: Callable[[Any], tuple[Any, Any]],
     *,
     returns_value: bool = False,
+    with_model: bool = False,
 ) -> Op:
     """A check-and-set operation on the field ``spec`` of ``owner``.
 
@@ -789,8 +810,23 @@ def checked(
     value and the operation's result. The new value is validated whole, as the field validates
     it (constraints, validators), and written only if nobody changed the document since it was
     read; otherwise the executor reads and tries again. A value that the model could not read
-    back is therefore never written.
+    back is therefore never written. ``with_model``: the whole document is read, and validated
+    with the new value as the model (model validators: see :func:`validated_with_model`).
     """
+    if with_model:
+
+        def compute(text: str | None) -> tuple[bytes, Any, Any]:
+            if text is None:
+                raise RedisCommandError(f"{path} holds no value to change in the document at {key!r}")
+            new, result = change(spec.load_json(text))
+            validated = spec.validate(new)
+            return spec.dump_json(validated), validated, validated if result is _NEW_VALUE else result
+
+        def store(value: Any) -> None:
+            store_local(owner, spec, value)
+
+        owner, root, key, path, parts = target(owner, spec)
+        return checked_document(root, what, [(parts, path, compute, store)], returns_value=returns_value)
     owner, root, key, path, parts = target(owner, spec)
     outcome: list[Any] = []
 
@@ -810,6 +846,80 @@ def checked(
     return Op(root, [], apply, what=what, fields=(parts,)).having(
         returns_value=returns_value, optimistic=Optimistic(key, ("JSON.GET", key, path, path), decide)
     )
+
+
+#: One value written by :func:`checked_document`: its path parts and JSON path, ``compute(text)``
+#: that gives its JSON, its local value and the operation's result from the JSON text of its
+#: current value (``None`` when it has none), and ``store(local)`` that sets it locally.
+Placement = tuple[tuple[str, ...], str, Callable[[str | None], tuple[bytes, Any, Any]], Callable[[Any], None]]
+
+
+def checked_document(root: Any, what: str, places: list[Placement], *, returns_value: bool = False) -> Op:
+    """A check-and-set of values of ``root``'s document, validated with the whole model.
+
+    The executor watches the document and reads it whole; each value's new JSON is computed from
+    the current one and set into the document, and the document must then validate as the
+    model (its model validators included) before anything is written: FieldValidationError
+    otherwise, nothing written. The values are written in one JSON.MSET, only if nobody changed
+    the document since it was read. The result is that of the first value.
+    """
+    cls = type(root)
+    key = root._rp_key or root.key
+    outcome: list[tuple[Any, Any]] = []
+
+    def decide(reply: Any) -> list[Command]:
+        text = unwrap_json(reply, key)
+        if text is None:
+            raise KeyNotFoundError(key)
+        document = json.loads(text)
+        outcome.clear()
+        args: list[Any] = ["JSON.MSET"]
+        for parts, path, compute, _ in places:
+            holder = document
+            for name in parts[:-1]:
+                holder = holder.get(name) if isinstance(holder, dict) else None
+            if not isinstance(holder, dict):
+                raise RedisCommandError(f"{path} cannot be written in the document at {key!r}")
+            name = parts[-1]
+            payload, local, result = compute(json.dumps(holder[name]) if name in holder else None)
+            holder[name] = json.loads(payload)
+            outcome.append((local, result))
+            args += (key, path, payload)
+        try:
+            cls.__pydantic_validator__.validate_json(json.dumps(document))
+        except ValidationError as exc:
+            names = ", ".join(_paths.json_path_for(place[0]) for place in places)
+            raise FieldValidationError(f"{cls.__name__} with the new {names}", exc) from None
+        return [tuple(args)]
+
+    def apply(replies: list[Any]) -> Any:
+        for (_, _, _, store), (local, _) in zip(places, outcome, strict=True):
+            store(local)
+        return outcome[0][1] if outcome else None
+
+    return Op(root, [], apply, what=what, fields=tuple(place[0] for place in places)).having(
+        returns_value=returns_value, optimistic=Optimistic(key, ("JSON.GET", key, "$"), decide)
+    )
+
+
+def _holders_have_model_validators(root: Any, path: tuple[str, ...]) -> bool:
+    """Whether one of the models that hold the place ``path`` of ``root``'s document (``root``
+    and the models nested on the way, not the value at ``path``) has model validators."""
+    model = root
+    for name in path:
+        if has_model_validators(type(model)):
+            return True
+        model = model.__dict__.get(name)
+        if not isinstance(model, BaseModel):
+            return False
+    return False
+
+
+def validated_with_model(owner: Any, root: Any, spec: FieldSpec) -> bool:
+    """Whether a write of field ``spec`` of ``owner`` (in ``root``'s document) must be validated
+    with the whole document: the model that holds it, or one that holds that model, has model
+    validators (``@model_validator``), which may check the field together with others."""
+    return spec.model_checks or (owner is not root and _holders_have_model_validators(root, owner._rp_path))
 
 
 def _overflow(spec: FieldSpec, root: Any, key: str, path: str, amount: int, new: int) -> Op:
@@ -1289,7 +1399,19 @@ def lock_writes(model: Any, path: tuple[str, ...], changes: Changes) -> list[Any
         if not any(place[: len(outer)] == outer for outer in places[:i] if len(outer) < len(place)):
             holder = _paths.json_path_for(place[:-1]) if len(place) > 1 else ""
             flat += [_paths.json_path_for(place), holder, writes[place]]
+    root = locate(model)[0]
+    if flat and _model_validators_within(root):
+        # The values together must pass the model validators (FieldValidationError otherwise).
+        document_json(root)
     return flat
+
+
+def _model_validators_within(model: Any) -> bool:
+    """Whether ``model`` or a model nested in it (at any depth, through model fields) has model
+    validators."""
+    if has_model_validators(type(model)):
+        return True
+    return any(isinstance(v, BaseModel) and _model_validators_within(v) for v in model.__dict__.values())
 
 
 def _field_at(model: Any, relative: tuple[str, ...]) -> tuple[FieldSpec, Any] | None:
@@ -1333,6 +1455,16 @@ def replace_model(model: Any, value: Any) -> Op:
     except ValidationError as exc:
         raise FieldValidationError(f"{cls.__name__} at {_paths.json_path_for(path)}", exc) from None
     json_path = _paths.json_path_for(path)
+    if _holders_have_model_validators(root, path):
+        payload = document_json(validated)
+
+        def compute(text: str | None) -> tuple[bytes, Any, Any]:
+            return payload, validated, None
+
+        def store(local: Any) -> None:
+            replace_fields(model, local)
+
+        return checked_document(root, "set", [(path, json_path, compute, store)])
 
     def apply(replies: list[Any]) -> None:
         if replies[0] is None:
@@ -1341,6 +1473,20 @@ def replace_model(model: Any, value: Any) -> Op:
 
     command = ("JSON.SET", root.key, json_path, document_json(validated))
     return Op(root, [command], apply, what="set", fields=(path,))
+
+
+def _placement(model: Any, spec: FieldSpec, value: Any) -> Placement:
+    """Writing the validated ``value`` to field ``spec`` of ``model``, as :func:`checked_document`
+    takes it."""
+    _, _, _, path, parts = target(model, spec)
+
+    def compute(text: str | None) -> tuple[bytes, Any, Any]:
+        return spec.dump_json(value), value, None
+
+    def store(local: Any) -> None:
+        store_local(model, spec, local)
+
+    return parts, path, compute, store
 
 
 def set_fields(model: Any, values: Mapping[str, Any], what: str = "aupdate") -> Op:
@@ -1357,6 +1503,10 @@ def set_fields(model: Any, values: Mapping[str, Any], what: str = "aupdate") -> 
     validated = {name: specs[name].validate(v) for name, v in values.items()}
     model = current_owner(model)
     root = locate(model)[0]
+    if validated and any(validated_with_model(model, root, specs[name]) for name in validated):
+        return checked_document(
+            root, what, [_placement(model, specs[name], v) for name, v in validated.items()]
+        )
     writes = []
     for name, value in validated.items():
         _, _, key, path, _ = target(model, specs[name])

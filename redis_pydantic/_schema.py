@@ -237,6 +237,7 @@ class FieldSpec:
         "_items_validator",
         "_whole",
         "below",
+        "model_checks",
     )
 
     def __init__(self, owner: type[BaseModel], name: str, info: FieldInfo) -> None:
@@ -263,6 +264,9 @@ class FieldSpec:
         #: The JSON path and path parts of this field in a model nested at a JSON path (see
         #: :meth:`nested_paths`), by that path.
         self.below: dict[str, tuple[str, tuple[str, ...]]] = {}
+        #: The model that holds the field has model validators: a write of the field is
+        #: validated with the whole document.
+        self.model_checks = has_model_validators(owner)
 
     def nested_paths(self, json_prefix: str, parts_prefix: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
         """The JSON path and the path parts of this field in a model nested at ``json_prefix``
@@ -583,6 +587,16 @@ def check_json_numbers(payload: bytes, where: str) -> bytes:
         )
         raise FieldValidationError(where, error, "a finite number") from None
     return payload
+
+
+def has_model_validators(cls: type[BaseModel]) -> bool:
+    """Whether the model class checks its values together (``@model_validator``, its own or
+    inherited), so that a write of one field must be validated with the whole model."""
+    checks = cls.__dict__.get("__rp_model_checks__")
+    if checks is None:
+        checks = bool(cls.__pydantic_decorators__.model_validators)
+        type.__setattr__(cls, "__rp_model_checks__", checks)
+    return bool(checks)
 
 
 def field_specs(cls: type[BaseModel]) -> dict[str, FieldSpec]:

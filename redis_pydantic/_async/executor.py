@@ -403,7 +403,8 @@ class Batch:
         if op.optimistic is not None:
             raise PipelineError(
                 f"{op.what} is not supported inside pipeline() on this field: it reads the value "
-                "first, to check the field's constraints on the whole new value"
+                "first, to check the whole new value against the field's constraints or the "
+                "model's validators"
             )
         cls = op.cls
         if cls not in self.checked:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from redis_pydantic._sync.model import BaseRedisModel
-from redis_pydantic.errors import FieldStateError, FieldValidationError, RedisPydanticError
+from redis_pydantic.errors import FieldStateError, FieldValidationError, PipelineError, RedisPydanticError
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
@@ -591,3 +591,116 @@ def test_a_write_into_a_nested_model_another_client_set_to_null_raises_and_chang
     assert stored.doc(holder.key) == {"spare": None}
     assert holder.spare.bio == "a"
     assert holder.spare.skills == []
+
+
+# --------------------------------------------------------------------------- model validators
+
+
+class Span(BaseModel):
+    low: int = 0
+    high: int = 10
+
+    @model_validator(mode="after")
+    def ordered(self) -> Span:
+        if self.low > self.high:
+            raise ValueError("low > high")
+        return self
+
+
+class Bounded(BaseRedisModel):
+    lo: int = 0
+    hi: int = 10
+    items: list[int] = []
+    note: str = ""
+    span: Span = Field(default_factory=Span)
+
+    @model_validator(mode="after")
+    def fits(self) -> Bounded:
+        if self.lo > self.hi:
+            raise ValueError("lo > hi")
+        if len(self.items) > 3:
+            raise ValueError("more than three items")
+        return self
+
+
+def locked_assignment(model: Bounded) -> None:
+    with model.lock() as locked:
+        locked.lo = 50
+
+
+def locked_nested_assignment(model: Bounded) -> None:
+    with model.lock() as locked:
+        locked.span.low = 50
+
+
+def locked_in_place(model: Bounded) -> None:
+    with model.lock() as locked:
+        locked.items.extend([1, 2, 3, 4])
+
+
+BREAKING_A_MODEL_VALIDATOR = {
+    "set": lambda m: m.lo.set(50),
+    "aincrease": lambda m: m.lo.aincrease(50),
+    "set the other field": lambda m: m.hi.set(-1),
+    "aupdate": lambda m: m.aupdate(lo=50),
+    "aupdate of two": lambda m: m.aupdate(lo=50, note="x"),
+    "aextend": lambda m: m.items.aextend([1, 2, 3, 4]),
+    "nested set": lambda m: m.span.low.set(50),
+    "nested aincrease": lambda m: m.span.low.aincrease(50),
+    "nested aupdate": lambda m: m.span.aupdate(low=50),
+    "lock exit": locked_assignment,
+    "lock exit, nested": locked_nested_assignment,
+    "lock exit, in place": locked_in_place,
+}
+
+
+@pytest.mark.parametrize("write", sorted(BREAKING_A_MODEL_VALIDATOR))
+def test_a_write_that_breaks_a_model_validator_raises_and_changes_nothing(client, stored, write):
+    # The model's own validator and a nested model's: get() would refuse the document.
+    model = Bounded()
+    model.save()
+    before = stored.doc(model.key)
+    with pytest.raises(FieldValidationError, match="lo > hi|low > high|more than three items"):
+        BREAKING_A_MODEL_VALIDATOR[write](model)
+    assert stored.doc(model.key) == before
+    assert model.model_dump(mode="json") == before
+    assert (Bounded.get(model.key)).model_dump(mode="json") == before
+
+
+def test_writes_that_keep_a_model_validator_happy_are_made_and_kept_locally(client, stored):
+    model = Bounded()
+    model.save()
+    model.lo.set(3)
+    assert model.lo.aincrease(2) == 5
+    model.items.aappend(7)
+    model.items.aextend([8, 9])
+    model.aupdate(hi=20, note="n")
+    model.span.low.set(4)
+    model.span.aupdate(high=30)
+    assert model.items.apop() == 9
+    with model.lock() as locked:
+        locked.lo = 6
+        locked.span.high = 40
+    held = stored.doc(model.key)
+    assert held == {"lo": 6, "hi": 20, "items": [7, 8], "note": "n", "span": {"low": 4, "high": 40}}
+    assert model.model_dump(mode="json") == held
+
+
+def test_a_model_validator_sees_what_another_client_wrote(client, stored):
+    model = Bounded()
+    model.save()
+    other = Bounded.get(model.key)
+    other.hi.set(2)  # this instance still holds hi=10 locally
+    with pytest.raises(FieldValidationError, match="lo > hi"):
+        model.lo.set(5)
+    assert (stored.doc(model.key))["lo"] == 0
+
+
+def test_a_write_checked_by_a_model_validator_is_refused_in_a_pipeline(client, stored):
+    model = Bounded()
+    model.save()
+    before = stored.doc(model.key)
+    with pytest.raises(PipelineError, match="model's validators"):
+        with model.pipeline():
+            model.note.set("queued")
+    assert stored.doc(model.key) == before
