@@ -72,6 +72,9 @@ class StateSlots(BaseModel):
         "_rp_root",
         "_rp_path",
         "_rp_json",
+        # A nested model: whether a model that holds it (the stored model, or one nested on the
+        # way) has model validators (see _ops.validated_with_model).
+        "_rp_guard",
         "_rp_pk",
         "_rp_state",
         "_rp_key",
@@ -230,10 +233,16 @@ def save_model(model: Any) -> _ops.Op:
     if getattr(model, "_rp_root", None) is not None:
         model = _ops.current_owner(model)
         root, path = model._rp_location()
-        command = ("JSON.SET", root.key, _paths.json_path_for(path), _ops.document_json(model))
-        return _ops.Op(root, [command], _ops.nothing, what="save", fields=(path,))
+        payload, read_back = _ops.document_json_read_back(model)
+        command = ("JSON.SET", root.key, _paths.json_path_for(path), payload)
+
+        def apply_nested(replies: list[Any]) -> None:
+            if read_back is not None:
+                _ops.adopt_read_back(model, read_back)
+
+        return _ops.Op(root, [command], apply_nested, what="save", fields=(path,))
     model._rp_check_complete()
-    payload = _ops.document_json(model)
+    payload, read_back = _ops.document_json_read_back(model)
     key = model.key
     ms = ttl_of(type(model))
     commands: list[_ops.Command] = [
@@ -246,6 +255,8 @@ def save_model(model: Any) -> _ops.Op:
 
     def apply(replies: list[Any]) -> None:
         model._rp_mark_stored()
+        if read_back is not None:  # the model holds what get() reads back
+            _ops.adopt_read_back(model, read_back)
 
     return _ops.Op(model, commands, apply, access=_ops.Access.WRITE, what="save").having(refresh=False)
 
@@ -489,6 +500,7 @@ class NestedCore:
     _rp_root: Any
     _rp_path: tuple[str, ...]
     _rp_json: str
+    _rp_guard: bool
 
     def _rp_claim(self, parent: Any, spec: Any) -> Any:
         """This model as the value of field ``spec`` of ``parent``, attached to that place.
@@ -514,6 +526,8 @@ class NestedCore:
         object.__setattr__(model, "_rp_root", root)
         object.__setattr__(model, "_rp_path", path)
         object.__setattr__(model, "_rp_json", json_path)
+        guard = _schema.has_model_validators(type(parent)) or (parent is not root and parent._rp_guard)
+        object.__setattr__(model, "_rp_guard", guard)
         return model
 
     def _rp_location(self) -> tuple[Any, tuple[str, ...]]:

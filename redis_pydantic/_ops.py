@@ -213,7 +213,7 @@ class Changes:
     ``model``.
     """
 
-    __slots__ = ("model", "path", "before", "assigned", "applied")
+    __slots__ = ("model", "path", "before", "assigned", "applied", "written")
 
     def __init__(self, model: Any, path: tuple[str, ...], before: dict[tuple[str, ...], bytes]) -> None:
         self.model = model
@@ -224,6 +224,9 @@ class Changes:
         #: The JSON of a value right after an operation changed it, in Redis and locally: its
         #: new baseline. The exit writes it only if it changed in place after that operation.
         self.applied: dict[tuple[str, ...], bytes] = {}
+        #: What the exit writes (see :func:`lock_writes`): each value's path, relative to
+        #: ``model``, and its JSON.
+        self.written: list[tuple[tuple[str, ...], bytes]] = []
 
     def _touched(self, places: Iterable[tuple[str, ...]]) -> Iterator[tuple[tuple[str, ...], bytes]]:
         """Each value of ``model`` at or below one of ``places`` (from the document's root), with
@@ -365,13 +368,35 @@ def _serialize(model: Any) -> bytes:
     return payload
 
 
-def _validate(model: Any, payload: bytes) -> None:
+def _validate(model: Any, payload: bytes) -> Any:
+    """``payload`` (``model``'s JSON) read back as its class would read it: the new instance."""
     cls = type(model)
     try:
-        cls.__pydantic_validator__.validate_json(payload)
+        read_back = cls.__pydantic_validator__.validate_json(payload)
     except ValidationError as exc:
         raise FieldValidationError(cls.__name__, exc) from None
     mark_checked(model, payload)
+    return read_back
+
+
+def document_json_read_back(model: Any) -> tuple[bytes, Any]:
+    """:func:`document_json`, and the model that ``get()`` would read from it (``None`` when it
+    is the very document the model was read as: the model holds what it holds)."""
+    payload = _unchanged_json(model)
+    if payload is not None:
+        return payload, None
+    payload = _serialize(model)
+    check_json_numbers(payload, type(model).__name__)
+    return payload, _validate(model, payload)
+
+
+def adopt_read_back(model: Any, read_back: Any) -> None:
+    """After ``model``'s JSON is written: make its values those of ``read_back``, what ``get()``
+    reads from that JSON (see :func:`adopt_writes`)."""
+    values = read_back.__dict__
+    for name, spec in field_specs(type(model)).items():
+        if name in values:
+            store_local(model, spec, values[name])
 
 
 def document_json(model: Any) -> bytes:
@@ -483,8 +508,14 @@ def current_owner(owner: Any, root: Any = False) -> Any:
     if current is owner:
         return owner
     current = root
-    for name in path:
-        current = getattr(current, name)  # the descriptor binds (or rebinds) what it returns
+    try:
+        for name in path:
+            current = getattr(current, name)  # the descriptor binds (or rebinds) what it returns
+    except AttributeError:  # a model above it was replaced by None (or something else)
+        raise NotAttachedError(
+            f"{_paths.json_path_for(path)} of the document at {root.key!r} is no longer in a model "
+            "locally: a model that held it was replaced"
+        ) from None
     if current is owner:
         return owner
     if not isinstance(current, BaseModel):
@@ -622,11 +653,8 @@ def field_step(kind: FieldCommand, owner: Any, spec: FieldSpec, arg: Any) -> Ste
     if prepared is NOTHING:
         return None
     owner, root, key, path, parts = target(owner, spec)
-    # (The common answer without a call: no model validator on the field's own model, which
-    # is the stored model itself.)
-    whole = kind.access is not _READ and (
-        spec.model_checks or (owner is not root and validated_with_model(owner, root, spec))
-    )
+    # validated_with_model(), without its call: every write asks.
+    whole = (spec.model_checks or (owner is not root and owner._rp_guard)) and kind.access is not _READ
     change = kind.change(prepared) if whole else kind.check_and_set(spec, prepared)
     if change is not None:
         return checked(owner, spec, kind.what, change, returns_value=kind.returns_value, with_model=whole)
@@ -691,10 +719,9 @@ class _LoadField(FieldCommand):
         owner, _, key, path, _, spec, _, _, _ = step
         raw = unwrap_json(reply, key)
         if raw is None:
-            info = type(owner).__pydantic_fields__[spec.name]
-            if info.is_required():
-                raise KeyNotFoundError(key, f"the document at {key!r} has no field {path}")
-            value = info.get_default(call_default_factory=True)
+            if owner is not step[1]:  # a nested model's field: is the nested model still there?
+                return Then(_missing_member(step), READ_RESULT)
+            value = _missing_field_value(owner, spec, key, path)
         else:
             try:
                 value = spec.load_json(raw)
@@ -702,6 +729,45 @@ class _LoadField(FieldCommand):
                 raise DocumentValidationError(key, exc, f"field {path}") from None
         store_local(owner, spec, value)
         return getattr(owner, spec.name)
+
+
+def _missing_field_value(owner: Any, spec: FieldSpec, key: str, path: str) -> Any:
+    """The value of a field that the document does not hold (written before the field was added
+    to the model): its default, or KeyNotFoundError for a required field."""
+    info = type(owner).__pydantic_fields__[spec.name]
+    if info.is_required():
+        raise KeyNotFoundError(key, f"the document at {key!r} has no field {path}")
+    return info.get_default(call_default_factory=True)
+
+
+def _type_names(reply: Any) -> list[str]:
+    """The type names of a ``JSON.TYPE key <$ path>`` reply (flat in RESP2, nested in RESP3)."""
+    names: list[str] = []
+    for item in reply if isinstance(reply, list) else [reply]:
+        if isinstance(item, list):
+            names += _type_names(item)
+        elif item is not None:
+            names.append(item.decode() if isinstance(item, bytes) else str(item))
+    return names
+
+
+def _missing_member(step: Step) -> Op:
+    """A nested model's field that the document does not hold: the field's default when the
+    nested model is there as an object (a field added later), else RedisCommandError and no
+    local change (another client set the nested model to null, or replaced it)."""
+    owner, root, key, path, parts, spec, _, _, _ = step
+    holder = _paths.json_path_for(parts[:-1])
+
+    def apply(replies: list[Any]) -> Any:
+        if _type_names(replies[0])[:1] != ["object"]:
+            raise RedisCommandError(
+                f"{path} cannot be read: {holder} does not hold an object in the document at {key!r} "
+                "(another client changed it)"
+            )
+        store_local(owner, spec, _missing_field_value(owner, spec, key, path))
+        return getattr(owner, spec.name)
+
+    return ValueOp(root, [("JSON.TYPE", key, holder)], apply, what="load", access=Access.READ)
 
 
 class _Increase(FieldCommand):
@@ -910,7 +976,7 @@ def _holders_have_model_validators(root: Any, path: tuple[str, ...]) -> bool:
         if has_model_validators(type(model)):
             return True
         model = model.__dict__.get(name)
-        if not isinstance(model, BaseModel):
+        if model is None:
             return False
     return False
 
@@ -919,7 +985,7 @@ def validated_with_model(owner: Any, root: Any, spec: FieldSpec) -> bool:
     """Whether a write of field ``spec`` of ``owner`` (in ``root``'s document) must be validated
     with the whole document: the model that holds it, or one that holds that model, has model
     validators (``@model_validator``), which may check the field together with others."""
-    return spec.model_checks or (owner is not root and _holders_have_model_validators(root, owner._rp_path))
+    return spec.model_checks or (owner is not root and owner._rp_guard)
 
 
 def _overflow(spec: FieldSpec, root: Any, key: str, path: str, amount: int, new: int) -> Op:
@@ -1395,15 +1461,31 @@ def lock_writes(model: Any, path: tuple[str, ...], changes: Changes) -> list[Any
     # A place inside another one that is written whole is written with it.
     places = sorted(writes, key=len)
     flat: list[Any] = []
+    changes.written = []
     for i, place in enumerate(places):
         if not any(place[: len(outer)] == outer for outer in places[:i] if len(outer) < len(place)):
             holder = _paths.json_path_for(place[:-1]) if len(place) > 1 else ""
             flat += [_paths.json_path_for(place), holder, writes[place]]
+            changes.written.append((place[depth:], writes[place]))
     root = locate(model)[0]
     if flat and _model_validators_within(root):
         # The values together must pass the model validators (FieldValidationError otherwise).
         document_json(root)
     return flat
+
+
+def adopt_writes(model: Any, written: list[tuple[tuple[str, ...], bytes]]) -> None:
+    """After ``written`` (paths below ``model`` and the JSON written there) is in Redis: make each
+    local value what ``get()`` reads back from that JSON. A container keeps its identity, but
+    holds fresh values: nothing in it is still a value of another model, and an ``Any`` value
+    is what its JSON reads back as."""
+    for relative, payload in written:
+        owner: Any = model
+        for name in relative[:-1]:
+            owner = owner.__dict__.get(name)
+        if isinstance(owner, BaseModel):
+            spec = field_specs(type(owner))[relative[-1]]
+            store_local(owner, spec, spec.load_json(payload))
 
 
 def _model_validators_within(model: Any) -> bool:
@@ -1455,23 +1537,24 @@ def replace_model(model: Any, value: Any) -> Op:
     except ValidationError as exc:
         raise FieldValidationError(f"{cls.__name__} at {_paths.json_path_for(path)}", exc) from None
     json_path = _paths.json_path_for(path)
+    payload, read_back = document_json_read_back(validated)
+    local = validated if read_back is None else read_back  # what get() reads back
     if _holders_have_model_validators(root, path):
-        payload = document_json(validated)
 
         def compute(text: str | None) -> tuple[bytes, Any, Any]:
-            return payload, validated, None
+            return payload, local, None
 
-        def store(local: Any) -> None:
-            replace_fields(model, local)
+        def store(new: Any) -> None:
+            replace_fields(model, new)
 
         return checked_document(root, "set", [(path, json_path, compute, store)])
 
     def apply(replies: list[Any]) -> None:
         if replies[0] is None:
             raise RedisCommandError(f"{json_path} cannot be written in the document at {root.key!r}")
-        replace_fields(model, validated)
+        replace_fields(model, local)
 
-    command = ("JSON.SET", root.key, json_path, document_json(validated))
+    command = ("JSON.SET", root.key, json_path, payload)
     return Op(root, [command], apply, what="set", fields=(path,))
 
 

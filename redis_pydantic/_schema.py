@@ -121,8 +121,9 @@ def _dict_key_type(annotation: Any) -> Any:
     return args[0] if len(args) == 2 else str
 
 
-def contains_any(annotation: Any) -> bool:
-    """Whether values of ``annotation`` can hold anything (``Any``, ``object``, bare ``list``...).
+def contains_any(annotation: Any, seen: frozenset[type] = frozenset()) -> bool:
+    """Whether values of ``annotation`` can hold anything (``Any``, ``object``, bare ``list``...),
+    also in the fields of a model they hold.
 
     Such values are stored as whatever JSON makes of them (bytes and datetimes as text), so the
     local value after a write is read back from that JSON, to stay equal to what get() returns.
@@ -130,16 +131,21 @@ def contains_any(annotation: Any) -> bool:
     if annotation is Any or annotation is object:
         return True
     if isinstance(annotation, type) and typing.get_origin(annotation) is None:
-        return annotation in (list, dict, set, frozenset, tuple) and not issubclass(annotation, BaseModel)
+        if issubclass(annotation, BaseModel):
+            if annotation in seen:  # a model that holds itself: its fields are being looked at
+                return False
+            inner = seen | {annotation}
+            return any(contains_any(f.annotation, inner) for f in annotation.__pydantic_fields__.values())
+        return annotation in (list, dict, set, frozenset, tuple)
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is Literal:
         return False
     if origin is Annotated:
-        return contains_any(args[0])
+        return contains_any(args[0], seen)
     if origin is not None and not args:
         return True
-    return any(contains_any(a) for a in args if a is not Ellipsis)
+    return any(contains_any(a, seen) for a in args if a is not Ellipsis)
 
 
 def type_name(annotation: Any) -> str:
@@ -421,7 +427,9 @@ class FieldSpec:
                     "aincrease", [{"type": "int_parsing_size", "loc": ("amount",), "input": amount}]
                 )
                 raise FieldValidationError(f"{self.qualname} amount", error, "a 64-bit integer")
-        elif isinstance(amount, float) and not math.isfinite(amount):
+        elif (isinstance(amount, float) and not math.isfinite(amount)) or (
+            isinstance(amount, decimal.Decimal) and not amount.is_finite()
+        ):
             error = ValidationError.from_exception_data(
                 "aincrease", [{"type": "finite_number", "loc": ("amount",), "input": amount}]
             )
@@ -592,11 +600,8 @@ def check_json_numbers(payload: bytes, where: str) -> bytes:
 def has_model_validators(cls: type[BaseModel]) -> bool:
     """Whether the model class checks its values together (``@model_validator``, its own or
     inherited), so that a write of one field must be validated with the whole model."""
-    checks = cls.__dict__.get("__rp_model_checks__")
-    if checks is None:
-        checks = bool(cls.__pydantic_decorators__.model_validators)
-        type.__setattr__(cls, "__rp_model_checks__", checks)
-    return bool(checks)
+    decorators = getattr(cls, "__pydantic_decorators__", None)
+    return decorators is not None and bool(decorators.model_validators)
 
 
 def field_specs(cls: type[BaseModel]) -> dict[str, FieldSpec]:
@@ -844,7 +849,7 @@ def make_nested_class(
     namespace = {
         "__module__": original.__module__,
         "__qualname__": original.__qualname__,
-        "__slots__": ("_rp_root", "_rp_path", "_rp_json"),
+        "__slots__": ("_rp_root", "_rp_path", "_rp_json", "_rp_guard"),
         "model_config": {**original.model_config, **NESTED_CONFIG},
         "__rp_prepare__": False,
     }

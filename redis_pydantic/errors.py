@@ -47,6 +47,7 @@ __all__ = [
     "IndexSchemaMismatchError",
     "InvalidArgumentError",
     "KeyNotFoundError",
+    "LockInUseError",
     "LockLostError",
     "LockReleaseError",
     "LockTimeoutError",
@@ -259,6 +260,11 @@ class PartialWriteError(RedisPydanticError):
 
 class LockTimeoutError(RedisPydanticError, TimeoutError):
     """A lock could not be acquired within ``blocking_timeout`` seconds."""
+
+
+class LockInUseError(RedisPydanticError, RuntimeError):
+    """Another ``lock()`` block (of another action) is open on the same model instance: the two
+    blocks would mix their changes. Nothing was read or written, and the lock was released."""
 
 
 class LockLostError(RedisPydanticError):

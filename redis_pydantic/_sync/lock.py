@@ -16,6 +16,7 @@ from redis_pydantic._lease import SyncLeaseKeeper
 from redis_pydantic._scripts import SAVE_AND_RELEASE, ScriptCall
 from redis_pydantic.errors import (
     TRANSPORT_ERRORS,
+    LockInUseError,
     LockLostError,
     LockTimeoutError,
     PipelineError,
@@ -59,6 +60,13 @@ def model_lock(
     keeper = None
     changes = None
     try:
+        if root._rp_changes:
+            # Each block writes what it changed locally: two blocks on one instance would write
+            # each other's changes, and the second one's read on entry would undo the first's.
+            raise LockInUseError(
+                f"another lock() block is open on this {type(root).__name__} instance; use one "
+                "instance per block (Model.get(key) gives another)"
+            )
         model.load()
         changes = _ops.Changes(model, path, _ops.field_payloads(model))
         object.__setattr__(root, "_rp_changes", (*root._rp_changes, changes))
@@ -102,7 +110,9 @@ def model_lock(
         if isinstance(error, RedisCommandError):  # Redis refused: nothing was written
             reload_quietly(model)
         raise error from exc
-    if not done:
+    if done:
+        _ops.adopt_writes(model, changes.written)
+    else:
         reload_quietly(model)  # nothing was saved: the model holds what Redis holds
         reason = f" ({keeper.lost})" if keeper is not None and keeper.lost else ""
         raise LockLostError(

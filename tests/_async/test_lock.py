@@ -15,6 +15,7 @@ from redis_pydantic.errors import (
     FieldValidationError,
     InvalidArgumentError,
     KeyNotFoundError,
+    LockInUseError,
     LockLostError,
     LockTimeoutError,
     PipelineError,
@@ -371,3 +372,19 @@ async def test_lock_exit_into_a_nested_model_another_client_set_to_null_raises_a
     assert await stored.doc(member.key) == {"bio": None, "name": "m"}  # nothing written
     assert member.bio is None and member.name == "m"  # read again: what Redis holds
     assert not await stored.exists(lock_name(member))
+
+
+async def test_a_second_lock_block_open_on_the_same_instance_raises_and_changes_nothing(client, stored):
+    account = await saved_account()
+    with pytest.raises(LockInUseError, match="another lock\\(\\) block is open"):
+        async with account.lock("transfer") as locked:
+            locked.balance = 1
+            async with account.lock("audit") as again:
+                again.name = "never"
+    assert (await stored.doc(account.key))["name"] == "Ada"
+    assert (await stored.doc(account.key))["balance"] == 1000  # the outer block raised: nothing written
+    assert not await stored.exists(lock_name(account, "transfer"))
+    assert not await stored.exists(lock_name(account, "audit"))
+    async with account.lock("audit") as locked:  # once the first block has ended
+        locked.name = "later"
+    assert (await stored.doc(account.key))["name"] == "later"

@@ -6,6 +6,7 @@ Redis Cluster refusals, and arguments of the wrong type or value.
 
 from __future__ import annotations
 
+import decimal
 from typing import Any
 
 import pytest
@@ -17,9 +18,11 @@ from redis_pydantic._async import connection
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic.errors import (
     DocumentValidationError,
+    FieldValidationError,
     InvalidArgumentError,
     NotAttachedError,
     RedisClusterError,
+    RedisCommandError,
     RedisPydanticError,
     UnknownFieldError,
     ValueNotSerializableError,
@@ -229,3 +232,74 @@ async def test_dict_apop_and_apopitem_of_a_value_the_model_cannot_read_keep_it(c
     with pytest.raises(DocumentValidationError):
         await ledger.notes.apopitem()
     assert await stored.doc(ledger.key, "$.notes") == {"a": 1, "b": "lots"}
+
+
+class Shelf(BaseModel):
+    labels: list[str] = []
+
+
+class Room(BaseModel):
+    name: str = ""
+    shelf: Shelf = Shelf()
+
+
+class House(BaseRedisModel):
+    room: Room | None = None
+    price: decimal.Decimal = decimal.Decimal("1.00")
+
+
+@pytest.mark.parametrize(
+    "held, operation",
+    [
+        (lambda h: h.room, lambda v: v.name.set("x")),
+        (lambda h: h.room.shelf, lambda v: v.labels.aappend("x")),
+        (lambda h: h.room.shelf.labels, lambda v: v.aappend("x")),
+    ],
+    ids=["one level down", "two levels down", "a list two levels down"],
+)
+async def test_an_operation_through_a_value_whose_holder_became_none_raises_not_attached_error(
+    client, stored, held, operation
+):
+    house = House(room=Room())
+    await house.save()
+    value = held(house)
+    await house.aupdate(room=None)
+    with pytest.raises(NotAttachedError):
+        await operation(value)
+    assert await stored.doc(house.key) == {"room": None, "price": "1.00"}
+    assert house.room is None
+
+
+@pytest.mark.parametrize("amount", ["NaN", "sNaN", "Infinity", "-Infinity"])
+async def test_a_decimal_amount_that_is_not_a_finite_number_raises_field_validation_error(
+    client, stored, amount
+):
+    house = House()
+    await house.save()
+    with pytest.raises(FieldValidationError, match="finite"):
+        await house.price.aincrease(decimal.Decimal(amount))
+    assert (await stored.doc(house.key))["price"] == "1.00" and house.price == decimal.Decimal("1.00")
+
+
+async def test_loading_a_field_of_a_nested_model_another_client_set_to_null_raises_and_changes_nothing(
+    client, stored
+):
+    house = House(room=Room(name="hall", shelf=Shelf(labels=["a"])))
+    await house.save()
+    await client.execute_command("JSON.SET", house.key, "$.room", "null")
+    with pytest.raises(RedisCommandError, match=r"\$\.room does not hold an object"):
+        await house.room.name.load()
+    with pytest.raises(RedisCommandError, match=r"\$\.room\.shelf does not hold an object"):
+        await house.room.shelf.labels.load()
+    assert house.room.name == "hall" and house.room.shelf.labels == ["a"]  # unchanged locally
+
+
+async def test_loading_a_field_the_document_does_not_hold_yet_gives_its_default(client, stored):
+    # A document written before the field was added to the model: top level and nested.
+    house = House(room=Room(name="hall"))
+    await house.save()
+    await client.execute_command("JSON.DEL", house.key, "$.room.name")
+    await client.execute_command("JSON.DEL", house.key, "$.price")
+    assert await house.room.name.load() == ""
+    assert await house.price.load() == decimal.Decimal("1.00")
+    assert house.room.name == ""

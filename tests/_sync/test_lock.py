@@ -16,6 +16,7 @@ from redis_pydantic.errors import (
     FieldValidationError,
     InvalidArgumentError,
     KeyNotFoundError,
+    LockInUseError,
     LockLostError,
     LockTimeoutError,
     PipelineError,
@@ -366,3 +367,19 @@ def test_lock_exit_into_a_nested_model_another_client_set_to_null_raises_and_wri
     assert stored.doc(member.key) == {"bio": None, "name": "m"}  # nothing written
     assert member.bio is None and member.name == "m"  # read again: what Redis holds
     assert not stored.exists(lock_name(member))
+
+
+def test_a_second_lock_block_open_on_the_same_instance_raises_and_changes_nothing(client, stored):
+    account = saved_account()
+    with pytest.raises(LockInUseError, match="another lock\\(\\) block is open"):
+        with account.lock("transfer") as locked:
+            locked.balance = 1
+            with account.lock("audit") as again:
+                again.name = "never"
+    assert (stored.doc(account.key))["name"] == "Ada"
+    assert (stored.doc(account.key))["balance"] == 1000  # the outer block raised: nothing written
+    assert not stored.exists(lock_name(account, "transfer"))
+    assert not stored.exists(lock_name(account, "audit"))
+    with account.lock("audit") as locked:  # once the first block has ended
+        locked.name = "later"
+    assert (stored.doc(account.key))["name"] == "later"

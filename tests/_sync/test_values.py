@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field, create_model
 from redis_pydantic import plain
 from redis_pydantic._sync.fields import RedisBool, RedisInt
 from redis_pydantic._sync.model import BaseRedisModel
-from redis_pydantic.errors import FieldValidationError
+from redis_pydantic.errors import FieldValidationError, NotAttachedError
 
 
 class Color(enum.Enum):
@@ -136,6 +136,16 @@ def test_orjson_dumps_of_values_equals_orjson_dumps_of_plain_values(client):
     fields = ("name", "count", "tags", "attrs")
     expected = {name: JSON_PLAIN[name] for name in fields}
     assert orjson.dumps(values_of(model, fields)) == orjson.dumps(expected)
+
+
+def test_orjson_dumps_every_value_with_plain_as_its_default(client):
+    # As docs/fields.md says: orjson refuses subclasses of the other types by itself.
+    model = saved_values()
+    native = ("name", "count", "ratio", "when", "day", "at", "ident", "pair", "tags", "attrs")
+    with pytest.raises(TypeError):
+        orjson.dumps(values_of(model, ("ratio",)))
+    expected = {name: value for name, value, _ in SUBCLASSED if name in native}
+    assert orjson.dumps(values_of(model, native), default=plain) == orjson.dumps(expected)
 
 
 def test_flask_jsonify_of_values_equals_jsonify_of_plain_values(client):
@@ -424,6 +434,54 @@ def test_nested_model_assigned_to_another_stored_model_is_stored_as_a_copy(clien
     assert stored.doc(a.key, "$.profile.skills") == ["s", "x"]
 
 
+class Holder(BaseRedisModel):
+    tags: list[str] = []
+    profile: Profile = Field(default_factory=Profile)
+    lists: dict[str, list[str]] = {}
+    profiles: list[Profile] = []
+
+
+def put_into_containers_with_lock(b: Holder, a: Holder) -> None:
+    with b.lock() as locked:
+        locked.lists["x"] = a.tags
+        locked.profiles.append(a.profile)
+
+
+def put_into_containers_and_save(b: Holder, a: Holder) -> None:
+    b.lists["x"] = a.tags
+    b.profiles.append(a.profile)
+    b.save()
+
+
+@pytest.mark.parametrize(
+    "write", [put_into_containers_with_lock, put_into_containers_and_save], ids=["lock", "save"]
+)
+def test_values_of_a_model_put_into_another_models_containers_are_stored_as_copies(client, stored, write):
+    a = Holder(tags=["a"], profile=Profile(bio="A"))
+    a.save()
+    b = Holder()
+    b.save()
+    write(b, a)
+    expected = {
+        "tags": [],
+        "profile": {"bio": "", "skills": []},
+        "lists": {"x": ["a"]},
+        "profiles": [{"bio": "A", "skills": []}],
+    }
+    assert stored.doc(b.key) == expected
+    # Operations on a change a alone, in Redis and locally: b holds copies.
+    a.tags.aappend("q")
+    a.profile.bio.set("A2")
+    assert stored.doc(a.key, "$.tags") == ["a", "q"] and stored.doc(a.key, "$.profile.bio") == "A2"
+    assert stored.doc(b.key) == expected
+    assert b.model_dump(mode="json") == expected
+    assert b.lists["x"] is not a.tags and b.profiles[0] is not a.profile
+    # A model inside a list is not bound: its operations are refused, and nothing is written.
+    with pytest.raises(NotAttachedError):
+        b.profiles[0].bio.set("through b")
+    assert stored.doc(a.key, "$.profile.bio") == "A2"
+
+
 # --------------------------------------------------------------------------- non-str dict keys
 
 
@@ -581,6 +639,47 @@ def test_any_fields_hold_locally_what_get_reads_back(client, stored):
     assert model.items == (Loose.get(model.key)).items
 
     assert model == Loose.get(model.key)
+
+
+class Note(BaseModel):
+    body: Any = None
+
+
+class Notebook(BaseRedisModel):
+    note: Note = Field(default_factory=Note)
+    notes: list[Note] = []
+    by_name: dict[str, Note] = {}
+    loose: dict[str, Any] = {}
+
+
+def locked_loose_date(model: Notebook) -> None:
+    with model.lock() as locked:
+        locked.loose["k"] = datetime.date(2024, 5, 6)
+
+
+def saved_loose_date(model: Notebook) -> None:
+    model.loose["k"] = datetime.date(2024, 5, 6)
+    model.save()
+
+
+ANY_INSIDE_A_MODEL = {
+    "nested model set": lambda m: m.note.set(Note(body=datetime.date(2024, 5, 6))),
+    "aupdate of a nested model": lambda m: m.aupdate(note=Note(body=b"\x01")),
+    "aappend of a model": lambda m: m.notes.aappend(Note(body=b"\x01")),
+    "aset_item of a model": lambda m: m.by_name.aset_item("k", Note(body=decimal.Decimal("1.10"))),
+    "save": saved_loose_date,
+    "lock exit": locked_loose_date,
+}
+
+
+@pytest.mark.parametrize("write", sorted(ANY_INSIDE_A_MODEL))
+def test_any_values_inside_models_and_containers_hold_locally_what_get_reads_back(client, stored, write):
+    model = Notebook()
+    model.save()
+    ANY_INSIDE_A_MODEL[write](model)
+    again = Notebook.get(model.key)
+    assert model == again
+    assert model.model_dump(mode="json") == stored.doc(model.key)
 
 
 # --------------------------------------------------------------------------- bytes

@@ -620,6 +620,8 @@ class Bounded(BaseRedisModel):
             raise ValueError("lo > hi")
         if len(self.items) > 3:
             raise ValueError("more than three items")
+        if self.span.high > 100:  # a rule of the stored model on a field of a nested one
+            raise ValueError("span too wide")
         return self
 
 
@@ -648,6 +650,9 @@ BREAKING_A_MODEL_VALIDATOR = {
     "nested set": lambda m: m.span.low.set(50),
     "nested aincrease": lambda m: m.span.low.aincrease(50),
     "nested aupdate": lambda m: m.span.aupdate(low=50),
+    "nested set, the holder's rule": lambda m: m.span.high.set(200),
+    "nested aincrease, the holder's rule": lambda m: m.span.high.aincrease(200),
+    "nested model set, the holder's rule": lambda m: m.span.set(Span(low=0, high=200)),
     "lock exit": locked_assignment,
     "lock exit, nested": locked_nested_assignment,
     "lock exit, in place": locked_in_place,
@@ -660,7 +665,7 @@ def test_a_write_that_breaks_a_model_validator_raises_and_changes_nothing(client
     model = Bounded()
     model.save()
     before = stored.doc(model.key)
-    with pytest.raises(FieldValidationError, match="lo > hi|low > high|more than three items"):
+    with pytest.raises(FieldValidationError, match="lo > hi|low > high|more than three items|span too wide"):
         BREAKING_A_MODEL_VALIDATOR[write](model)
     assert stored.doc(model.key) == before
     assert model.model_dump(mode="json") == before
