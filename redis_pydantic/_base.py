@@ -27,6 +27,7 @@ from redis_pydantic.errors import (
     KeyNotFoundError,
     NotAttachedError,
     PartialWriteError,
+    RedisCommandError,
     WrongModelKeyError,
 )
 
@@ -234,13 +235,29 @@ def save_model(model: Any) -> _ops.Op:
         model = _ops.current_owner(model)
         root, path = model._rp_location()
         payload, read_back = _ops.document_json_read_back(model)
-        command = ("JSON.SET", root.key, _paths.json_path_for(path), payload)
+        json_path = _paths.json_path_for(path)
 
-        def apply_nested(replies: list[Any]) -> None:
-            if read_back is not None:
-                _ops.adopt_read_back(model, read_back)
+        def adopt(local: Any) -> None:
+            if local is not None:
+                _ops.adopt_read_back(model, local)
 
-        return _ops.Op(root, [command], apply_nested, what="save", fields=(path,))
+        if _ops.holders_have_model_validators(root, path):
+            # The models that hold it check it with their other values: see checked_document.
+            def compute(text: str | None) -> tuple[bytes, Any, Any]:
+                return payload, read_back, None
+
+            op = _ops.checked_document(root, "save", [(path, json_path, compute, adopt)])
+        else:
+
+            def apply_nested(replies: list[Any]) -> None:
+                if replies[0] is None:
+                    raise RedisCommandError(f"{json_path} cannot be written in the document at {root.key!r}")
+                adopt(read_back)
+
+            command = ("JSON.SET", root.key, json_path, payload)
+            op = _ops.Op(root, [command], apply_nested, what="save", fields=(path,))
+        op.replaces = True
+        return op
     model._rp_check_complete()
     payload, read_back = _ops.document_json_read_back(model)
     key = model.key
@@ -258,7 +275,9 @@ def save_model(model: Any) -> _ops.Op:
         if read_back is not None:  # the model holds what get() reads back
             _ops.adopt_read_back(model, read_back)
 
-    return _ops.Op(model, commands, apply, access=_ops.Access.WRITE, what="save").having(refresh=False)
+    op = _ops.Op(model, commands, apply, access=_ops.Access.WRITE, what="save").having(refresh=False)
+    op.replaces = True
+    return op
 
 
 def get_model(cls: Any, key: str) -> _ops.Op:

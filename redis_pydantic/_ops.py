@@ -144,6 +144,10 @@ class Op:
     #: step: on a cluster they are sent per slot, and ``apply`` gets the exception of each
     #: command that failed in its place (the others have run).
     per_slot = False
+    #: The operation writes whole values (``set``, ``save``, ``aupdate``, ``aclear``), not a
+    #: change of the values Redis holds: a local change of the same values in a ``lock()``
+    #: block is replaced by it, not lost (see :meth:`Changes.write_starts`).
+    replaces = False
 
     # Only the options that every operation sets are parameters: keyword-only parameters with
     # defaults make each call slower, and every field operation builds one Op. The others are
@@ -242,6 +246,7 @@ class Changes:
                         yield field, payload
 
     def write_starts(self, places: Iterable[tuple[str, ...]]) -> None:
+        # (Called for the writes that change a value in Redis, not for those that replace it.)
         """A write of ``places`` is about to be sent: refused when the block changed one of their
         values locally (with ``=`` or in place) and has not written it yet. Redis would get the
         operation's change alone, and the local value, made of both, could not be kept equal to
@@ -394,9 +399,11 @@ def adopt_read_back(model: Any, read_back: Any) -> None:
     """After ``model``'s JSON is written: make its values those of ``read_back``, what ``get()``
     reads from that JSON (see :func:`adopt_writes`)."""
     values = read_back.__dict__
-    for name, spec in field_specs(type(model)).items():
-        if name in values:
-            store_local(model, spec, values[name])
+    # Other values are what get() reads back already: an assignment stores a plain value, and
+    # a scalar put into a list in place cannot change afterwards.
+    for spec in field_specs(type(model)).read_back:
+        if spec.name in values:
+            store_local(model, spec, values[spec.name])
 
 
 def document_json(model: Any) -> bytes:
@@ -627,6 +634,8 @@ class FieldCommand:
     returns_value = False
     #: The container the field must hold locally (``list``/``dict``), changed in place.
     container: type | None = None
+    #: The operation writes the field's whole value (see :attr:`Op.replaces`).
+    replaces = False
 
     def prepare(self, spec: FieldSpec, arg: Any) -> Any:
         return arg
@@ -657,7 +666,10 @@ def field_step(kind: FieldCommand, owner: Any, spec: FieldSpec, arg: Any) -> Ste
     whole = (spec.model_checks or (owner is not root and owner._rp_guard)) and kind.access is not _READ
     change = kind.change(prepared) if whole else kind.check_and_set(spec, prepared)
     if change is not None:
-        return checked(owner, spec, kind.what, change, returns_value=kind.returns_value, with_model=whole)
+        op = checked(owner, spec, kind.what, change, returns_value=kind.returns_value, with_model=whole)
+        if kind.replaces:
+            op.replaces = True
+        return op
     container = None if kind.container is None else current_container(owner, spec, kind.container)
     return owner, root, key, path, parts, spec, prepared, container, kind.command(spec, key, path, prepared)
 
@@ -668,9 +680,12 @@ def step_op(kind: FieldCommand, step: Step) -> Op:
     def apply(replies: list[Any]) -> Any:
         return kind.finish(step, replies[0])
 
-    return (ValueOp if kind.returns_value else Op)(
+    op = (ValueOp if kind.returns_value else Op)(
         step[1], [step[8]], apply, kind.what, (step[4],), kind.access
     )
+    if kind.replaces:
+        op.replaces = True
+    return op
 
 
 def field_op(kind: FieldCommand, owner: Any, spec: FieldSpec, arg: Any = None) -> Op | None:
@@ -692,6 +707,7 @@ def _not_written(step: Step, reply: Any, what: str = "cannot be written") -> Non
 class _SetField(FieldCommand):
     __slots__ = ()
     what = "set"
+    replaces = True
 
     def prepare(self, spec: FieldSpec, arg: Any) -> Any:
         return spec.validate(arg)
@@ -882,9 +898,9 @@ def checked(
     if with_model:
 
         def compute(text: str | None) -> tuple[bytes, Any, Any]:
-            if text is None:
-                raise RedisCommandError(f"{path} holds no value to change in the document at {key!r}")
-            new, result = change(spec.load_json(text))
+            # A field the document does not hold (added to the model later) has its default.
+            current = _missing_field_value(owner, spec, key, path) if text is None else spec.load_json(text)
+            new, result = change(current)
             validated = spec.validate(new)
             return spec.dump_json(validated), validated, validated if result is _NEW_VALUE else result
 
@@ -968,7 +984,7 @@ def checked_document(root: Any, what: str, places: list[Placement], *, returns_v
     )
 
 
-def _holders_have_model_validators(root: Any, path: tuple[str, ...]) -> bool:
+def holders_have_model_validators(root: Any, path: tuple[str, ...]) -> bool:
     """Whether one of the models that hold the place ``path`` of ``root``'s document (``root``
     and the models nested on the way, not the value at ``path``) has model validators."""
     model = root
@@ -1209,6 +1225,7 @@ class _Clear(_ContainerCommand):
 
     __slots__ = ("container", "empty")
     what = "aclear"
+    replaces = True
 
     def __init__(self, container: type[list[Any]] | type[dict[Any, Any]]) -> None:
         self.container = container
@@ -1467,11 +1484,44 @@ def lock_writes(model: Any, path: tuple[str, ...], changes: Changes) -> list[Any
             holder = _paths.json_path_for(place[:-1]) if len(place) > 1 else ""
             flat += [_paths.json_path_for(place), holder, writes[place]]
             changes.written.append((place[depth:], writes[place]))
-    root = locate(model)[0]
-    if flat and _model_validators_within(root):
-        # The values together must pass the model validators (FieldValidationError otherwise).
-        document_json(root)
     return flat
+
+
+def lock_exit_checked(model: Any, path: tuple[str, ...], call: ScriptCall, changes: Changes) -> Op | None:
+    """The exit of a ``lock()`` block on ``model`` (at ``path``) as a check-and-set, when a model
+    validator checks the document (``None`` otherwise): the document is watched and read, the
+    block's writes are made in it, and it must validate as the model before ``call`` (the
+    save-and-release script) runs. Another client's write in between makes it read again, so
+    the validators see what Redis holds, not the block's copy."""
+    root = locate(model)[0]
+    if not changes.written or not _model_validators_within(root):
+        return None
+    cls = type(root)
+    key = root._rp_key or root.key
+
+    def decide(reply: Any) -> list[Command]:
+        text = unwrap_json(reply, key)
+        if text is None:
+            raise KeyNotFoundError(key)
+        document = json.loads(text)
+        for relative, payload in changes.written:
+            holder = document
+            for name in (*path, *relative)[:-1]:
+                holder = holder.get(name) if isinstance(holder, dict) else None
+            if isinstance(holder, dict):  # else the script refuses it (its place is gone)
+                holder[relative[-1] if relative else path[-1]] = json.loads(payload)
+        try:
+            cls.__pydantic_validator__.validate_json(json.dumps(document))
+        except ValidationError as exc:
+            raise FieldValidationError(f"{cls.__name__} with the lock() block's changes", exc) from None
+        return [call]
+
+    def apply(replies: list[Any]) -> Any:
+        return replies[0]
+
+    return ValueOp(root, [], apply, what="lock() exit", access=Access.WRITE).having(
+        optimistic=Optimistic(key, ("JSON.GET", key, "$"), decide), refresh=False
+    )
 
 
 def adopt_writes(model: Any, written: list[tuple[tuple[str, ...], bytes]]) -> None:
@@ -1539,7 +1589,7 @@ def replace_model(model: Any, value: Any) -> Op:
     json_path = _paths.json_path_for(path)
     payload, read_back = document_json_read_back(validated)
     local = validated if read_back is None else read_back  # what get() reads back
-    if _holders_have_model_validators(root, path):
+    if holders_have_model_validators(root, path):
 
         def compute(text: str | None) -> tuple[bytes, Any, Any]:
             return payload, local, None
@@ -1547,15 +1597,17 @@ def replace_model(model: Any, value: Any) -> Op:
         def store(new: Any) -> None:
             replace_fields(model, new)
 
-        return checked_document(root, "set", [(path, json_path, compute, store)])
+        op = checked_document(root, "set", [(path, json_path, compute, store)])
+    else:
 
-    def apply(replies: list[Any]) -> None:
-        if replies[0] is None:
-            raise RedisCommandError(f"{json_path} cannot be written in the document at {root.key!r}")
-        replace_fields(model, local)
+        def apply(replies: list[Any]) -> None:
+            if replies[0] is None:
+                raise RedisCommandError(f"{json_path} cannot be written in the document at {root.key!r}")
+            replace_fields(model, local)
 
-    command = ("JSON.SET", root.key, json_path, payload)
-    return Op(root, [command], apply, what="set", fields=(path,))
+        op = Op(root, [("JSON.SET", root.key, json_path, payload)], apply, what="set", fields=(path,))
+    op.replaces = True
+    return op
 
 
 def _placement(model: Any, spec: FieldSpec, value: Any) -> Placement:
@@ -1587,9 +1639,11 @@ def set_fields(model: Any, values: Mapping[str, Any], what: str = "aupdate") -> 
     model = current_owner(model)
     root = locate(model)[0]
     if validated and any(validated_with_model(model, root, specs[name]) for name in validated):
-        return checked_document(
+        op = checked_document(
             root, what, [_placement(model, specs[name], v) for name, v in validated.items()]
         )
+        op.replaces = True
+        return op
     writes = []
     for name, value in validated.items():
         _, _, key, path, _ = target(model, specs[name])
@@ -1611,4 +1665,6 @@ def set_fields(model: Any, values: Mapping[str, Any], what: str = "aupdate") -> 
             store_local(model, specs[name], value)
 
     fields = tuple(field_parts(model, specs[name]) for name in validated)
-    return Op(root, commands, apply, what=what, fields=fields)
+    op = Op(root, commands, apply, what=what, fields=fields)
+    op.replaces = True
+    return op

@@ -148,6 +148,40 @@ def contains_any(annotation: Any, seen: frozenset[type] = frozenset()) -> bool:
     return any(contains_any(a, seen) for a in args if a is not Ellipsis)
 
 
+def holds_mutable_items(annotation: Any, inside: bool = False, seen: frozenset[type] = frozenset()) -> bool:
+    """Whether values of ``annotation`` may hold a container or a model inside a container (a
+    ``list[Profile]``, a ``dict[str, list[str]]``, an ``Any``), also in the fields of a model
+    they hold: such an item may be an object of another model, put there in place."""
+    if annotation is Any or annotation is object:
+        return True
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if isinstance(annotation, type) and origin is None:
+        if issubclass(annotation, BaseModel):
+            if inside:
+                return True
+            if annotation in seen:
+                return False
+            inner = seen | {annotation}
+            return any(
+                holds_mutable_items(f.annotation, False, inner)
+                for f in annotation.__pydantic_fields__.values()
+            )
+        return annotation in (list, dict, set, frozenset, tuple) or (
+            inside and issubclass(annotation, list | dict | set | frozenset | tuple)
+        )
+    if origin is Literal:
+        return False
+    if origin is Annotated:
+        return holds_mutable_items(args[0], inside, seen)
+    if origin is typing.Union or origin is types.UnionType:
+        return any(holds_mutable_items(a, inside, seen) for a in args)
+    if origin is not None and not args:
+        return True
+    # A generic container (list[...], dict[...], Sequence[...], RedisList[...]): its items.
+    return inside or any(holds_mutable_items(a, True, seen) for a in args if a is not Ellipsis)
+
+
 def type_name(annotation: Any) -> str:
     """How a type reads in messages: ``int``, ``list[str]``, ``int | None``."""
     if isinstance(annotation, type) and typing.get_origin(annotation) is None:
@@ -244,6 +278,7 @@ class FieldSpec:
         "_whole",
         "below",
         "model_checks",
+        "read_back",
     )
 
     def __init__(self, owner: type[BaseModel], name: str, info: FieldInfo) -> None:
@@ -273,6 +308,9 @@ class FieldSpec:
         #: The model that holds the field has model validators: a write of the field is
         #: validated with the whole document.
         self.model_checks = has_model_validators(owner)
+        #: After save() the local value is replaced by what get() reads back (see
+        #: _ops.adopt_read_back): values that may hold another model's objects, or Any values.
+        self.read_back = self.any_values or holds_mutable_items(info.annotation)
 
     def nested_paths(self, json_prefix: str, parts_prefix: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
         """The JSON path and the path parts of this field in a model nested at ``json_prefix``
@@ -604,13 +642,26 @@ def has_model_validators(cls: type[BaseModel]) -> bool:
     return decorators is not None and bool(decorators.model_validators)
 
 
-def field_specs(cls: type[BaseModel]) -> dict[str, FieldSpec]:
+class FieldSpecs(dict[str, FieldSpec]):
+    """The specs of a model class's fields, by name."""
+
+    __slots__ = ("read_back",)
+
+    def __init__(self, specs: dict[str, FieldSpec]) -> None:
+        super().__init__(specs)
+        #: The fields whose local value save() replaces by what get() reads back.
+        self.read_back = tuple(spec for spec in specs.values() if spec.read_back)
+
+
+def field_specs(cls: type[BaseModel]) -> FieldSpecs:
     """The specs of a model class's fields, built once per class."""
     specs = cls.__dict__.get("__rp_specs__")
     if specs is None:
-        specs = {name: FieldSpec(cls, name, info) for name, info in cls.__pydantic_fields__.items()}
+        specs = FieldSpecs(
+            {name: FieldSpec(cls, name, info) for name, info in cls.__pydantic_fields__.items()}
+        )
         type.__setattr__(cls, "__rp_specs__", specs)
-    return specs
+    return specs  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------- nested models

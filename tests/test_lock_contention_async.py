@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from redis_pydantic._async.model import BaseRedisModel
+from redis_pydantic.errors import LockInUseError
 from tests._twins import AsyncRedis
 
 WORKERS = 6
@@ -78,3 +80,44 @@ async def test_waiting_task_gets_the_lock_when_the_holder_releases(real_async_cl
     await asyncio.gather(holder(), waiter())
     assert order == ["holder in", "holder out", "waiter sees 1"]
     assert await stored_value(real_async_client, counter.key) == 2
+
+
+class Pair(BaseRedisModel):
+    a: int = 0
+    b: int = 0
+
+
+async def test_tasks_sharing_an_instance_cannot_open_blocks_of_two_actions_at_once(real_async_client):
+    # The second block is refused even while the first is still reading the model on entry.
+    shared = await Pair().save()
+    entered = []
+
+    async def block(action: str, field: str) -> None:
+        try:
+            async with shared.lock(action) as locked:
+                entered.append(action)
+                await asyncio.sleep(0.05)
+                setattr(locked, field, 1)
+        except LockInUseError:
+            entered.append(f"{action} refused")
+
+    await asyncio.gather(block("x", "a"), block("y", "b"))
+    assert sorted(entered) == ["x", "y refused"]
+    assert json.loads(await real_async_client.execute_command("JSON.GET", shared.key, "$"))[0] == {
+        "a": 1,
+        "b": 0,
+    }
+    assert shared.a == 1 and shared.b == 0
+
+
+async def test_tasks_sharing_an_instance_take_turns_on_one_action(real_async_client):
+    shared = await Pair().save()
+
+    async def block() -> None:
+        async with shared.lock("same", blocking_timeout=5) as locked:
+            current = int(locked.a)
+            await asyncio.sleep(0.02)
+            locked.a = current + 1
+
+    await asyncio.gather(block(), block(), block())
+    assert json.loads(await real_async_client.execute_command("JSON.GET", shared.key, "$"))[0]["a"] == 3

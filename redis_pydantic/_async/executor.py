@@ -183,7 +183,7 @@ async def run(op: Op | None) -> Any:
         return None
     root = op.root
     access = op.access
-    if root is not None and root._rp_changes and access is not READ:
+    if root is not None and root._rp_changes and access is not READ and not op.replaces:
         write_starts(root, op.fields)
     if access is not READ:
         batch = current_batch.get()
@@ -273,7 +273,7 @@ async def run_field(kind: FieldCommand, value: Any, arg: Any = None) -> Any:
         if not meta.refresh_ttl:
             client = client_for(cls, meta)
             command = step[8]
-            if root._rp_changes and kind.access is not READ:
+            if root._rp_changes and kind.access is not READ and not kind.replaces:
                 write_starts(root, (step[4],))
             try:
                 if type(command) is not tuple:
@@ -434,6 +434,12 @@ class Batch:
     async def execute(self) -> None:
         if not self.commands:
             return
+        for _, _, op in self.entries:
+            root = op.root
+            if root is not None and root._rp_changes and not op.replaces:
+                # Inside a lock() block: a value changed locally since its write was queued
+                # would hold both changes, Redis the write's alone.
+                write_starts(root, op.fields)
         self.commands.extend(self.refresh.values())
         try:
             replies = await self._send()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,12 +21,16 @@ from redis_pydantic.errors import (
     LockTimeoutError,
     PipelineError,
     RedisCommandError,
+    RedisPydanticError,
     attach_release_failure,
     map_exceptions,
     translate,
 )
 
-from .executor import current_batch, execute, reload_quietly
+from .executor import current_batch, execute, reload_quietly, run
+
+#: Held while a block checks that no other block is open on its model instance and registers.
+_registering = threading.Lock()
 
 #: Lease of a lock in seconds; it is renewed every third of it while the body runs.
 DEFAULT_TIMEOUT = 10.0
@@ -57,18 +62,23 @@ async def model_lock(
     if not acquired:
         raise LockTimeoutError(f"could not acquire {lock_key!r} within {blocking_timeout} seconds")
     keeper = None
-    changes = None
+    changes = _ops.Changes(model, path, {})
+    registered = loaded = False
     try:
-        if root._rp_changes:
-            # Each block writes what it changed locally: two blocks on one instance would write
-            # each other's changes, and the second one's read on entry would undo the first's.
-            raise LockInUseError(
-                f"another lock() block is open on this {type(root).__name__} instance; use one "
-                "instance per block (Model.get(key) gives another)"
-            )
+        with _registering:  # checked and registered at once, also between threads
+            if root._rp_changes:
+                # Each block writes what it changed locally: two blocks on one instance would
+                # write each other's changes, and the second one's read on entry would undo the
+                # first's.
+                raise LockInUseError(
+                    f"another lock() block is open on this {type(root).__name__} instance; use one "
+                    "instance per block (Model.get(key) gives another)"
+                )
+            object.__setattr__(root, "_rp_changes", (changes,))
+            registered = True
         await model.load()
-        changes = _ops.Changes(model, path, _ops.field_payloads(model))
-        object.__setattr__(root, "_rp_changes", (*root._rp_changes, changes))
+        loaded = True
+        changes.before = _ops.field_payloads(model)
         if extend and timeout:
             keeper = AsyncLeaseKeeper(lock, timeout)
             keeper.start()
@@ -85,19 +95,32 @@ async def model_lock(
         except TRANSPORT_ERRORS as release_exc:
             # The body's exception must not be replaced by this one: attach it instead.
             attach_release_failure(exc, lock_key, translate(release_exc, client, root.key))
-        if changes is not None and isinstance(exc, Exception):
+        if loaded and isinstance(exc, Exception):
             # Nothing the block changed locally was saved: the model holds what Redis holds.
             await reload_quietly(model)
         raise
     finally:
-        object.__setattr__(root, "_rp_changes", tuple(c for c in root._rp_changes if c is not changes))
+        if registered:
+            object.__setattr__(root, "_rp_changes", tuple(c for c in root._rp_changes if c is not changes))
     if keeper is not None:
         await keeper.stop()
     token = lock.local.token
     refresh = refresh_of(type(root))
     call = ScriptCall(SAVE_AND_RELEASE, (lock_key, root.key), (token, refresh or "", *changed))
+    checked = _ops.lock_exit_checked(model, path, call, changes)
     try:
-        done = await execute(client, call, type(root).Meta.autopipeline)
+        if checked is None:
+            done = await execute(client, call, type(root).Meta.autopipeline)
+        else:
+            try:
+                done = await run(checked)
+            except RedisPydanticError:  # the validators refused, or the read failed: nothing written
+                try:
+                    await lock.release()
+                except TRANSPORT_ERRORS:  # (a lock no longer ours: LockError, a RedisError)
+                    pass
+                await reload_quietly(model)
+                raise
     except TRANSPORT_ERRORS as exc:
         error = translate(exc, client, root.key)
         # Whether the script ran is unknown. Free the lock if it is still ours (the release checks

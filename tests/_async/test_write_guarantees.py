@@ -145,7 +145,6 @@ LOCAL_THEN_OPERATION = {
     "dict": (lambda m: m.scores.update({"in place": 1}), lambda m: m.scores.aset_item("op", 2)),
     "nested list": (lambda m: m.profile.skills.append("in place"), lambda m: m.profile.skills.aappend("op")),
     "assigned": (lambda m: setattr(m, "count", 5), lambda m: m.count.aincrease(1)),
-    "nested model": (lambda m: setattr(m.profile, "bio", "b"), lambda m: m.profile.set(Profile(bio="c"))),
 }
 
 
@@ -666,6 +665,7 @@ BREAKING_A_MODEL_VALIDATOR = {
 }
 
 
+@pytest.mark.cluster
 @pytest.mark.parametrize("write", sorted(BREAKING_A_MODEL_VALIDATOR))
 async def test_a_write_that_breaks_a_model_validator_raises_and_changes_nothing(client, stored, write):
     # The model's own validator and a nested model's: get() would refuse the document.
@@ -679,6 +679,7 @@ async def test_a_write_that_breaks_a_model_validator_raises_and_changes_nothing(
     assert (await Bounded.get(model.key)).model_dump(mode="json") == before
 
 
+@pytest.mark.cluster
 async def test_writes_that_keep_a_model_validator_happy_are_made_and_kept_locally(client, stored):
     model = Bounded()
     await model.save()
@@ -716,3 +717,104 @@ async def test_a_write_checked_by_a_model_validator_is_refused_in_a_pipeline(cli
         async with model.pipeline():
             await model.note.set("queued")
     assert await stored.doc(model.key) == before
+
+
+class Window(BaseRedisModel):
+    opens: int = 0
+    closes: int = 10
+
+
+class Calendar(BaseRedisModel):
+    window: Window = Field(default_factory=Window)
+    limit: int = 10
+
+    @model_validator(mode="after")
+    def within(self) -> Calendar:
+        if self.window.closes > self.limit:
+            raise ValueError("window beyond the limit")
+        return self
+
+
+async def test_saving_a_nested_stored_model_is_checked_by_the_model_that_holds_it(client, stored):
+    calendar = Calendar()
+    await calendar.save()
+    before = await stored.doc(calendar.key)
+    calendar.window.closes = 50
+    with pytest.raises(FieldValidationError, match="window beyond the limit"):
+        await calendar.window.save()
+    assert await stored.doc(calendar.key) == before
+    calendar.window.closes = 8
+    await calendar.window.save()
+    assert (await stored.doc(calendar.key))["window"] == {"opens": 0, "closes": 8}
+
+
+async def test_a_field_the_document_lacks_is_set_under_a_model_validator(client, stored):
+    # A document written before the field was added to the model.
+    model = Bounded()
+    await model.save()
+    await client.execute_command("JSON.DEL", model.key, "$.note")
+    await model.note.set("added")
+    assert (await stored.doc(model.key))["note"] == "added" and model.note == "added"
+
+
+async def test_a_change_in_place_after_a_write_was_queued_in_a_pipeline_inside_a_lock_raises(client, stored):
+    tally = await saved_tally()
+    before = await stored.doc(tally.key)
+    with pytest.raises(FieldStateError, match="changed locally in this lock"):
+        async with tally.lock() as locked:
+            async with locked.pipeline(refresh=False):
+                await locked.scores.aset_item("queued", 1)
+                locked.scores["in place"] = 2
+    assert await stored.doc(tally.key) == before
+    assert tally.model_dump(mode="json") == before
+
+
+@pytest.mark.cluster
+async def test_a_lock_exit_is_checked_by_model_validators_against_what_redis_holds(client, stored):
+    # Another client lowers hi during the block (valid on its own); the block's lo would then
+    # break the model's rule: the exit refuses, writes nothing, frees the lock, reads again.
+    model = Bounded()
+    await model.save()
+    other = await Bounded.get(model.key)
+    with pytest.raises(FieldValidationError, match="lo > hi"):
+        async with model.lock() as locked:
+            await other.hi.set(3)
+            locked.lo = 5
+    assert await stored.doc(model.key) == {**(await stored.doc(other.key)), "lo": 0, "hi": 3}
+    assert model.lo == 0 and model.hi == 3
+    assert not await stored.exists("{" + model.key + "}/default")
+    async with model.lock() as locked:  # a valid exit goes through
+        locked.lo = 2
+    assert (await stored.doc(model.key))["lo"] == 2
+
+
+async def lock_block_set_after_in_place(tally: Tally) -> None:
+    async with tally.lock() as locked:
+        locked.tags.append("in place")
+        await locked.tags.set(["set"])
+
+
+async def lock_block_save_after_in_place(tally: Tally) -> None:
+    async with tally.lock() as locked:
+        locked.tags.append("in place")
+        await locked.save()
+
+
+async def lock_block_aupdate_after_in_place(tally: Tally) -> None:
+    async with tally.lock() as locked:
+        locked.tags.append("in place")
+        await locked.aupdate(tags=["set"])
+
+
+@pytest.mark.parametrize(
+    "block",
+    [lock_block_set_after_in_place, lock_block_save_after_in_place, lock_block_aupdate_after_in_place],
+    ids=["set", "save", "aupdate"],
+)
+async def test_lock_block_write_of_a_whole_value_changed_locally_replaces_it(client, stored, block):
+    # Such a write replaces the local change (set, aupdate) or writes it (save): nothing is lost.
+    tally = await saved_tally()
+    await block(tally)
+    held = await stored.doc(tally.key)
+    assert held["tags"] == (["in place"] if block is lock_block_save_after_in_place else ["set"])
+    assert tally.model_dump(mode="json") == held

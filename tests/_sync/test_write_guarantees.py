@@ -146,7 +146,6 @@ LOCAL_THEN_OPERATION = {
     "dict": (lambda m: m.scores.update({"in place": 1}), lambda m: m.scores.aset_item("op", 2)),
     "nested list": (lambda m: m.profile.skills.append("in place"), lambda m: m.profile.skills.aappend("op")),
     "assigned": (lambda m: setattr(m, "count", 5), lambda m: m.count.aincrease(1)),
-    "nested model": (lambda m: setattr(m.profile, "bio", "b"), lambda m: m.profile.set(Profile(bio="c"))),
 }
 
 
@@ -659,6 +658,7 @@ BREAKING_A_MODEL_VALIDATOR = {
 }
 
 
+@pytest.mark.cluster
 @pytest.mark.parametrize("write", sorted(BREAKING_A_MODEL_VALIDATOR))
 def test_a_write_that_breaks_a_model_validator_raises_and_changes_nothing(client, stored, write):
     # The model's own validator and a nested model's: get() would refuse the document.
@@ -672,6 +672,7 @@ def test_a_write_that_breaks_a_model_validator_raises_and_changes_nothing(client
     assert (Bounded.get(model.key)).model_dump(mode="json") == before
 
 
+@pytest.mark.cluster
 def test_writes_that_keep_a_model_validator_happy_are_made_and_kept_locally(client, stored):
     model = Bounded()
     model.save()
@@ -709,3 +710,104 @@ def test_a_write_checked_by_a_model_validator_is_refused_in_a_pipeline(client, s
         with model.pipeline():
             model.note.set("queued")
     assert stored.doc(model.key) == before
+
+
+class Window(BaseRedisModel):
+    opens: int = 0
+    closes: int = 10
+
+
+class Calendar(BaseRedisModel):
+    window: Window = Field(default_factory=Window)
+    limit: int = 10
+
+    @model_validator(mode="after")
+    def within(self) -> Calendar:
+        if self.window.closes > self.limit:
+            raise ValueError("window beyond the limit")
+        return self
+
+
+def test_saving_a_nested_stored_model_is_checked_by_the_model_that_holds_it(client, stored):
+    calendar = Calendar()
+    calendar.save()
+    before = stored.doc(calendar.key)
+    calendar.window.closes = 50
+    with pytest.raises(FieldValidationError, match="window beyond the limit"):
+        calendar.window.save()
+    assert stored.doc(calendar.key) == before
+    calendar.window.closes = 8
+    calendar.window.save()
+    assert (stored.doc(calendar.key))["window"] == {"opens": 0, "closes": 8}
+
+
+def test_a_field_the_document_lacks_is_set_under_a_model_validator(client, stored):
+    # A document written before the field was added to the model.
+    model = Bounded()
+    model.save()
+    client.execute_command("JSON.DEL", model.key, "$.note")
+    model.note.set("added")
+    assert (stored.doc(model.key))["note"] == "added" and model.note == "added"
+
+
+def test_a_change_in_place_after_a_write_was_queued_in_a_pipeline_inside_a_lock_raises(client, stored):
+    tally = saved_tally()
+    before = stored.doc(tally.key)
+    with pytest.raises(FieldStateError, match="changed locally in this lock"):
+        with tally.lock() as locked:
+            with locked.pipeline(refresh=False):
+                locked.scores.aset_item("queued", 1)
+                locked.scores["in place"] = 2
+    assert stored.doc(tally.key) == before
+    assert tally.model_dump(mode="json") == before
+
+
+@pytest.mark.cluster
+def test_a_lock_exit_is_checked_by_model_validators_against_what_redis_holds(client, stored):
+    # Another client lowers hi during the block (valid on its own); the block's lo would then
+    # break the model's rule: the exit refuses, writes nothing, frees the lock, reads again.
+    model = Bounded()
+    model.save()
+    other = Bounded.get(model.key)
+    with pytest.raises(FieldValidationError, match="lo > hi"):
+        with model.lock() as locked:
+            other.hi.set(3)
+            locked.lo = 5
+    assert stored.doc(model.key) == {**(stored.doc(other.key)), "lo": 0, "hi": 3}
+    assert model.lo == 0 and model.hi == 3
+    assert not stored.exists("{" + model.key + "}/default")
+    with model.lock() as locked:  # a valid exit goes through
+        locked.lo = 2
+    assert (stored.doc(model.key))["lo"] == 2
+
+
+def lock_block_set_after_in_place(tally: Tally) -> None:
+    with tally.lock() as locked:
+        locked.tags.append("in place")
+        locked.tags.set(["set"])
+
+
+def lock_block_save_after_in_place(tally: Tally) -> None:
+    with tally.lock() as locked:
+        locked.tags.append("in place")
+        locked.save()
+
+
+def lock_block_aupdate_after_in_place(tally: Tally) -> None:
+    with tally.lock() as locked:
+        locked.tags.append("in place")
+        locked.aupdate(tags=["set"])
+
+
+@pytest.mark.parametrize(
+    "block",
+    [lock_block_set_after_in_place, lock_block_save_after_in_place, lock_block_aupdate_after_in_place],
+    ids=["set", "save", "aupdate"],
+)
+def test_lock_block_write_of_a_whole_value_changed_locally_replaces_it(client, stored, block):
+    # Such a write replaces the local change (set, aupdate) or writes it (save): nothing is lost.
+    tally = saved_tally()
+    block(tally)
+    held = stored.doc(tally.key)
+    assert held["tags"] == (["in place"] if block is lock_block_save_after_in_place else ["set"])
+    assert tally.model_dump(mode="json") == held
