@@ -38,6 +38,7 @@ from redis_pydantic._schema import (
     check_json_numbers_fast,
     field_specs,
     has_model_validators,
+    read_back_specs,
 )
 from redis_pydantic._scripts import DICT_OPS, ScriptCall
 from redis_pydantic.errors import (
@@ -401,7 +402,7 @@ def adopt_read_back(model: Any, read_back: Any) -> None:
     values = read_back.__dict__
     # Other values are what get() reads back already: an assignment stores a plain value, and
     # a scalar put into a list in place cannot change afterwards.
-    for spec in field_specs(type(model)).read_back:
+    for spec in read_back_specs(type(model)):
         if spec.name in values:
             store_local(model, spec, values[spec.name])
 

@@ -642,25 +642,22 @@ def has_model_validators(cls: type[BaseModel]) -> bool:
     return decorators is not None and bool(decorators.model_validators)
 
 
-class FieldSpecs(dict[str, FieldSpec]):
-    """The specs of a model class's fields, by name."""
-
-    __slots__ = ("read_back",)
-
-    def __init__(self, specs: dict[str, FieldSpec]) -> None:
-        super().__init__(specs)
-        #: The fields whose local value save() replaces by what get() reads back.
-        self.read_back = tuple(spec for spec in specs.values() if spec.read_back)
-
-
-def field_specs(cls: type[BaseModel]) -> FieldSpecs:
+def field_specs(cls: type[BaseModel]) -> dict[str, FieldSpec]:
     """The specs of a model class's fields, built once per class."""
     specs = cls.__dict__.get("__rp_specs__")
     if specs is None:
-        specs = FieldSpecs(
-            {name: FieldSpec(cls, name, info) for name, info in cls.__pydantic_fields__.items()}
-        )
+        specs = {name: FieldSpec(cls, name, info) for name, info in cls.__pydantic_fields__.items()}
         type.__setattr__(cls, "__rp_specs__", specs)
+        type.__setattr__(cls, "__rp_read_back__", tuple(spec for spec in specs.values() if spec.read_back))
+    return specs
+
+
+def read_back_specs(cls: type[BaseModel]) -> tuple[FieldSpec, ...]:
+    """The specs of the fields whose local value save() replaces by what get() reads back."""
+    specs = cls.__dict__.get("__rp_read_back__")
+    if specs is None:
+        field_specs(cls)
+        specs = cls.__dict__["__rp_read_back__"]
     return specs  # type: ignore[no-any-return]
 
 
