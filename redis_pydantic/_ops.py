@@ -39,6 +39,7 @@ from redis_pydantic._schema import (
     field_specs,
     has_model_validators,
     read_back_specs,
+    validators_may_change,
 )
 from redis_pydantic._scripts import DICT_OPS, ScriptCall
 from redis_pydantic.errors import (
@@ -110,12 +111,35 @@ class Optimistic:
     makes the executor read and decide again.
     """
 
-    __slots__ = ("key", "read", "decide")
+    __slots__ = ("key", "read", "decide", "parts")
 
-    def __init__(self, key: str, read: Command, decide: Callable[[Any], list[Command]]) -> None:
+    def __init__(
+        self,
+        key: str,
+        read: Command,
+        decide: Callable[[Any], list[Command]],
+        parts: tuple[str, ...] | None = None,
+    ) -> None:
         self.key = key
         self.read = read
         self.decide = decide
+        #: The place that ``read`` reads (``JSON.GET key <path> <path>``); ``None``: it reads
+        #: the whole document (``JSON.GET key $``).
+        self.parts = parts
+
+    def reply_once_created(self, create: Command) -> Any:
+        """The reply ``read`` gets once ``create`` (a never-saved model's command that creates
+        its document: see ``_rp_create_command``) has run. The executor decides on it before
+        the document exists, and sends ``create`` with the writes in one step: a refused
+        operation creates nothing."""
+        document: bytes = create.args[0] if isinstance(create, ScriptCall) else create[3]  # type: ignore[assignment]
+        if self.parts is None:
+            return b"[" + document + b"]"
+        value = json.loads(document)
+        for name in self.parts:
+            value = value.get(name) if isinstance(value, dict) else None
+        path = self.read[2]  # type: ignore[index]
+        return json.dumps({path: [] if value is None else [value]})
 
 
 class Op:
@@ -374,15 +398,29 @@ def _serialize(model: Any) -> bytes:
     return payload
 
 
-def _validate(model: Any, payload: bytes) -> Any:
-    """``payload`` (``model``'s JSON) read back as its class would read it: the new instance."""
+def _validate(model: Any, payload: bytes) -> tuple[bytes, Any]:
+    """``payload`` (``model``'s JSON) read back as its class would read it: the JSON to write and
+    the new instance.
+
+    A validator may change values on the way (one that upper-cases a field, or computes one
+    from others), when they were assigned with ``=``: then the JSON to write is the validated
+    model's, what ``get()`` reads, and ``model`` takes its values.
+    """
     cls = type(model)
     try:
         read_back = cls.__pydantic_validator__.validate_json(payload)
     except ValidationError as exc:
         raise FieldValidationError(cls.__name__, exc) from None
+    if validators_may_change(cls):
+        validated: bytes = cls.__pydantic_serializer__.to_json(read_back, warnings=False)
+        if validated != payload:
+            payload = validated
+            values = read_back.__dict__
+            for spec in field_specs(cls).values():
+                if spec.name in values:
+                    store_local(model, spec, values[spec.name])
     mark_checked(model, payload)
-    return read_back
+    return payload, read_back
 
 
 def document_json_read_back(model: Any) -> tuple[bytes, Any]:
@@ -393,7 +431,7 @@ def document_json_read_back(model: Any) -> tuple[bytes, Any]:
         return payload, None
     payload = _serialize(model)
     check_json_numbers(payload, type(model).__name__)
-    return payload, _validate(model, payload)
+    return _validate(model, payload)
 
 
 def adopt_read_back(model: Any, read_back: Any) -> None:
@@ -420,8 +458,7 @@ def document_json(model: Any) -> bytes:
         return payload
     payload = _serialize(model)
     check_json_numbers(payload, type(model).__name__)
-    _validate(model, payload)
-    return payload
+    return _validate(model, payload)[0]
 
 
 def documents_json(models: list[Any]) -> list[bytes]:
@@ -441,7 +478,7 @@ def documents_json(models: list[Any]) -> list[bytes]:
             for i in changed:
                 check_json_numbers(payloads[i], type(models[i]).__name__)
         for i in changed:
-            _validate(models[i], payloads[i])
+            payloads[i] = _validate(models[i], payloads[i])[0]
     return payloads
 
 
@@ -927,7 +964,7 @@ def checked(
         return outcome[1]
 
     return Op(root, [], apply, what=what, fields=(parts,)).having(
-        returns_value=returns_value, optimistic=Optimistic(key, ("JSON.GET", key, path, path), decide)
+        returns_value=returns_value, optimistic=Optimistic(key, ("JSON.GET", key, path, path), decide, parts)
     )
 
 
@@ -944,45 +981,125 @@ def checked_document(root: Any, what: str, places: list[Placement], *, returns_v
     the current one and set into the document, and the document must then validate as the
     model (its model validators included) before anything is written: FieldValidationError
     otherwise, nothing written. The values are written in one JSON.MSET, only if nobody changed
-    the document since it was read. The result is that of the first value.
+    the document since it was read, with the values that the model's validators changed on the
+    way (see :func:`validated_writes`). The result is that of the first value.
     """
     cls = type(root)
     key = root._rp_key or root.key
     outcome: list[tuple[Any, Any]] = []
+    transformed: list[tuple[tuple[str, ...], bytes]] = []
 
     def decide(reply: Any) -> list[Command]:
-        text = unwrap_json(reply, key)
-        if text is None:
-            raise KeyNotFoundError(key)
-        document = json.loads(text)
+        document = _document_of(reply, key)
         outcome.clear()
-        args: list[Any] = ["JSON.MSET"]
+        writes: dict[tuple[str, ...], bytes] = {}
         for parts, path, compute, _ in places:
-            holder = document
-            for name in parts[:-1]:
-                holder = holder.get(name) if isinstance(holder, dict) else None
-            if not isinstance(holder, dict):
+            holder = _holder(document, parts)
+            if holder is None:
                 raise RedisCommandError(f"{path} cannot be written in the document at {key!r}")
             name = parts[-1]
             payload, local, result = compute(json.dumps(holder[name]) if name in holder else None)
             holder[name] = json.loads(payload)
             outcome.append((local, result))
-            args += (key, path, payload)
-        try:
-            cls.__pydantic_validator__.validate_json(json.dumps(document))
-        except ValidationError as exc:
-            names = ", ".join(_paths.json_path_for(place[0]) for place in places)
-            raise FieldValidationError(f"{cls.__name__} with the new {names}", exc) from None
+            writes[parts] = payload
+        names = ", ".join(_paths.json_path_for(place[0]) for place in places)
+        final = validated_writes(cls, document, writes, f"{cls.__name__} with the new {names}")
+        transformed[:] = [
+            (place, payload) for place, payload in final.items() if writes.get(place) != payload
+        ]
+        args: list[Any] = ["JSON.MSET"]
+        for place, payload in final.items():
+            args += (key, _paths.json_path_for(place), payload)
         return [tuple(args)]
 
     def apply(replies: list[Any]) -> Any:
         for (_, _, _, store), (local, _) in zip(places, outcome, strict=True):
             store(local)
+        adopt_writes(root, transformed)
         return outcome[0][1] if outcome else None
 
     return Op(root, [], apply, what=what, fields=tuple(place[0] for place in places)).having(
         returns_value=returns_value, optimistic=Optimistic(key, ("JSON.GET", key, "$"), decide)
     )
+
+
+def _document_of(reply: Any, key: str) -> Any:
+    """The parsed document of a ``JSON.GET key $`` reply (KeyNotFoundError when there is none)."""
+    text = unwrap_json(reply, key)
+    if text is None:
+        raise KeyNotFoundError(key)
+    return json.loads(text)
+
+
+def _holder(document: Any, parts: tuple[str, ...]) -> dict[str, Any] | None:
+    """The object of the parsed ``document`` that holds the place ``parts`` (``None`` when a model
+    on the way is not there, for example set to null by another client)."""
+    holder = document
+    for name in parts[:-1]:
+        holder = holder.get(name) if isinstance(holder, dict) else None
+    return holder if isinstance(holder, dict) else None
+
+
+def validated_writes(
+    cls: type[BaseModel], document: Any, writes: dict[tuple[str, ...], bytes], what: str
+) -> dict[tuple[str, ...], bytes]:
+    """``writes`` (JSON by place), already made in the parsed ``document``, checked by validating
+    the document as ``cls`` (model validators included): FieldValidationError when it does not
+    validate.
+
+    Validators may change values on the way (a ``mode="after"`` validator that upper-cases a
+    field, a ``mode="before"`` one that computes a field from others). ``get()`` would show the
+    changed values, so they are written too: the result holds ``writes`` and each place whose
+    validated value differs from the document's, as the validated model's JSON. A place inside
+    one of ``writes`` changes the JSON of that write; one that holds some of ``writes`` replaces
+    them.
+    """
+    try:
+        validated = cls.__pydantic_validator__.validate_json(json.dumps(document))
+    except ValidationError as exc:
+        raise FieldValidationError(what, exc) from None
+    changed: dict[tuple[str, ...], bytes] = {}
+    _changed_by_validation(validated, document, (), changed)
+    if not changed:
+        return writes
+    final = dict(writes)
+    for place, payload in changed.items():
+        outer = next((w for w in writes if place[: len(w)] == w), None)
+        if outer is not None:
+            final[outer] = _payload_at(validated, outer)
+            continue
+        for inner in [w for w in final if w[: len(place)] == place]:
+            del final[inner]
+        final[place] = payload
+    return final
+
+
+def _changed_by_validation(
+    model: Any, stored: dict[str, Any], prefix: tuple[str, ...], out: dict[tuple[str, ...], bytes]
+) -> None:
+    """Into ``out``: the places below ``prefix`` whose value in the validated ``model`` is not the
+    one the parsed document ``stored`` holds, with the model's JSON of it (nested models are
+    compared field by field)."""
+    d = model.__dict__
+    for name, spec in field_specs(type(model)).items():
+        if name not in stored or name not in d:
+            continue  # a field the document lacks reads as its default every time
+        value = d[name]
+        if spec.kind == MODEL and isinstance(value, BaseModel) and isinstance(stored[name], dict):
+            _changed_by_validation(value, stored[name], (*prefix, name), out)
+            continue
+        payload = spec.dump_json(value)
+        if json.loads(payload) != stored[name]:
+            out[(*prefix, name)] = payload
+
+
+def _payload_at(model: Any, place: tuple[str, ...]) -> bytes:
+    """The JSON of the value at ``place`` of ``model``, as its field writes it."""
+    owner = model
+    for name in place[:-1]:
+        owner = owner.__dict__[name]
+    spec: FieldSpec = field_specs(type(owner))[place[-1]]
+    return spec.dump_json(owner.__dict__[place[-1]])
 
 
 def holders_have_model_validators(root: Any, path: tuple[str, ...]) -> bool:
@@ -1493,31 +1610,44 @@ def lock_exit_checked(model: Any, path: tuple[str, ...], call: ScriptCall, chang
     validator checks the document (``None`` otherwise): the document is watched and read, the
     block's writes are made in it, and it must validate as the model before ``call`` (the
     save-and-release script) runs. Another client's write in between makes it read again, so
-    the validators see what Redis holds, not the block's copy."""
+    the validators see what Redis holds, not the block's copy. Values the validators changed
+    are written with the block's (see :func:`validated_writes`), and the local values become
+    what was written."""
     root = locate(model)[0]
     if not changes.written or not _model_validators_within(root):
         return None
     cls = type(root)
     key = root._rp_key or root.key
+    token, refresh = call.args[:2]
+    transformed: list[tuple[tuple[str, ...], bytes]] = []
 
     def decide(reply: Any) -> list[Command]:
-        text = unwrap_json(reply, key)
-        if text is None:
-            raise KeyNotFoundError(key)
-        document = json.loads(text)
+        document = _document_of(reply, key)
+        writes: dict[tuple[str, ...], bytes] = {}
         for relative, payload in changes.written:
-            holder = document
-            for name in (*path, *relative)[:-1]:
-                holder = holder.get(name) if isinstance(holder, dict) else None
-            if isinstance(holder, dict):  # else the script refuses it (its place is gone)
-                holder[relative[-1] if relative else path[-1]] = json.loads(payload)
-        try:
-            cls.__pydantic_validator__.validate_json(json.dumps(document))
-        except ValidationError as exc:
-            raise FieldValidationError(f"{cls.__name__} with the lock() block's changes", exc) from None
-        return [call]
+            place = (*path, *relative)
+            holder = _holder(document, place)
+            if holder is None:
+                raise RedisCommandError(
+                    f"{_paths.json_path_for(place)} cannot be written in the document at {key!r}: "
+                    "the model that held it is gone (another client changed it)"
+                )
+            holder[place[-1]] = json.loads(payload)
+            writes[place] = payload
+        final = validated_writes(cls, document, writes, f"{cls.__name__} with the lock() block's changes")
+        transformed[:] = [
+            (place, payload) for place, payload in final.items() if writes.get(place) != payload
+        ]
+        triples: list[Any] = []
+        for place, payload in final.items():
+            holder_path = _paths.json_path_for(place[:-1]) if len(place) > 1 else ""
+            triples += [_paths.json_path_for(place), holder_path, payload]
+        return [ScriptCall(call.script, call.keys, (token, refresh, *triples))]
 
     def apply(replies: list[Any]) -> Any:
+        if replies[0]:  # written (else the lock was lost: nothing was)
+            adopt_writes(model, changes.written)
+            adopt_writes(root, transformed)
         return replies[0]
 
     return ValueOp(root, [], apply, what="lock() exit", access=Access.WRITE).having(

@@ -276,6 +276,7 @@ class FieldSpec:
         "_key_dumper",
         "_items_validator",
         "_whole",
+        "_functions",
         "below",
         "model_checks",
         "read_back",
@@ -302,6 +303,8 @@ class FieldSpec:
         self._key_dumper: TypeAdapter[Any] | None = None
         self._items_validator: Any = None
         self._whole: bool | None = None
+        #: The field's schema has validator functions, which may change a value they validate.
+        self._functions = False
         #: The JSON path and path parts of this field in a model nested at a JSON path (see
         #: :meth:`nested_paths`), by that path.
         self.below: dict[str, tuple[str, tuple[str, ...]]] = {}
@@ -336,6 +339,7 @@ class FieldSpec:
                 f"({type(exc).__name__}: {exc}); please report it"
             ) from None
         self._whole = needs_whole_value(schema)
+        self._functions = _has_functions(schema)
         self._validator = SchemaValidator(schema, config)
         # Values given by the caller are checked strictly; a separate validator avoids passing
         # strict=True on every call.
@@ -546,7 +550,8 @@ class FieldSpec:
         return payloads
 
     def checked_json(self, value: Any) -> bytes:
-        """The JSON of a value assigned with ``=``, refused unless the field reads it back.
+        """The JSON of a value assigned with ``=``, as the field validates it, refused unless the
+        field reads it back.
 
         pydantic does not validate assignment (it only warns when serializing): a value of the
         wrong type, or one that breaks the field's constraints, raises here, before anything
@@ -554,9 +559,11 @@ class FieldSpec:
         """
         try:
             payload = self.dump_json_strict(value)
-            self.validator.validate_json(payload)
+            validated = self.validator.validate_json(payload)
         except ValidationError as exc:
             raise FieldValidationError(self.qualname, exc, type_name(self.annotation)) from None
+        if self._functions:  # a validator may have changed it: write what get() reads
+            return self.dump_json(validated)
         return payload
 
     def dump_json_strict(self, value: Any) -> bytes:
@@ -642,6 +649,29 @@ def has_model_validators(cls: type[BaseModel]) -> bool:
     return decorators is not None and bool(decorators.model_validators)
 
 
+def validators_may_change(cls: type[BaseModel]) -> bool:
+    """Whether validating a document as ``cls`` may change its values: the schema has validator
+    functions (``@model_validator``, ``@field_validator``, ``BeforeValidator``...) anywhere, its
+    nested models' included. Worked out once per class."""
+    found = cls.__dict__.get("__rp_validator_functions__")
+    if found is None:
+        found = _has_functions(cls.__pydantic_core_schema__)
+        type.__setattr__(cls, "__rp_validator_functions__", found)
+    return found  # type: ignore[no-any-return]
+
+
+def _has_functions(schema: Any) -> bool:
+    if isinstance(schema, dict):
+        kind = schema.get("type")
+        if isinstance(kind, str) and kind.startswith("function-"):
+            return True
+        # (Serialization functions change nothing that is read.)
+        return any(_has_functions(v) for k, v in schema.items() if k != "serialization")
+    if isinstance(schema, list | tuple):
+        return any(_has_functions(v) for v in schema)
+    return False
+
+
 def field_specs(cls: type[BaseModel]) -> dict[str, FieldSpec]:
     """The specs of a model class's fields, built once per class."""
     specs = cls.__dict__.get("__rp_specs__")
@@ -669,13 +699,19 @@ def _standard_base64(value: bytes) -> str:
 
 
 def _bytes_as_standard_base64(value: Any) -> Any:
-    """``value`` with every bytes inside (lists, tuples, sets, dict values) as standard base64."""
+    """``value`` with every bytes inside (lists, tuples, sets, dict values, models' fields) as
+    standard base64."""
     if isinstance(value, bytes):
         return _standard_base64(value)
     if isinstance(value, list | tuple | set | frozenset):
         return [_bytes_as_standard_base64(v) for v in value]
     if isinstance(value, dict):
         return {k: _bytes_as_standard_base64(v) for k, v in value.items()}
+    if isinstance(value, BaseModel):
+        # The model's own JSON would write its bytes as UTF-8 text (pydantic's default), and
+        # fail on bytes that are not: its Python dump keeps them bytes, and the rest is written
+        # as pydantic writes it.
+        return _bytes_as_standard_base64(value.model_dump())
     return value
 
 

@@ -313,16 +313,19 @@ async def _run_optimistic(op: Op) -> Any:
     assert check is not None
     client = client_for(op.cls)
     _cluster.check_transactions(client, f"{op.what} (a check-and-set)")
+    create = root._rp_create_command() if root is not None and root._rp_state is NEW else None
     try:
-        if root is not None and root._rp_state is NEW:
-            create = root._rp_create_command()
-            if create is not None:
-                await execute(client, create, op.cls.Meta.autopipeline)
         async with client.pipeline(transaction=True) as pipe:
             for _ in range(OPTIMISTIC_ATTEMPTS):
                 try:
                     await pipe.watch(check.key)
-                    commands = check.decide(await execute(pipe, check.read))
+                    reply = await execute(pipe, check.read)
+                    if reply is None and create is not None:
+                        # A never-saved model: decided on the document that creating it would
+                        # write, and created in the same step, so a refused operation writes nothing.
+                        commands = [create, *check.decide(check.reply_once_created(create))]
+                    else:
+                        commands = check.decide(reply)
                     refresh = refresh_for(op)
                     if refresh is not None:
                         commands = [*commands, refresh]
@@ -334,6 +337,8 @@ async def _run_optimistic(op: Op) -> Any:
                     replies = list(await pipe.execute(raise_on_error=True))
                     if refresh is not None:
                         del replies[-1]
+                    if commands[0] is create:
+                        del replies[0]
                     break
                 except redis.exceptions.WatchError:
                     continue
@@ -530,7 +535,9 @@ class PipelineScope:
             return self.model  # a pipeline inside another joins it
         model = self.model
         root = locate(model)[0]
-        if self.refresh and getattr(root, "_rp_state", NEW) is STORED:
+        # Inside a lock() block on the model the block's local changes are kept: they are
+        # written when it exits (the model was read when the block began).
+        if self.refresh and getattr(root, "_rp_state", NEW) is STORED and not root._rp_changes:
             await model.load()
         self.batch = Batch(type(root)._rp_client(), self.atomic)
         self.token = current_batch.set(self.batch)

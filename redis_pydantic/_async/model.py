@@ -372,8 +372,8 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, _base.StateSlots, m
     def pipeline(self, *, refresh: bool = True, atomic: bool = False) -> AbstractAsyncContextManager[Self]:
         """Queue every write made inside the block and send them as one atomic step at the end.
 
-        On entry the model is reloaded from Redis (one round trip), unless ``refresh=False`` or
-        it was never saved. A pipeline opened inside another joins it. If the block raises,
+        On entry the model is reloaded from Redis (one round trip), unless ``refresh=False``, it
+        was never saved, or a ``lock()`` block on it is open (the block's local changes are kept). A pipeline opened inside another joins it. If the block raises,
         nothing is sent.
 
         On Redis Cluster a batch whose keys are in several hash slots is sent as one atomic step

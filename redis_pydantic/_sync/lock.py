@@ -134,7 +134,8 @@ def model_lock(
             reload_quietly(model)
         raise error from exc
     if done:
-        _ops.adopt_writes(model, changes.written)
+        if checked is None:  # (a check-and-set adopts what it wrote itself)
+            _ops.adopt_writes(model, changes.written)
     else:
         reload_quietly(model)  # nothing was saved: the model holds what Redis holds
         reason = f" ({keeper.lost})" if keeper is not None and keeper.lost else ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from redis_pydantic._sync.model import BaseRedisModel
 from redis_pydantic.errors import FieldStateError, FieldValidationError, PipelineError, RedisPydanticError
@@ -810,4 +810,173 @@ def test_lock_block_write_of_a_whole_value_changed_locally_replaces_it(client, s
     block(tally)
     held = stored.doc(tally.key)
     assert held["tags"] == (["in place"] if block is lock_block_save_after_in_place else ["set"])
+    assert tally.model_dump(mode="json") == held
+
+
+# ------------------------------------------------------- validators that change the values they check
+
+
+class Tag(BaseModel):
+    text: str = ""
+
+    @field_validator("text")
+    @classmethod
+    def lower(cls, value: str) -> str:
+        return value.lower()
+
+
+class Slot(BaseRedisModel):
+    starts: int = 9
+    ends: int = 17
+    title: str = ""
+    doubled: int = 0
+    tag: Tag = Field(default_factory=Tag)
+    tags: list[Tag] = []
+    label: str = ""
+
+    @field_validator("title")
+    @classmethod
+    def upper(cls, value: str) -> str:
+        return value.upper()
+
+    @model_validator(mode="before")
+    @classmethod
+    def double(cls, data: object) -> object:
+        if isinstance(data, dict) and "starts" in data:
+            data = {**data, "doubled": 2 * data["starts"]}
+        return data
+
+    @model_validator(mode="after")
+    def in_order(self) -> Slot:
+        if self.ends < self.starts:
+            self.ends = self.starts
+        self.label = f"{self.title}/{self.tag.text}"
+        return self
+
+
+def slot_locked(model: Slot) -> None:
+    with model.lock() as locked:
+        locked.starts = 30
+        locked.tag.text = "LOCKED"
+        locked.tags.append(Tag.model_construct(text="IN PLACE"))
+
+
+def slot_saved(model: Slot) -> None:
+    model.starts = 40
+    model.title = "assigned"
+    model.tag.text = "ASSIGNED"
+    model.save()
+
+
+def slot_saved_many(model: Slot) -> None:
+    model.starts = 41
+    model.title = "many"
+    Slot.save_many([model])
+
+
+TRANSFORMING_WRITES = {
+    "set": lambda m: m.starts.set(20),
+    "aincrease": lambda m: m.starts.aincrease(15),
+    "set of a transformed field": lambda m: m.title.set("hello"),
+    "aupdate": lambda m: m.aupdate(starts=25, title="both"),
+    "nested set": lambda m: m.tag.text.set("NESTED"),
+    "nested model set": lambda m: m.tag.set(Tag(text="MODEL")),
+    "aappend": lambda m: m.tags.aappend(Tag(text="APPENDED")),
+    "lock exit": slot_locked,
+    "save": slot_saved,
+    "save_many": slot_saved_many,
+}
+
+
+@pytest.mark.cluster
+@pytest.mark.parametrize("write", sorted(TRANSFORMING_WRITES))
+def test_values_that_validators_change_are_written_as_get_reads_them(client, stored, write):
+    # A validator that changes values (upper-cases a field, computes one from others): Redis,
+    # the local model and get() all hold the validated values.
+    model = Slot()
+    model.save()
+    TRANSFORMING_WRITES[write](model)
+    held = stored.doc(model.key)
+    again = Slot.get(model.key)
+    assert held == again.model_dump(mode="json")
+    assert model.model_dump(mode="json") == held
+    assert held["doubled"] == 2 * held["starts"]
+    assert held["ends"] >= held["starts"]
+    assert held["title"] == held["title"].upper()
+    assert held["label"] == f"{held['title']}/{held['tag']['text']}"
+    assert all(tag["text"] == tag["text"].lower() for tag in [held["tag"], *held["tags"]])
+
+
+def test_a_transformed_value_is_what_the_operation_leaves_locally(client, stored):
+    model = Slot()
+    model.save()
+    model.starts.set(20)
+    assert (model.starts, model.ends, model.doubled) == (20, 20, 40)
+    model.title.set("hi")
+    assert (model.title, model.label) == ("HI", "HI/")
+    model.tag.text.set("ABC")
+    assert (model.tag.text, model.label) == ("abc", "HI/abc")
+    assert stored.doc(model.key) == model.model_dump(mode="json")
+
+
+# ------------------------------------------- a refused first operation on a never-saved model
+
+
+class Booking(BaseRedisModel):
+    starts: int = 9
+    ends: int = 17
+    items: list[str] = Field(default_factory=list, max_length=1)
+
+    @model_validator(mode="after")
+    def ordered(self) -> Booking:
+        if self.starts > self.ends:
+            raise ValueError("starts after it ends")
+        return self
+
+    class Meta:
+        ttl = 100
+
+
+REFUSED_FIRST_WRITES = {
+    "breaks a model validator": lambda m: m.starts.set(20),
+    "breaks a constraint": lambda m: m.items.aextend(["a", "b"]),
+}
+
+
+@pytest.mark.parametrize("write", sorted(REFUSED_FIRST_WRITES))
+def test_a_refused_first_operation_on_a_never_saved_model_creates_nothing(client, stored, write):
+    model = Booking()
+    with pytest.raises(FieldValidationError):
+        REFUSED_FIRST_WRITES[write](model)
+    assert not stored.exists(model.key)
+    # A valid first operation creates the document, with its expiry, in the same step.
+    model.ends.set(30)
+    assert stored.doc(model.key) == {"starts": 9, "ends": 30, "items": []}
+    assert 0 < client.ttl(model.key) <= 100
+    assert model.model_dump(mode="json") == stored.doc(model.key)
+
+
+# ------------------------------------------------------------------- pipeline() inside lock()
+
+
+def test_a_pipeline_inside_a_lock_keeps_the_blocks_local_changes(client, stored):
+    tally = saved_tally()
+    before = stored.doc(tally.key)
+    # An in-place change, then a queued operation on the same list: refused, as without a
+    # pipeline (the pipeline used to read the model again and drop the change silently).
+    with pytest.raises(FieldStateError, match="changed locally in this lock"):
+        with tally.lock() as locked:
+            locked.tags.append("in place")
+            with locked.pipeline():
+                locked.tags.aappend("queued")
+    assert stored.doc(tally.key) == before
+    assert tally.model_dump(mode="json") == before
+    # A change of another value is kept and written when the block exits.
+    with tally.lock() as locked:
+        locked.name = "assigned"
+        locked.tags.append("in place")
+        with locked.pipeline():
+            locked.scores.aset_item("queued", 2)
+    held = stored.doc(tally.key)
+    assert (held["name"], held["tags"], held["scores"]) == ("assigned", ["in place"], {"queued": 2})
     assert tally.model_dump(mode="json") == held
