@@ -226,15 +226,23 @@ def in_input_order(keys: Sequence[str], read: list[tuple[list[str], list[Any]]],
 
 
 class Write:
-    """One document of a ``save_many``: its model, key, JSON and expiry (milliseconds)."""
+    """One document of a ``save_many``: its model, key, JSON and expiry (milliseconds), and the
+    model that ``get()`` reads from that JSON (``None``: the model holds it already)."""
 
-    __slots__ = ("model", "key", "payload", "ttl")
+    __slots__ = ("model", "key", "payload", "ttl", "read_back")
 
-    def __init__(self, model: Any, key: str, payload: bytes, ttl: int | None) -> None:
+    def __init__(self, model: Any, key: str, payload: bytes, ttl: int | None, read_back: Any = None) -> None:
         self.model = model
         self.key = key
         self.payload = payload
         self.ttl = ttl
+        self.read_back = read_back
+
+    def written(self) -> None:
+        """The document is in Redis: the model is stored, and holds what ``get()`` reads back."""
+        self.model._rp_mark_stored()
+        if self.read_back is not None:
+            _ops.adopt_read_back(self.model, self.read_back)
 
 
 def writes(cls: Any, models: Iterable[Any]) -> list[Write]:
@@ -256,10 +264,10 @@ def writes(cls: Any, models: Iterable[Any]) -> list[Write]:
                 )
             ttls[kind] = _base.ttl_of(kind)
         model._rp_check_complete()
-    payloads = _ops.documents_json(models)
+    documents = _ops.documents_json(models)
     return [
-        Write(model, model._rp_key or model.key, payload, ttls[type(model)])
-        for model, payload in zip(models, payloads, strict=True)
+        Write(model, model._rp_key or model.key, payload, ttls[type(model)], read_back)
+        for model, (payload, read_back) in zip(models, documents, strict=True)
     ]
 
 

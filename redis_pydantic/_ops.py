@@ -461,9 +461,9 @@ def document_json(model: Any) -> bytes:
     return _validate(model, payload)[0]
 
 
-def documents_json(models: list[Any]) -> list[bytes]:
-    """:func:`document_json` of each model (the same checks and errors), cheaper per model: the
-    number check runs once over all the documents."""
+def documents_json(models: list[Any]) -> list[tuple[bytes, Any]]:
+    """:func:`document_json_read_back` of each model (the same checks and errors), cheaper per
+    model: the number check runs once over all the documents."""
     payloads: list[bytes] = []
     changed: list[int] = []
     for i, model in enumerate(models):
@@ -472,14 +472,15 @@ def documents_json(models: list[Any]) -> list[bytes]:
             payload = _serialize(model)
             changed.append(i)
         payloads.append(payload)
+    read_backs: list[Any] = [None] * len(models)
     if changed:
         # Documents end with "}": no number spans two.
         if not check_json_numbers_fast(b"".join([payloads[i] for i in changed])):
             for i in changed:
                 check_json_numbers(payloads[i], type(models[i]).__name__)
         for i in changed:
-            payloads[i] = _validate(models[i], payloads[i])[0]
-    return payloads
+            payloads[i], read_backs[i] = _validate(models[i], payloads[i])
+    return list(zip(payloads, read_backs, strict=True))
 
 
 #: The model that validate_into() is filling again: pydantic calls its model_post_init, which

@@ -65,7 +65,7 @@ def save_many(
     for chunk in _bulk.split_writes(writes, size, limit, _cluster.is_cluster(client)):
         _send(cls, client, _bulk.mset_commands(chunk))
         for write in chunk:
-            write.model._rp_mark_stored()
+            write.written()
         if progress is not None:
             progress(len(chunk))
     return [write.model for write in writes]

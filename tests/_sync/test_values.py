@@ -641,6 +641,18 @@ def test_any_fields_hold_locally_what_get_reads_back(client, stored):
     assert model == Loose.get(model.key)
 
 
+def test_save_many_leaves_any_fields_holding_what_get_reads_back(client, stored):
+    first = Loose(x=b"\xff", items=[WHEN])
+    second = Loose(x=Loose(x=decimal.Decimal("1.50")), d={"k": b"x"})
+    Loose.save_many([first, second])
+    for model in (first, second):
+        held = stored.doc(model.key)
+        assert model.model_dump(mode="json") == held
+        assert model == Loose.get(model.key)
+    assert first.x == "/w==" and first.items == ["2024-05-06T07:08:09.123456Z"]
+    assert second.x == {"x": "1.50", "d": {}, "items": []} and second.d == {"k": "eA=="}
+
+
 class Note(BaseModel):
     body: Any = None
 
