@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import base64
 import collections.abc
+import datetime
 import decimal
+import enum
 import json
 import math
+import pathlib
 import types
 import typing
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Annotated, Any, Literal, Union
 
@@ -146,6 +150,54 @@ def contains_any(annotation: Any, seen: frozenset[type] = frozenset()) -> bool:
     if origin is not None and not args:
         return True
     return any(contains_any(a, seen) for a in args if a is not Ellipsis)
+
+
+#: Types whose values JSON writes as strings: in a union with another of them (or with ``str``)
+#: the JSON cannot tell which one was written.
+_WRITTEN_AS_TEXT: tuple[type, ...] = (
+    str,
+    bytes,
+    datetime.datetime,
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    uuid.UUID,
+    decimal.Decimal,
+    enum.Enum,
+    pathlib.PurePath,
+)
+
+
+def ambiguous_in_json(annotation: Any, seen: frozenset[type] = frozenset()) -> bool:
+    """Whether ``annotation`` holds a union of two types that JSON writes as strings
+    (``str | bytes``, ``str | datetime``, ``date | datetime``...), also in the fields of a model
+    it holds. What such a value reads back as depends on the union, not on the value written,
+    so the local value after a write is read back from its JSON, as for ``Any``."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is None:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and annotation not in seen:
+            inner = seen | {annotation}
+            return any(
+                ambiguous_in_json(f.annotation, inner) for f in annotation.__pydantic_fields__.values()
+            )
+        return False
+    if origin is Annotated:
+        return ambiguous_in_json(args[0], seen)
+    if origin is Literal:
+        return False
+    if origin is Union or origin is types.UnionType:
+        as_text = 0
+        for arg in args:
+            while typing.get_origin(arg) is Annotated:
+                arg = typing.get_args(arg)[0]
+            if typing.get_origin(arg) is Literal:
+                as_text += any(isinstance(v, str) for v in typing.get_args(arg))
+            elif isinstance(arg, type) and issubclass(arg, _WRITTEN_AS_TEXT):
+                as_text += 1
+        if as_text > 1:
+            return True
+    return any(ambiguous_in_json(a, seen) for a in args if a is not Ellipsis)
 
 
 def holds_mutable_items(annotation: Any, inside: bool = False, seen: frozenset[type] = frozenset()) -> bool:
@@ -292,7 +344,7 @@ class FieldSpec:
         self.kind, self.item_type = _classify(info.annotation)
         self.key_type = _dict_key_type(info.annotation) if self.kind == DICT else str
         #: Values may hold anything: the local value is what its JSON reads back as.
-        self.any_values = contains_any(info.annotation)
+        self.any_values = contains_any(info.annotation) or ambiguous_in_json(info.annotation)
         self._validator: SchemaValidator | None = None
         self._strict: SchemaValidator | None = None
         self._serializer: SchemaSerializer | None = None

@@ -660,6 +660,39 @@ async def test_save_many_leaves_any_fields_holding_what_get_reads_back(client, s
     assert second.x == {"x": "1.50", "d": {}, "items": []} and second.d == {"k": "eA=="}
 
 
+class Ambiguous(BaseModel):
+    either: str | bytes = ""
+
+
+class Unions(BaseRedisModel):
+    text_or_bytes: str | bytes = ""
+    text_or_time: str | datetime.datetime = ""
+    day_or_time: datetime.date | datetime.datetime | None = None
+    items: list[str | bytes] = []
+    inner: Ambiguous = Field(default_factory=Ambiguous)
+
+
+UNION_WRITES = {
+    "set bytes": lambda m: m.text_or_bytes.set(b"\xff\x00"),
+    "set datetime": lambda m: m.text_or_time.set(WHEN),
+    "aupdate": lambda m: m.aupdate(day_or_time=WHEN, text_or_bytes=b"x"),
+    "aappend": lambda m: m.items.aappend(b"zz"),
+    "nested set": lambda m: m.inner.either.set(b"\x01"),
+    "save": lambda m: m.save(),
+}
+
+
+@pytest.mark.parametrize("write", sorted(UNION_WRITES))
+async def test_a_union_that_json_cannot_tell_apart_holds_locally_what_get_reads_back(client, stored, write):
+    model = Unions(items=[b"\xfb"], inner=Ambiguous(either=b"\xfa"))
+    await model.save()
+    await UNION_WRITES[write](model)
+    again = await Unions.get(model.key)
+    assert model == again
+    assert model.model_dump(mode="json") == await stored.doc(model.key)
+    assert model.items[0] == "+w==" and model.inner.either in ("+g==", "AQ==")
+
+
 class Note(BaseModel):
     body: Any = None
 
