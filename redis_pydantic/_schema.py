@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import collections.abc
+import dataclasses
 import datetime
 import decimal
 import enum
@@ -20,6 +21,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Annotated, Any, Literal, Union
 
+import typing_extensions
 from pydantic import BaseModel, ConfigDict, PlainSerializer, TypeAdapter, ValidationError, WrapSerializer
 from pydantic.errors import PydanticInvalidForJsonSchema, PydanticSchemaGenerationError, PydanticUserError
 from pydantic.fields import FieldInfo
@@ -125,6 +127,23 @@ def _dict_key_type(annotation: Any) -> Any:
     return args[0] if len(args) == 2 else str
 
 
+def _field_annotations(cls: type) -> list[Any] | None:
+    """The annotations of the fields of a model, dataclass, TypedDict or NamedTuple class
+    (``None`` for other classes). One that cannot be resolved counts as ``Any``."""
+    if issubclass(cls, BaseModel):
+        return [f.annotation for f in cls.__pydantic_fields__.values()]
+    if (
+        dataclasses.is_dataclass(cls)
+        or typing_extensions.is_typeddict(cls)  # (typing's misses typing_extensions' before 3.12)
+        or (issubclass(cls, tuple) and hasattr(cls, "_fields"))
+    ):
+        try:
+            return list(typing.get_type_hints(cls, include_extras=True).values())
+        except Exception:  # noqa: BLE001 - a name that does not resolve: assume the worst
+            return [Any]
+    return None
+
+
 def contains_any(annotation: Any, seen: frozenset[type] = frozenset()) -> bool:
     """Whether values of ``annotation`` can hold anything (``Any``, ``object``, bare ``list``...),
     also in the fields of a model they hold.
@@ -135,11 +154,12 @@ def contains_any(annotation: Any, seen: frozenset[type] = frozenset()) -> bool:
     if annotation is Any or annotation is object:
         return True
     if isinstance(annotation, type) and typing.get_origin(annotation) is None:
-        if issubclass(annotation, BaseModel):
+        fields = _field_annotations(annotation)
+        if fields is not None:
             if annotation in seen:  # a model that holds itself: its fields are being looked at
                 return False
             inner = seen | {annotation}
-            return any(contains_any(f.annotation, inner) for f in annotation.__pydantic_fields__.values())
+            return any(contains_any(a, inner) for a in fields)
         return annotation in (list, dict, set, frozenset, tuple)
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
@@ -176,11 +196,10 @@ def ambiguous_in_json(annotation: Any, seen: frozenset[type] = frozenset()) -> b
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is None:
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and annotation not in seen:
+        fields = _field_annotations(annotation) if isinstance(annotation, type) else None
+        if fields is not None and annotation not in seen:
             inner = seen | {annotation}
-            return any(
-                ambiguous_in_json(f.annotation, inner) for f in annotation.__pydantic_fields__.values()
-            )
+            return any(ambiguous_in_json(a, inner) for a in fields)
         return False
     if origin is Annotated:
         return ambiguous_in_json(args[0], seen)
@@ -280,6 +299,31 @@ def _field_core_schema(cls: type[BaseModel], name: str) -> tuple[Any, Any]:
     raise LookupError(name)
 
 
+def _item_schema(schema: Any) -> Any:
+    """The core schema of the items of a list or set field's schema, or of the values of a dict
+    field's, with the definitions it may use (``None`` when there is no such schema)."""
+    definitions = None
+    while True:
+        kind = schema.get("type")
+        if kind == "definitions":
+            definitions = schema["definitions"]
+            schema = schema["schema"]
+        elif kind in ("default", "nullable", "function-after", "function-before", "function-wrap"):
+            # (A validator of the whole value is not one of an item: see whole_checks.)
+            schema = schema["schema"]
+        else:
+            break
+    if kind in ("list", "set", "frozenset"):
+        item = schema.get("items_schema", {"type": "any"})
+    elif kind == "dict":
+        item = schema.get("values_schema", {"type": "any"})
+    else:
+        return None
+    if definitions:
+        return {"type": "definitions", "schema": item, "definitions": definitions}
+    return item
+
+
 #: Core-schema wrappers that do not validate anything themselves.
 _TRANSPARENT = ("default", "nullable", "definitions")
 _CONTAINERS = ("list", "dict", "set", "frozenset", "tuple")
@@ -321,7 +365,6 @@ class FieldSpec:
         "_validator",
         "_strict",
         "_serializer",
-        "_item",
         "_item_validator",
         "_item_serializer",
         "_key_validator",
@@ -348,7 +391,6 @@ class FieldSpec:
         self._validator: SchemaValidator | None = None
         self._strict: SchemaValidator | None = None
         self._serializer: SchemaSerializer | None = None
-        self._item: TypeAdapter[Any] | None = None
         self._item_validator: Any = None
         self._item_serializer: Any = None
         self._key_validator: TypeAdapter[Any] | None = None
@@ -428,13 +470,20 @@ class FieldSpec:
         return self._serializer  # type: ignore[return-value]
 
     @property
-    def item(self) -> TypeAdapter[Any]:
-        if self._item is None:
-            self._item = item_adapter(self.item_type)
-            # The adapter's core validator and serializer, called directly on the hot path.
-            self._item_validator = self._item.validator
-            self._item_serializer = self._item.serializer
-        return self._item
+    def item(self) -> Any:
+        """The validator of one item of the field's list or set, or value of its dict: built
+        from the field's own schema and config, so an item is validated and written as the model
+        writes it in the field (a dataclass's bytes included)."""
+        if self._item_validator is None:
+            schema, config = _field_core_schema(self.owner, self.name)
+            item = _item_schema(schema)
+            if item is None:  # (a shape with no item schema of its own: the item type's)
+                adapter = item_adapter(self.item_type)
+                self._item_validator, self._item_serializer = adapter.validator, adapter.serializer
+            else:
+                self._item_validator = SchemaValidator(item, config)
+                self._item_serializer = SchemaSerializer(item, config)
+        return self._item_validator
 
     # -- values given by the caller: strict validation, then JSON for Redis --------------------
     def validate(self, value: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import datetime
 import decimal
 import enum
@@ -19,6 +20,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from flask import Flask, jsonify
 from pydantic import BaseModel, Field, create_model
+from typing_extensions import TypedDict
 
 from redis_pydantic import plain
 from redis_pydantic._sync.fields import RedisBool, RedisInt
@@ -684,6 +686,50 @@ def test_a_union_that_json_cannot_tell_apart_holds_locally_what_get_reads_back(c
     assert model == again
     assert model.model_dump(mode="json") == stored.doc(model.key)
     assert model.items[0] == "+w==" and model.inner.either in ("+g==", "AQ==")
+
+
+@dataclasses.dataclass
+class Blob:
+    data: bytes = b""
+    extra: Any = None
+
+
+class BlobDict(TypedDict):
+    data: bytes
+    extra: Any
+
+
+class Blobs(BaseRedisModel):
+    items: list[Blob] = []
+    by_name: dict[str, BlobDict] = {}
+    one: Blob = Blob()
+
+
+BLOB_WRITES = {
+    "aappend": lambda m: m.items.aappend(Blob(data=b"xyz", extra=b"\xff")),
+    "aextend": lambda m: m.items.aextend([Blob(data=b"\xff\xfe"), Blob(extra=WHEN)]),
+    "aset_item": lambda m: m.by_name.aset_item("k", {"data": b"hello", "extra": b"\x00"}),
+    "dict aupdate": lambda m: m.by_name.aupdate(k={"data": b"\xfb", "extra": decimal.Decimal("1.50")}),
+    "aupdate": lambda m: m.aupdate(one=Blob(data=b"\x01", extra=b"\x02")),
+    "save": lambda m: m.save(),
+}
+
+
+@pytest.mark.parametrize("write", sorted(BLOB_WRITES))
+def test_bytes_and_any_in_dataclasses_and_typeddicts_are_written_as_the_model_writes_them(
+    client, stored, write
+):
+    # Item operations used to write a dataclass's bytes as UTF-8 text, which get() refused.
+    model = Blobs(items=[Blob(data=b"\xfa", extra=b"\xfa")])
+    model.save()
+    BLOB_WRITES[write](model)
+    again = Blobs.get(model.key)
+    assert model == again
+    held = stored.doc(model.key)
+    for item in held["items"]:
+        assert base64.urlsafe_b64decode(item["data"]) in (b"", b"\xfa", b"xyz", b"\xff\xfe")
+    assert [item.data for item in again.items][:1] == [b"\xfa"]
+    assert model.model_dump(mode="json") == again.model_dump(mode="json")
 
 
 class Note(BaseModel):
