@@ -208,6 +208,7 @@ async def run(op: Op | None) -> Any:
     # Read once (a model's attributes are slow to read: pydantic's __getattr__): a stored model
     # stays stored.
     stored = root is not None and root._rp_state is STORED
+    existed = False
     try:
         if (
             not stored
@@ -215,7 +216,10 @@ async def run(op: Op | None) -> Any:
             and root._rp_state is NEW
             and (create := root._rp_create_command()) is not None
         ):
-            replies = (await transaction(client, [create, *commands], meta.autopipeline))[1:]
+            replies = await transaction(client, [create, *commands], meta.autopipeline)
+            # JSON.SET NX (and the create script) answer nil when the key exists already:
+            # another client created the document, and the operation applied to it.
+            existed = replies.pop(0) is None
         elif len(commands) == 1:
             # The path of most operations: one command (execute(), without its coroutine).
             command = commands[0]
@@ -243,6 +247,8 @@ async def run(op: Op | None) -> Any:
     if root is not None:
         if not stored and root._rp_state is not STORED:
             root._rp_mark_stored()
+            if existed:
+                return await _then_read(root, op, replies)
         outcome = op.apply(replies)
         if root._rp_changes:
             record_applied(root, op.fields)
@@ -250,6 +256,18 @@ async def run(op: Op | None) -> Any:
         outcome = op.apply(replies)
     if type(outcome) is Then:
         return await _then(outcome)
+    return outcome
+
+
+async def _then_read(root: Any, op: Op, replies: list[Any]) -> Any:
+    """Apply ``op``'s replies, then read ``root`` whole: a never-saved model whose document
+    another client created meanwhile holds its own values locally, not the document's."""
+    try:
+        outcome = op.apply(replies)
+        if type(outcome) is Then:
+            outcome = await _then(outcome)
+    finally:
+        await reload_quietly(root)
     return outcome
 
 
@@ -351,6 +369,8 @@ async def _run_optimistic(op: Op) -> Any:
         raise translate(exc, client, check.key) from exc
     if root is not None and root._rp_state is not STORED:
         root._rp_mark_stored()
+        if create is not None and commands[0] is not create:  # the document existed already
+            return await _then_read(root, op, replies)
     outcome = op.apply(replies)
     if root is not None and root._rp_changes:
         record_applied(root, op.fields)
@@ -373,6 +393,8 @@ class Batch:
         #: Per queued operation: its first and last+1 command index, and the operation.
         self.entries: list[tuple[int, int, Op]] = []
         self.roots: dict[int, Any] = {}
+        #: The index of each command that creates a never-saved model's document, and the model.
+        self.creates: list[tuple[int, Any]] = []
         self.checked: set[type] = set()
         #: False once an operation of a class with ``Meta.autopipeline = False`` is queued.
         self.coalesce = True
@@ -425,6 +447,7 @@ class Batch:
             self._check_slots(op.commands if create is None else [create, *op.commands])
         if new_root:
             if create is not None:
+                self.creates.append((len(self.commands), root))
                 self.commands.append(create)
             self.roots[id(root)] = root
         start = len(self.commands)
@@ -467,6 +490,9 @@ class Batch:
                     record_applied(op.root, op.fields)
                 if type(outcome) is Then:
                     await _then(outcome)
+            for index, root in self.creates:
+                if replies[index] is None:  # another client created the document meanwhile
+                    await reload_quietly(root)
         if failures:
             for root in self.roots.values():
                 await reload_quietly(root)

@@ -209,6 +209,7 @@ def run(op: Op | None) -> Any:
     # Read once (a model's attributes are slow to read: pydantic's __getattr__): a stored model
     # stays stored.
     stored = root is not None and root._rp_state is STORED
+    existed = False
     try:
         if (
             not stored
@@ -216,7 +217,10 @@ def run(op: Op | None) -> Any:
             and root._rp_state is NEW
             and (create := root._rp_create_command()) is not None
         ):
-            replies = (transaction(client, [create, *commands], meta.autopipeline))[1:]
+            replies = transaction(client, [create, *commands], meta.autopipeline)
+            # JSON.SET NX (and the create script) answer nil when the key exists already:
+            # another client created the document, and the operation applied to it.
+            existed = replies.pop(0) is None
         elif len(commands) == 1:
             # The path of most operations: one command (execute(), without its coroutine).
             command = commands[0]
@@ -244,6 +248,8 @@ def run(op: Op | None) -> Any:
     if root is not None:
         if not stored and root._rp_state is not STORED:
             root._rp_mark_stored()
+            if existed:
+                return _then_read(root, op, replies)
         outcome = op.apply(replies)
         if root._rp_changes:
             record_applied(root, op.fields)
@@ -251,6 +257,18 @@ def run(op: Op | None) -> Any:
         outcome = op.apply(replies)
     if type(outcome) is Then:
         return _then(outcome)
+    return outcome
+
+
+def _then_read(root: Any, op: Op, replies: list[Any]) -> Any:
+    """Apply ``op``'s replies, then read ``root`` whole: a never-saved model whose document
+    another client created meanwhile holds its own values locally, not the document's."""
+    try:
+        outcome = op.apply(replies)
+        if type(outcome) is Then:
+            outcome = _then(outcome)
+    finally:
+        reload_quietly(root)
     return outcome
 
 
@@ -352,6 +370,8 @@ def _run_optimistic(op: Op) -> Any:
         raise translate(exc, client, check.key) from exc
     if root is not None and root._rp_state is not STORED:
         root._rp_mark_stored()
+        if create is not None and commands[0] is not create:  # the document existed already
+            return _then_read(root, op, replies)
     outcome = op.apply(replies)
     if root is not None and root._rp_changes:
         record_applied(root, op.fields)
@@ -374,6 +394,8 @@ class Batch:
         #: Per queued operation: its first and last+1 command index, and the operation.
         self.entries: list[tuple[int, int, Op]] = []
         self.roots: dict[int, Any] = {}
+        #: The index of each command that creates a never-saved model's document, and the model.
+        self.creates: list[tuple[int, Any]] = []
         self.checked: set[type] = set()
         #: False once an operation of a class with ``Meta.autopipeline = False`` is queued.
         self.coalesce = True
@@ -426,6 +448,7 @@ class Batch:
             self._check_slots(op.commands if create is None else [create, *op.commands])
         if new_root:
             if create is not None:
+                self.creates.append((len(self.commands), root))
                 self.commands.append(create)
             self.roots[id(root)] = root
         start = len(self.commands)
@@ -468,6 +491,9 @@ class Batch:
                     record_applied(op.root, op.fields)
                 if type(outcome) is Then:
                     _then(outcome)
+            for index, root in self.creates:
+                if replies[index] is None:  # another client created the document meanwhile
+                    reload_quietly(root)
         if failures:
             for root in self.roots.values():
                 reload_quietly(root)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic.errors import KeyNotFoundError
@@ -106,6 +106,56 @@ async def test_a_never_saved_instance_does_not_overwrite_an_existing_document(cl
     assert held["user_id"] == "first"
     assert held["items"] == ["x", "y"]
     assert second.items == ["x", "y"]
+
+
+class Counted(BaseRedisModel):
+    low: int = 0
+    high: int = 10
+    items: list[str] = []
+
+
+class Checked(Counted):
+    @model_validator(mode="after")
+    def ordered(self) -> Checked:
+        if self.low > self.high:
+            raise ValueError("low > high")
+        return self
+
+
+async def queued_aappend(model: Counted) -> None:
+    async with model.pipeline():
+        await model.items.aappend("queued")
+
+
+FIRST_OPS_ON_A_DOCUMENT_ANOTHER_CLIENT_CREATED = {
+    "aappend": lambda m: m.items.aappend("mine"),
+    "aincrease": lambda m: m.low.aincrease(1),
+    "set": lambda m: m.high.set(20),
+    "aupdate": lambda m: m.aupdate(high=30),
+    "pipeline": queued_aappend,
+}
+
+
+@pytest.mark.parametrize(
+    ("cls", "op"),
+    [(Counted, op) for op in sorted(FIRST_OPS_ON_A_DOCUMENT_ANOTHER_CLIENT_CREATED)]
+    # (A check-and-set write is refused in pipeline(), as documented.)
+    + [(Checked, op) for op in sorted(FIRST_OPS_ON_A_DOCUMENT_ANOTHER_CLIENT_CREATED) if op != "pipeline"],
+)
+async def test_a_first_op_on_a_document_another_client_created_leaves_the_model_as_redis_holds_it(
+    client, stored, cls, op
+):
+    # The op applies to the existing document, and the model then holds that document, not the
+    # values it was built with (which were never written). A model validator makes the writes
+    # check-and-set: that path too.
+    mine = cls(low=5, high=6, items=["built"])
+    theirs = cls(low=1, high=50, items=["theirs"], pk=mine.pk)
+    await theirs.save()
+    await FIRST_OPS_ON_A_DOCUMENT_ANOTHER_CLIENT_CREATED[op](mine)
+    held = await stored.doc(mine.key)
+    assert mine.model_dump(mode="json") == held
+    assert (await cls.get(mine.key)).model_dump(mode="json") == held
+    assert held["items"][0] == "theirs"
 
 
 # -- deleted ------------------------------------------------------------------------------------
