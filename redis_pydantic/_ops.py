@@ -40,6 +40,7 @@ from redis_pydantic._schema import (
     has_model_validators,
     read_back_specs,
     validators_may_change,
+    values_of,
 )
 from redis_pydantic._scripts import DICT_OPS, ScriptCall
 from redis_pydantic.errors import (
@@ -697,7 +698,11 @@ class FieldCommand:
 def field_step(kind: FieldCommand, owner: Any, spec: FieldSpec, arg: Any) -> Step | Op | None:
     """Operation ``kind`` with ``arg`` on field ``spec`` of ``owner``: a :data:`Step`, or the
     check-and-set :class:`Op` (fields validated whole), or ``None`` when there is nothing to do."""
-    prepared = kind.prepare(spec, arg)
+    if spec.model_checks:  # (validators may read the model's other fields: see values_of)
+        with values_of(owner):
+            prepared = kind.prepare(spec, arg)
+    else:
+        prepared = kind.prepare(spec, arg)
     if prepared is NOTHING:
         return None
     owner, root, key, path, parts = target(owner, spec)
@@ -779,7 +784,11 @@ class _LoadField(FieldCommand):
             value = _missing_field_value(owner, spec, key, path)
         else:
             try:
-                value = spec.load_json(raw)
+                if spec.model_checks:  # (validators may read the model's other fields)
+                    with values_of(owner):
+                        value = spec.load_json(raw)
+                else:
+                    value = spec.load_json(raw)
             except ValidationError as exc:
                 raise DocumentValidationError(key, exc, f"field {path}") from None
         store_local(owner, spec, value)
@@ -940,7 +949,8 @@ def checked(
             # A field the document does not hold (added to the model later) has its default.
             current = _missing_field_value(owner, spec, key, path) if text is None else spec.load_json(text)
             new, result = change(current)
-            validated = spec.validate(new)
+            with values_of(owner):
+                validated = spec.validate(new)
             return spec.dump_json(validated), validated, validated if result is _NEW_VALUE else result
 
         def store(value: Any) -> None:
@@ -988,7 +998,7 @@ def checked_document(root: Any, what: str, places: list[Placement], *, returns_v
     cls = type(root)
     key = root._rp_key or root.key
     outcome: list[tuple[Any, Any]] = []
-    transformed: list[tuple[tuple[str, ...], bytes]] = []
+    written: list[Any] = []  # the places written, and the validated model
 
     def decide(reply: Any) -> list[Command]:
         document = _document_of(reply, key)
@@ -1004,10 +1014,8 @@ def checked_document(root: Any, what: str, places: list[Placement], *, returns_v
             outcome.append((local, result))
             writes[parts] = payload
         names = ", ".join(_paths.json_path_for(place[0]) for place in places)
-        final = validated_writes(cls, document, writes, f"{cls.__name__} with the new {names}")
-        transformed[:] = [
-            (place, payload) for place, payload in final.items() if writes.get(place) != payload
-        ]
+        final, validated = validated_writes(cls, document, writes, f"{cls.__name__} with the new {names}")
+        written[:] = [list(final), validated]
         args: list[Any] = ["JSON.MSET"]
         for place, payload in final.items():
             args += (key, _paths.json_path_for(place), payload)
@@ -1016,7 +1024,7 @@ def checked_document(root: Any, what: str, places: list[Placement], *, returns_v
     def apply(replies: list[Any]) -> Any:
         for (_, _, _, store), (local, _) in zip(places, outcome, strict=True):
             store(local)
-        adopt_writes(root, transformed)
+        adopt_validated(root, written[1], written[0])
         return outcome[0][1] if outcome else None
 
     return Op(root, [], apply, what=what, fields=tuple(place[0] for place in places)).having(
@@ -1043,7 +1051,7 @@ def _holder(document: Any, parts: tuple[str, ...]) -> dict[str, Any] | None:
 
 def validated_writes(
     cls: type[BaseModel], document: Any, writes: dict[tuple[str, ...], bytes], what: str
-) -> dict[tuple[str, ...], bytes]:
+) -> tuple[dict[tuple[str, ...], bytes], Any]:
     """``writes`` (JSON by place), already made in the parsed ``document``, checked by validating
     the document as ``cls`` (model validators included): FieldValidationError when it does not
     validate.
@@ -1053,7 +1061,7 @@ def validated_writes(
     changed values, so they are written too: the result holds ``writes`` and each place whose
     validated value differs from the document's, as the validated model's JSON. A place inside
     one of ``writes`` changes the JSON of that write; one that holds some of ``writes`` replaces
-    them.
+    them. The validated model comes with them: what ``get()`` reads once they are written.
     """
     try:
         validated = cls.__pydantic_validator__.validate_json(json.dumps(document))
@@ -1062,7 +1070,7 @@ def validated_writes(
     changed: dict[tuple[str, ...], bytes] = {}
     _changed_by_validation(validated, document, (), changed)
     if not changed:
-        return writes
+        return writes, validated
     final = dict(writes)
     for place, payload in changed.items():
         outer = next((w for w in writes if place[: len(w)] == w), None)
@@ -1072,7 +1080,23 @@ def validated_writes(
         for inner in [w for w in final if w[: len(place)] == place]:
             del final[inner]
         final[place] = payload
-    return final
+    return final, validated
+
+
+def adopt_validated(root: Any, validated: Any, places: Iterable[tuple[str, ...]]) -> None:
+    """After the values at ``places`` of ``root``'s document are written: make each local value
+    the one of ``validated``, the model that ``get()`` reads from the document (a fresh instance:
+    its values are nobody else's). Validators that read other fields, or change values, are
+    then what they are in ``get()``."""
+    for place in places:
+        owner: Any = root
+        value: Any = validated
+        for name in place[:-1]:
+            owner = owner.__dict__.get(name)
+            value = value.__dict__.get(name)
+        name = place[-1]
+        if isinstance(owner, BaseModel) and isinstance(value, BaseModel) and name in value.__dict__:
+            store_local(owner, field_specs(type(owner))[name], value.__dict__[name])
 
 
 def _changed_by_validation(
@@ -1620,7 +1644,7 @@ def lock_exit_checked(model: Any, path: tuple[str, ...], call: ScriptCall, chang
     cls = type(root)
     key = root._rp_key or root.key
     token, refresh = call.args[:2]
-    transformed: list[tuple[tuple[str, ...], bytes]] = []
+    written: list[Any] = []  # the places written, and the validated model
 
     def decide(reply: Any) -> list[Command]:
         document = _document_of(reply, key)
@@ -1635,10 +1659,10 @@ def lock_exit_checked(model: Any, path: tuple[str, ...], call: ScriptCall, chang
                 )
             holder[place[-1]] = json.loads(payload)
             writes[place] = payload
-        final = validated_writes(cls, document, writes, f"{cls.__name__} with the lock() block's changes")
-        transformed[:] = [
-            (place, payload) for place, payload in final.items() if writes.get(place) != payload
-        ]
+        final, validated = validated_writes(
+            cls, document, writes, f"{cls.__name__} with the lock() block's changes"
+        )
+        written[:] = [list(final), validated]
         triples: list[Any] = []
         for place, payload in final.items():
             holder_path = _paths.json_path_for(place[:-1]) if len(place) > 1 else ""
@@ -1647,8 +1671,7 @@ def lock_exit_checked(model: Any, path: tuple[str, ...], call: ScriptCall, chang
 
     def apply(replies: list[Any]) -> Any:
         if replies[0]:  # written (else the lock was lost: nothing was)
-            adopt_writes(model, changes.written)
-            adopt_writes(root, transformed)
+            adopt_validated(root, written[1], written[0])
         return replies[0]
 
     return ValueOp(root, [], apply, what="lock() exit", access=Access.WRITE).having(
@@ -1767,7 +1790,11 @@ def set_fields(model: Any, values: Mapping[str, Any], what: str = "aupdate") -> 
     unknown = [n for n in values if n not in specs]
     if unknown:
         raise UnknownFieldError(f"{type(model).__name__} has no field(s) {', '.join(map(repr, unknown))}")
-    validated = {name: specs[name].validate(v) for name, v in values.items()}
+    if any(specs[name].model_checks for name in values):  # (validators may read other fields)
+        with values_of(model):
+            validated = {name: specs[name].validate(v) for name, v in values.items()}
+    else:
+        validated = {name: specs[name].validate(v) for name, v in values.items()}
     model = current_owner(model)
     root = locate(model)[0]
     if validated and any(validated_with_model(model, root, specs[name]) for name in validated):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import collections.abc
+import contextlib
+import contextvars
 import dataclasses
 import datetime
 import decimal
@@ -270,12 +272,9 @@ def item_adapter(item_type: Any) -> TypeAdapter[Any]:
         return TypeAdapter(item_type)
 
 
-def _field_core_schema(cls: type[BaseModel], name: str) -> tuple[Any, Any]:
-    """Cut the core schema of one field out of a model's core schema.
-
-    The field schema keeps the field's constraints and ``@field_validator`` functions, so a
-    value given to ``set()`` is validated exactly as pydantic validates it in the model.
-    """
+def _model_fields_schema(cls: type[BaseModel]) -> tuple[Any, list[Any], Any]:
+    """The ``model-fields`` core schema of a model class, the definitions it may use, and the
+    model's core config."""
     schema: Any = cls.__pydantic_core_schema__
     definitions: list[Any] = []
     config = None
@@ -288,15 +287,124 @@ def _field_core_schema(cls: type[BaseModel], name: str) -> tuple[Any, Any]:
             ref = schema["schema_ref"]
             schema = next(d for d in definitions if d.get("ref") == ref)
         elif kind == "model-fields":
-            field_schema = schema["fields"][name]["schema"]
-            if definitions:
-                field_schema = {"type": "definitions", "schema": field_schema, "definitions": definitions}
-            return field_schema, config
+            return schema, definitions, config
         else:
             if kind == "model":
                 config = schema.get("config")
             schema = schema["schema"]
-    raise LookupError(name)
+    raise LookupError(cls.__name__)
+
+
+def _with_definitions(schema: Any, definitions: list[Any]) -> Any:
+    return {"type": "definitions", "schema": schema, "definitions": definitions} if definitions else schema
+
+
+def _field_core_schema(cls: type[BaseModel], name: str) -> tuple[Any, Any]:
+    """Cut the core schema of one field out of a model's core schema.
+
+    The field schema keeps the field's constraints and ``@field_validator`` functions, so a
+    value given to ``set()`` is validated exactly as pydantic validates it in the model.
+    """
+    fields, definitions, config = _model_fields_schema(cls)
+    return _with_definitions(fields["fields"][name]["schema"], definitions), config
+
+
+#: The values of the model whose field is being validated, for validators that read the
+#: model's other fields (see :class:`_WithModelValues`); set by :func:`values_of`.
+_model_values: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
+    "redis_pydantic.model_values", default=None
+)
+
+
+@contextlib.contextmanager
+def values_of(model: Any) -> Iterator[None]:
+    """Validate fields with ``model``'s values as the other fields (``ValidationInfo.data``)."""
+    token = _model_values.set(model.__dict__)
+    try:
+        yield
+    finally:
+        _model_values.reset(token)
+
+
+def _may_read_data(function: Any) -> bool:
+    """Whether a validator that takes ``ValidationInfo`` may read ``info.data``: its code names
+    ``data`` (a validator that only reads ``info.field_name`` or ``info.context`` does not), or
+    it has no code to look at."""
+    code = getattr(getattr(function, "__func__", function), "__code__", None)
+    if code is None:
+        return True
+    return "data" in code.co_names or any(
+        isinstance(const, types.CodeType) and "data" in const.co_names for const in code.co_consts
+    )
+
+
+def _reads_other_fields(schema: Any) -> bool:
+    """Whether a field's core schema has a validator that takes ``ValidationInfo`` (and may read
+    the model's other fields from ``info.data``); nested models' own validators do not count."""
+    if isinstance(schema, dict):
+        kind = schema.get("type")
+        if kind in ("model", "definition-ref"):
+            return False
+        if isinstance(kind, str) and kind.startswith("function-"):
+            function = schema.get("function")
+            if (
+                isinstance(function, dict)
+                and function.get("type") == "with-info"
+                and _may_read_data(function.get("function"))
+            ):
+                return True
+        return any(_reads_other_fields(v) for k, v in schema.items() if k != "serialization")
+    if isinstance(schema, list | tuple):
+        return any(_reads_other_fields(v) for v in schema)
+    return False
+
+
+def reads_other_fields(cls: type[BaseModel]) -> bool:
+    """Whether a validator of one of the model's fields takes ``ValidationInfo``, and so may
+    check the field with the model's other values (worked out once per class)."""
+    found = cls.__dict__.get("__rp_reads_other_fields__")
+    if found is None:
+        fields = _model_fields_schema(cls)[0]["fields"]
+        found = any(_reads_other_fields(field["schema"]) for field in fields.values())
+        type.__setattr__(cls, "__rp_reads_other_fields__", found)
+    return found  # type: ignore[no-any-return]
+
+
+class _WithModelValues:
+    """The validator of a field whose validators read the model's other fields
+    (``ValidationInfo.data``): the field is validated as pydantic validates it in the model,
+    after the fields before it, which hold the model's values (:func:`values_of`), or their
+    defaults."""
+
+    __slots__ = ("name", "before", "validator", "specs")
+
+    def __init__(self, owner: type[BaseModel], name: str, strict: bool) -> None:
+        fields, definitions, config = _model_fields_schema(owner)
+        names = list(fields["fields"])
+        self.name = name
+        self.before = tuple(names[: names.index(name)])
+        prefix = {**fields, "fields": {n: fields["fields"][n] for n in (*self.before, name)}}
+        self.validator = SchemaValidator(
+            _with_definitions(prefix, definitions), {**(config or {}), "strict": strict}
+        )
+        self.specs = field_specs(owner)
+
+    def _values(self) -> dict[str, Any]:
+        values = _model_values.get() or {}
+        return {n: values[n] for n in self.before if n in values}
+
+    def validate_python(self, value: Any) -> Any:
+        data = self._values()
+        data[self.name] = value
+        return self.validator.validate_python(data)[0][self.name]
+
+    def validate_json(self, text: str | bytes) -> Any:
+        members = [
+            json.dumps(n).encode() + b":" + self.specs[n].dump_json(v) for n, v in self._values().items()
+        ]
+        raw = text.encode() if isinstance(text, str) else text
+        members.append(json.dumps(self.name).encode() + b":" + raw)
+        return self.validator.validate_json(b"{" + b",".join(members) + b"}")[0][self.name]
 
 
 def _item_schema(schema: Any) -> Any:
@@ -434,11 +542,15 @@ class FieldSpec:
             ) from None
         self._whole = needs_whole_value(schema)
         self._functions = _has_functions(schema)
+        self._serializer = SchemaSerializer(schema, config)
+        if _reads_other_fields(schema):
+            self._validator = _WithModelValues(self.owner, self.name, strict=False)  # type: ignore[assignment]
+            self._strict = _WithModelValues(self.owner, self.name, strict=True)  # type: ignore[assignment]
+            return
         self._validator = SchemaValidator(schema, config)
         # Values given by the caller are checked strictly; a separate validator avoids passing
         # strict=True on every call.
         self._strict = SchemaValidator(schema, {**(config or {}), "strict": True})
-        self._serializer = SchemaSerializer(schema, config)
 
     @property
     def whole_checks(self) -> bool:
@@ -745,9 +857,12 @@ def check_json_numbers(payload: bytes, where: str) -> bytes:
 
 def has_model_validators(cls: type[BaseModel]) -> bool:
     """Whether the model class checks its values together (``@model_validator``, its own or
-    inherited), so that a write of one field must be validated with the whole model."""
+    inherited, or a field validator that takes ``ValidationInfo`` and may read the others), so
+    that a write of one field must be validated with the whole model."""
     decorators = getattr(cls, "__pydantic_decorators__", None)
-    return decorators is not None and bool(decorators.model_validators)
+    if decorators is None:
+        return False
+    return bool(decorators.model_validators) or reads_other_fields(cls)
 
 
 def validators_may_change(cls: type[BaseModel]) -> bool:

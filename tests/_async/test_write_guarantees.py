@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic.errors import FieldStateError, FieldValidationError, PipelineError, RedisPydanticError
@@ -987,3 +987,78 @@ async def test_a_pipeline_inside_a_lock_keeps_the_blocks_local_changes(client, s
     held = await stored.doc(tally.key)
     assert (held["name"], held["tags"], held["scores"]) == ("assigned", ["in place"], {"queued": 2})
     assert tally.model_dump(mode="json") == held
+
+
+# ------------------------------------------------------ validators that read the model's other fields
+
+
+class Leg(BaseModel):
+    km: int = 1
+    label: str = ""
+
+    @field_validator("label")
+    @classmethod
+    def with_km(cls, value: str, info: ValidationInfo) -> str:
+        return f"{info.data['km']}km {value.split(' ')[-1]}"
+
+
+class Route(BaseRedisModel):
+    currency: str = "EUR"
+    price: str = ""
+    stops: list[str] = []
+    leg: Leg = Field(default_factory=Leg)
+
+    @field_validator("price")
+    @classmethod
+    def priced_in(cls, value: str, info: ValidationInfo) -> str:
+        # The usual pydantic way: the fields before this one are in info.data.
+        return f"{value.split(' ')[0]} {info.data['currency']}" if value else ""
+
+
+async def route_locked(model: Route) -> None:
+    async with model.lock() as locked:
+        locked.currency = "GBP"
+
+
+async def route_saved(model: Route) -> None:
+    model.currency = "CHF"
+    await model.save()
+
+
+READING_OTHER_FIELDS = {
+    "set of the field": lambda m: m.price.set("7"),
+    "set of the field it reads": lambda m: m.currency.set("USD"),
+    "aupdate": lambda m: m.aupdate(currency="JPY", price="900"),
+    "aappend of another field": lambda m: m.stops.aappend("Lyon"),
+    "nested set": lambda m: m.leg.label.set("north"),
+    "nested set of the field it reads": lambda m: m.leg.km.set(12),
+    "lock exit": route_locked,
+    "save": route_saved,
+}
+
+
+@pytest.mark.parametrize("write", sorted(READING_OTHER_FIELDS))
+async def test_a_field_validator_that_reads_other_fields_sees_them_and_stays_true(client, stored, write):
+    # Validated alone, the field's validator used to get info.data=None: a raw TypeError, or a
+    # value that get() computes differently. Such writes are checked with the whole document.
+    model = Route(price="5", leg=Leg(km=3, label="south"))
+    await model.save()
+    assert await stored.doc(model.key, "$.price") == "5 EUR"
+    await READING_OTHER_FIELDS[write](model)
+    held = await stored.doc(model.key)
+    assert held == (await Route.get(model.key)).model_dump(mode="json")
+    assert model.model_dump(mode="json") == held
+    assert held["price"].endswith(held["currency"])
+    assert held["leg"]["label"].startswith(f"{held['leg']['km']}km ")
+
+
+async def test_a_field_validator_that_reads_other_fields_refuses_a_wrong_type_with_a_typed_error(
+    client, stored
+):
+    model = Route(price="5")
+    await model.save()
+    before = await stored.doc(model.key)
+    with pytest.raises(FieldValidationError):
+        await model.price.set(5)  # type: ignore[arg-type]
+    assert await stored.doc(model.key) == before
+    assert model.model_dump(mode="json") == before
