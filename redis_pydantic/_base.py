@@ -280,9 +280,19 @@ def save_model(model: Any) -> _ops.Op:
     return op
 
 
-def get_model(cls: Any, key: str) -> _ops.Op:
-    """Read the model of class ``cls`` stored at ``key``."""
-    pk = cls._rp_pk_of(key)
+def pk_of(cls: Any, meta: Any, key: str) -> str:
+    """The pk of ``key``, a key of model class ``cls`` whose ``Meta`` is ``meta``
+    (WrongModelKeyError for a key of another class)."""
+    prefix = meta.key_prefix
+    end = len(prefix) + 1
+    if not isinstance(key, str) or len(key) <= end or key[end - 1] != ":" or not key.startswith(prefix):
+        raise WrongModelKeyError(f"{key!r} is not a key of {cls.__name__} (expected '{prefix}:<pk>')")
+    return key[end:]
+
+
+def get_model(cls: Any, key: str, meta: Any) -> _ops.Op:
+    """Read the model of class ``cls`` (whose ``Meta`` is ``meta``) stored at ``key``."""
+    pk = pk_of(cls, meta, key)
 
     def apply(replies: list[Any]) -> Any:
         raw = _ops.unwrap_json(replies[0], key)
@@ -293,8 +303,11 @@ def get_model(cls: Any, key: str) -> _ops.Op:
         except ValidationError as exc:
             raise DocumentValidationError(key, exc) from None
 
-    command = ("JSON.GET", key, "$")
-    return _ops.Op(None, [command], apply, access=_ops.Access.READ, what="get").having(cls=cls, key=key)
+    op = _ops.Op(None, [("JSON.GET", key, "$")], apply, "get", (), _ops.Access.READ)
+    op.cls = cls
+    op.meta = meta
+    op.key = key
+    return op
 
 
 def load_model(model: Any) -> _ops.Op:
@@ -783,10 +796,7 @@ class StoredModelCore(_ModelBase):
 
     @classmethod
     def _rp_pk_of(cls, key: str) -> str:
-        prefix = f"{cls.Meta.key_prefix}:"
-        if not isinstance(key, str) or not key.startswith(prefix) or len(key) == len(prefix):
-            raise WrongModelKeyError(f"{key!r} is not a key of {cls.__name__} (expected '{prefix}<pk>')")
-        return key[len(prefix) :]
+        return pk_of(cls, cls.Meta, key)
 
     # -- state ---------------------------------------------------------------------------------
     def _rp_mark_stored(self) -> None:

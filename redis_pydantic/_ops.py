@@ -154,7 +154,7 @@ class Op:
 
     # The attributes most operations set are slots; the others keep their class default unless
     # given (``__dict__``): an operation is built for every field operation, fewer stores is faster.
-    __slots__ = ("root", "cls", "commands", "apply", "what", "fields", "access", "__dict__")
+    __slots__ = ("root", "cls", "meta", "commands", "apply", "what", "fields", "access", "__dict__")
 
     #: Whether the operation's result is a value read from Redis (it cannot be queued).
     returns_value = False
@@ -189,6 +189,9 @@ class Op:
     ) -> None:
         self.root = root
         self.cls: Any = type(root)
+        #: The ``Meta`` of ``cls`` when the builder has read it (reading it from a model class is
+        #: slow: pydantic's metaclass has ``__getattr__``).
+        self.meta: Any = None
         self.commands = commands
         self.apply = apply
         self.what = what

@@ -198,7 +198,7 @@ async def run(op: Op | None) -> Any:
     cls = op.cls
     # Read once, through the instance when there is one: pydantic's metaclass has __getattr__,
     # which makes class attributes slow to read from the class itself.
-    meta = cls.Meta if root is None else root.Meta
+    meta = op.meta or (cls.Meta if root is None else root.Meta)
     client = client_for(cls, meta)
     refresh = None
     if meta.refresh_ttl and op.refresh:

@@ -154,7 +154,7 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, _base.StateSlots, m
     @classmethod
     async def get(cls, key: str) -> Self:
         """Read the model stored at ``key`` in one round trip. KeyNotFoundError when it is missing."""
-        model: Self = await run(_base.get_model(cls, key))
+        model: Self = await run(_base.get_model(cls, key, cls.Meta))
         return model
 
     # -- expiry --------------------------------------------------------------------------------

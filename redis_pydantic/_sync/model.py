@@ -155,7 +155,7 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, _base.StateSlots, m
     @classmethod
     def get(cls, key: str) -> Self:
         """Read the model stored at ``key`` in one round trip. KeyNotFoundError when it is missing."""
-        model: Self = run(_base.get_model(cls, key))
+        model: Self = run(_base.get_model(cls, key, cls.Meta))
         return model
 
     # -- expiry --------------------------------------------------------------------------------
