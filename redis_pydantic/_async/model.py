@@ -373,8 +373,8 @@ class BaseRedisModel(RedisModelMixin, _base.StoredModelCore, _base.StateSlots, m
         """Queue every write made inside the block and send them as one atomic step at the end.
 
         On entry the model is reloaded from Redis (one round trip), unless ``refresh=False``, it
-        was never saved, or a ``lock()`` block on it is open (the block's local changes are kept). A pipeline opened inside another joins it. If the block raises,
-        nothing is sent.
+        was never saved, or a ``lock()`` block on it is open (the block's local changes are
+        kept). A pipeline opened inside another joins it. If the block raises, nothing is sent.
 
         On Redis Cluster a batch whose keys are in several hash slots is sent as one atomic step
         per slot (one round trip per node). ``atomic=True`` demands one atomic step: a write
