@@ -511,8 +511,9 @@ def validate_into(model: Any, raw: str | bytes) -> None:
         reloading.reset(token)
         if private is not None:
             object.__setattr__(model, "__pydantic_private__", private)
-    if model._rp_root is None:  # the whole document of a stored model
-        mark_checked(model, raw)
+    if model._rp_root is None and type(raw) is bytes:  # the whole document of a stored model
+        # mark_checked(), without its check of the class: a stored model has the slot.
+        object.__setattr__(model, "_rp_checked", hash(raw))
 
 
 def replace_fields(target: BaseModel, loaded: BaseModel) -> None:
@@ -656,10 +657,12 @@ class FieldCommand:
     """An operation on one field that is one Redis command, described once.
 
     - ``prepare(spec, arg)`` validates the caller's argument, raising the typed error before
-      anything is sent, and returns it prepared (or :data:`NOTHING`).
+      anything is sent, and returns it prepared (or :data:`NOTHING`). ``None``: the argument
+      is used as it is.
     - ``check_and_set(spec, prepared)`` is, for a field whose value must be validated whole
       (``spec.whole_checks``: bounds, validators), the change to make by check-and-set instead
-      (see :func:`checked`); otherwise ``None``.
+      (see :func:`checked`); otherwise ``None``. ``None`` in place of the method: the
+      operation never is one.
     - ``command(spec, key, path, prepared)`` is the command to send.
     - ``finish(step, reply)`` applies the command's reply locally and returns the operation's
       result, or a :class:`Then`.
@@ -680,11 +683,10 @@ class FieldCommand:
     #: The operation writes the field's whole value (see :attr:`Op.replaces`).
     replaces = False
 
-    def prepare(self, spec: FieldSpec, arg: Any) -> Any:
-        return arg
-
-    def check_and_set(self, spec: FieldSpec, prepared: Any) -> Callable[[Any], tuple[Any, Any]] | None:
-        return None
+    # Attributes, not methods, when there is nothing to do: every field operation asks, and
+    # a test of None is cheaper than a call.
+    prepare: Callable[[FieldSpec, Any], Any] | None = None
+    check_and_set: Callable[[FieldSpec, Any], Callable[[Any], tuple[Any, Any]] | None] | None = None
 
     def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
         """The operation as a change of the field's current value, for a check-and-set: the new
@@ -701,17 +703,29 @@ class FieldCommand:
 def field_step(kind: FieldCommand, owner: Any, spec: FieldSpec, arg: Any) -> Step | Op | None:
     """Operation ``kind`` with ``arg`` on field ``spec`` of ``owner``: a :data:`Step`, or the
     check-and-set :class:`Op` (fields validated whole), or ``None`` when there is nothing to do."""
-    if spec.model_checks:  # (validators may read the model's other fields: see values_of)
+    prepare = kind.prepare
+    if prepare is None:
+        prepared = arg
+    elif spec.model_checks:  # (validators may read the model's other fields: see values_of)
         with values_of(owner):
-            prepared = kind.prepare(spec, arg)
+            prepared = prepare(spec, arg)
     else:
-        prepared = kind.prepare(spec, arg)
+        prepared = prepare(spec, arg)
     if prepared is NOTHING:
         return None
-    owner, root, key, path, parts = target(owner, spec)
-    # validated_with_model(), without its call: every write asks.
-    whole = (spec.model_checks or (owner is not root and owner._rp_guard)) and kind.access is not _READ
-    change = kind.change(prepared) if whole else kind.check_and_set(spec, prepared)
+    if getattr(owner, "_rp_root", False) is None:  # target()'s common case, without its call
+        root, key, path, parts = owner, owner._rp_key or owner.key, spec.path, spec.parts
+        # validated_with_model(), without its call: every write asks.
+        whole = spec.model_checks and kind.access is not _READ
+    else:
+        owner, root, key, path, parts = target(owner, spec)
+        whole = (spec.model_checks or (owner is not root and owner._rp_guard)) and kind.access is not _READ
+    if whole:
+        change = kind.change(prepared)
+    elif kind.check_and_set is None:
+        change = None
+    else:
+        change = kind.check_and_set(spec, prepared)
     if change is not None:
         op = checked(owner, spec, kind.what, change, returns_value=kind.returns_value, with_model=whole)
         if kind.replaces:
@@ -755,9 +769,7 @@ class _SetField(FieldCommand):
     __slots__ = ()
     what = "set"
     replaces = True
-
-    def prepare(self, spec: FieldSpec, arg: Any) -> Any:
-        return spec.validate(arg)
+    prepare = staticmethod(FieldSpec.validate)
 
     def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
         return lambda current: (prepared, None)
@@ -766,7 +778,8 @@ class _SetField(FieldCommand):
         return ("JSON.SET", key, path, spec.dump_json(prepared))
 
     def finish(self, step: Step, reply: Any) -> None:
-        _not_written(step, reply)
+        if reply is None:
+            _not_written(step, reply)
         store_local(step[0], step[5], step[6])
 
 
@@ -863,9 +876,9 @@ class _Increase(FieldCommand):
 
     def finish(self, step: Step, reply: Any) -> Any:
         owner, root, key, path, _, spec, amount, _, _ = step
-        is_int = spec.kind == INT
-        new: Any = None
-        if is_int:  # the common replies first: [n] (Redis 8), the JSON text b"[n]" (Redis 7)
+        if spec.kind == INT:
+            new: Any = None
+            # The common replies first: [n] (Redis 8), the JSON text b"[n]" (Redis 7).
             if type(reply) is list:
                 if len(reply) == 1 and type(reply[0]) is int:
                     new = reply[0]
@@ -874,19 +887,20 @@ class _Increase(FieldCommand):
                     new = int(reply[1:-1])
                 except ValueError:
                     pass
-        if new is None:
-            new = _sum_of(reply, key, path, is_int)
-        if is_int:
+            if new is None:
+                new = _sum_of(reply, key, path, True)
             if type(new) is not int or not INT64_MIN <= new - amount <= INT64_MAX:
                 # Past the 64-bit range RedisJSON wraps around (fakeredis turns to a float).
                 return Then(_overflow(spec, root, key, path, amount, new), READ_RESULT)
             # A plain int field (no bound, no validator: those go by check-and-set) holds the
-            # int as it is: no validator call.
-            value = new
-        elif not math.isfinite(new):  # fakeredis (Redis refuses such a sum)
+            # int as it is: no validator call, and store_local()'s case of an int.
+            owner.__dict__[spec.name] = new
+            owner.__pydantic_fields_set__.add(spec.name)
+            return new
+        new = _sum_of(reply, key, path, False)
+        if not math.isfinite(new):  # fakeredis (Redis refuses such a sum)
             raise RedisCommandError(f"{path} would not be a finite number in the document at {key!r}")
-        else:
-            value = spec.load_python(new)
+        value = spec.load_python(new)
         store_local(owner, spec, value)
         return value
 
@@ -1202,9 +1216,7 @@ class _ListCommand(_ContainerCommand):
 class _ListAppend(_ListCommand):
     __slots__ = ()
     what = "aappend"
-
-    def prepare(self, spec: FieldSpec, arg: Any) -> Any:
-        return spec.validate_item(arg)
+    prepare = staticmethod(FieldSpec.validate_item)
 
     def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
         return lambda current: ([*current, prepared], None)
@@ -1425,8 +1437,9 @@ class _DictSetItem(_DictCommand):
     def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
         _, member, value = prepared
         payload = spec.dump_item_json(value)
-        if _paths.is_path_safe_key(member):
-            return ("JSON.SET", key, path + _paths.key_segment(member), payload)
+        segment = _paths.member_segment(member)
+        if segment is not None:
+            return ("JSON.SET", key, path + segment, payload)
         return ScriptCall(DICT_OPS, (key,), ("set", path, member, payload))
 
     def finish(self, step: Step, reply: Any) -> None:

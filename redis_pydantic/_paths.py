@@ -40,6 +40,13 @@ def key_segment(key: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
+def member_segment(key: str) -> str | None:
+    """The bracketed path segment for the dict key ``key``, or ``None`` when it is not path safe
+    (remembered: a dict field's keys recur)."""
+    return key_segment(key) if is_path_safe_key(key) else None
+
+
+@functools.lru_cache(maxsize=4096)
 def _cached_path(parts: tuple[PathPart, ...]) -> str:
     return _build_path(parts)
 

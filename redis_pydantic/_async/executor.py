@@ -286,10 +286,9 @@ async def run_field(kind: FieldCommand, value: Any, arg: Any = None) -> Any:
     if root._rp_state is STORED and (
         kind.access is READ or (batch := current_batch.get()) is None or batch.closed
     ):
-        cls = type(root)
         meta = root.Meta  # through the instance: the class's metaclass __getattr__ slows it
         if not meta.refresh_ttl:
-            client = client_for(cls, meta)
+            client = client_for(type(root), meta)
             command = step[8]
             if root._rp_changes and kind.access is not READ and not kind.replaces:
                 write_starts(root, (step[4],))
@@ -310,7 +309,7 @@ async def run_field(kind: FieldCommand, value: Any, arg: Any = None) -> Any:
             except TRANSPORT_ERRORS as exc:
                 raise translate(exc, client, step[2]) from exc
             outcome = kind.finish(step, reply)
-            if root._rp_changes:
+            if root._rp_changes:  # (read again: a lock() block may have begun meanwhile)
                 record_applied(root, (step[4],))
             if type(outcome) is Then:
                 return await _then(outcome)
