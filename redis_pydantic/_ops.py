@@ -780,7 +780,12 @@ class _SetField(FieldCommand):
     def finish(self, step: Step, reply: Any) -> None:
         if reply is None:
             _not_written(step, reply)
-        store_local(step[0], step[5], step[6])
+        owner, spec, value = step[0], step[5], step[6]
+        if type(value) in _PLAIN_VALUES:  # store_local()'s common case, without its call
+            owner.__dict__[spec.name] = value
+            owner.__pydantic_fields_set__.add(spec.name)
+        else:
+            store_local(owner, spec, value)
 
 
 class _LoadField(FieldCommand):
