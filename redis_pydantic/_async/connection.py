@@ -181,7 +181,7 @@ def client_for(cls: type, meta: Any = None) -> Any:
             return default_client()
     # raw_replies()'s answer for the last client, without its call: most programs use one client.
     last = _last
-    if last[0]() is client and len(last[1]) == last[2]:
+    if last[0]() is client and len(getattr(client, last[1])) == last[2]:
         return last[3]
     return raw_replies(client)
 
@@ -205,11 +205,10 @@ def _nobody() -> None:
     return None
 
 
-#: The last client checked, as (weak reference, its callback table, the table's size, the client
-#: to use): most programs use one client, which this answers for without a dictionary lookup.
-#: redis-py registers callbacks into the same table (``set_response_callback``), so its size
-#: tells whether any were added since.
-_last: tuple[Any, Any, int, Any] = (_nobody, (), -1, None)
+#: The last client checked, as (weak reference, the attribute that holds its callback table, the
+#: table's size, the client to use): most programs use one client, which this answers for
+#: without a dictionary lookup.
+_last: tuple[Any, str, int, Any] = (_nobody, "", -1, None)
 
 
 def _has_foreign_callbacks(callbacks: Any) -> bool:
@@ -242,7 +241,7 @@ def raw_replies(client: Any) -> Any:
         companion = checked[1] if checked is not None and checked[1] is not None else _companion(client)
     _companions[client] = (size, companion)
     answer = client if companion is None else companion
-    _last = (weakref.ref(client), callbacks, size, answer)
+    _last = (weakref.ref(client), attribute, size, answer)
     return answer
 
 
