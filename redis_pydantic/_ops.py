@@ -735,6 +735,22 @@ def field_step(kind: FieldCommand, owner: Any, spec: FieldSpec, arg: Any) -> Ste
     return owner, root, key, path, parts, spec, prepared, container, kind.command(spec, key, path, prepared)
 
 
+def refuse_before_create(kind: FieldCommand, step: Step) -> None:
+    """For the first write of a never-saved model: raise now what the operation would raise on
+    the document that it creates from the local values (``apop`` of an empty list, of a key
+    the dict does not hold, a sum beyond 64 bits).
+
+    The document is created in the same atomic step as the operation, and Redis does not roll
+    back: refused after it, the operation would leave behind a document that it created.
+    """
+    owner, root, spec, prepared = step[0], step[1], step[5], step[6]
+    current = owner.__dict__.get(spec.name, NOTHING)
+    if current is NOTHING or root._rp_missing_required():  # no document is created from it
+        return
+    new, _ = kind.change(prepared)(current)
+    spec.dump_json(new)  # (numbers that JSON or RedisJSON cannot hold)
+
+
 def step_op(kind: FieldCommand, step: Step) -> Op:
     """``step`` as an :class:`Op`."""
 

@@ -24,6 +24,7 @@ from redis_pydantic._ops import (
     field_step,
     locate,
     record_applied,
+    refuse_before_create,
     step_op,
     write_starts,
 )
@@ -314,6 +315,8 @@ async def run_field(kind: FieldCommand, value: Any, arg: Any = None) -> Any:
             if type(outcome) is Then:
                 return await _then(outcome)
             return outcome
+    if root._rp_state is NEW and kind.access is not READ:  # its document is created first
+        refuse_before_create(kind, step)
     return await run(step_op(kind, step))
 
 

@@ -7,7 +7,7 @@ import pytest
 from pydantic import BaseModel, Field, model_validator
 
 from redis_pydantic._sync.model import BaseRedisModel
-from redis_pydantic.errors import KeyNotFoundError
+from redis_pydantic.errors import FieldValidationError, KeyNotFoundError
 
 #: Also on a real Redis Cluster (see tests/conftest.py).
 pytestmark = pytest.mark.cluster
@@ -80,12 +80,26 @@ def test_apop_on_a_never_saved_model_creates_the_document_then_pops(client, stor
     assert cart.items == ["a"]
 
 
-def test_an_op_that_fails_after_creating_the_document_leaves_local_unchanged(client, stored):
-    cart = ShoppingCart(user_id="u")
-    with pytest.raises(IndexError):
-        cart.items.apop()
-    assert cart.items == []
-    assert stored.doc(cart.key) == EMPTY_CART
+REFUSED_FIRST_OPS = {
+    "list apop of an empty list": (lambda c: c.items.apop(), IndexError),
+    "list apop out of range": (lambda c: c.items.apop(3), IndexError),
+    "dict apop of a missing key": (lambda c: c.quantities.apop("nope"), KeyError),
+    "dict apopitem of an empty dict": (lambda c: c.quantities.apopitem(), KeyError),
+    "aincrease beyond 64 bits": (lambda c: c.total_amount.aincrease(2**63 - 1), FieldValidationError),
+}
+
+
+@pytest.mark.parametrize("name", REFUSED_FIRST_OPS)
+def test_a_refused_first_op_on_a_never_saved_model_creates_nothing(client, stored, name):
+    op, error = REFUSED_FIRST_OPS[name]
+    cart = ShoppingCart(user_id="u", total_amount=1)
+    with pytest.raises(error):
+        op(cart)
+    assert stored.doc(cart.key) is None  # no document was created for it
+    assert cart.items == [] and cart.quantities == {} and cart.total_amount == 1
+    # Still never saved: the next operation creates the document, with its change.
+    cart.items.aappend("a")
+    assert stored.doc(cart.key) == {**EMPTY_CART, "items": ["a"], "total_amount": 1}
 
 
 def test_ops_after_the_creating_op_use_the_stored_document(client, stored):
