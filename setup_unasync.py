@@ -46,6 +46,7 @@ REPLACEMENTS: dict[str, str] = {
     "async_default_client": "sync_default_client",
     "async_check_blocking_call": "sync_check_blocking_call",
     "async_face_blocks": "sync_face_blocks",
+    "async_lock_holder": "sync_lock_holder",
     "async_default_cluster_client": "sync_default_cluster_client",
     "async_send_per_node": "sync_send_per_node",
     "aclose": "close",

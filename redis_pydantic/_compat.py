@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -138,6 +139,12 @@ sync_face_blocks = True
 #: asyncio's get_running_loop() without the RuntimeError (both are in asyncio's __all__): it
 #: runs before every blocking call, where raising costs more.
 running_loop = asyncio._get_running_loop
+
+
+#: Who holds a lock taken by a ``lock()`` block: the asyncio task, or the thread of the blocking
+#: face (a block nested in one of the same action, by the same holder, would wait for itself).
+async_lock_holder: Callable[[], Any] = asyncio.current_task
+sync_lock_holder: Callable[[], Any] = threading.get_ident
 
 
 def async_check_blocking_call() -> None:

@@ -264,7 +264,9 @@ class LockTimeoutError(RedisPydanticError, TimeoutError):
 
 class LockInUseError(RedisPydanticError, RuntimeError):
     """Another ``lock()`` block (of another action) is open on the same model instance: the two
-    blocks would mix their changes. Nothing was read or written, and the lock was released."""
+    blocks would mix their changes; or a block of the same action is open in the same task or
+    thread, which a nested block would wait for forever. Nothing was read or written, and the
+    nested block's lock was released (or never taken)."""
 
 
 class LockLostError(RedisPydanticError):

@@ -47,6 +47,12 @@ def lock_name(model, action: str = "default") -> str:
     return "{" + model.key + "}/" + action
 
 
+async def refused_to_another_client(client, name: str) -> bool:
+    """Whether another client taking the lock ``name`` now (SET NX, as redis-py's Lock does) is
+    refused: the lock is held."""
+    return await client.execute_command("SET", name, "another-client", "NX", "PX", 1000) is None
+
+
 async def test_lock_key_exists_while_held_and_is_gone_after(client, stored):
     account = await saved_account()
     lock_key = lock_name(account)
@@ -90,14 +96,10 @@ async def test_deleting_a_document_never_frees_a_held_lock(client, stored):
     victim = await saved_account()
     for pk in forged_pks(victim):
         await Account(pk=pk, name="Mallory").save()
-    other = await Account.get(victim.key)
     async with victim.lock("transfer"):
         for pk in forged_pks(victim):
             assert await Account.try_delete(f"Account:{pk}")
-        assert await stored.exists(lock_name(victim, "transfer"))
-        with pytest.raises(LockTimeoutError):
-            async with other.lock("transfer", blocking_timeout=0.1):
-                pytest.fail("a second holder got the lock")
+        assert await refused_to_another_client(client, lock_name(victim, "transfer"))
 
 
 @pytest.mark.parametrize("action", ["", "a/b", None])
@@ -193,17 +195,36 @@ async def test_lock_body_raising_saves_nothing_releases_and_propagates(client, s
 
 async def test_lock_waiting_longer_than_blocking_timeout_raises_lock_timeout_error(client, stored):
     account = await saved_account()
-    other = await Account.get(account.key)
-    async with account.lock():
-        started = time.monotonic()
-        with pytest.raises(LockTimeoutError) as raised:
-            async with other.lock(blocking_timeout=0.2):
-                pytest.fail("the lock is held by another instance")
-        assert time.monotonic() - started < 3
-        assert await stored.exists(lock_name(account))
+    # Held by another process: its token, with a lease longer than the wait.
+    await client.execute_command("SET", lock_name(account), "another-process", "PX", 30000)
+    started = time.monotonic()
+    with pytest.raises(LockTimeoutError) as raised:
+        async with account.lock(blocking_timeout=0.2):
+            pytest.fail("the lock is held by another process")
+    assert time.monotonic() - started < 3
     assert isinstance(raised.value, TimeoutError)
     assert isinstance(raised.value, RedisPydanticError)
-    assert not await stored.exists(lock_name(account))
+    held = await client.execute_command("GET", lock_name(account))
+    assert held in (b"another-process", "another-process")  # untouched
+
+
+async def test_a_block_nested_in_one_of_the_same_action_raises_at_once_instead_of_waiting_for_itself(
+    client, stored
+):
+    account = await saved_account()
+    other = await Account.get(account.key)  # another instance of the same document
+    with pytest.raises(LockInUseError, match="would wait for itself"):
+        async with account.lock("transfer") as locked:
+            locked.balance = 1
+            # Without the check this would wait the whole blocking_timeout, then raise
+            # LockTimeoutError: the lock it waits for is its own block's.
+            async with other.lock("transfer", blocking_timeout=30):
+                pytest.fail("the nested block must not open")
+    assert (await stored.doc(account.key))["balance"] == 1000  # the outer block raised: nothing written
+    assert not await stored.exists(lock_name(account, "transfer"))
+    async with other.lock("transfer") as locked:  # once the first block has ended
+        locked.balance = 5
+    assert (await stored.doc(account.key))["balance"] == 5
 
 
 async def test_lock_on_a_different_action_does_not_wait(client, stored):
@@ -217,15 +238,11 @@ async def test_lock_on_a_different_action_does_not_wait(client, stored):
 
 async def test_lock_body_longer_than_the_lease_keeps_the_lock_when_extend_is_true(client, stored):
     account = await saved_account()
-    other = await Account.get(account.key)
     # Renewed every 0.4 s: a busy machine may stall this process for up to 0.8 s without the
     # lease running out, and the body still outlives the lease it started with.
     async with account.lock(timeout=1.2) as locked:
         await async_sleep(1.6)
-        assert await stored.exists(lock_name(account))
-        with pytest.raises(LockTimeoutError):
-            async with other.lock(blocking_timeout=0.1):
-                pass
+        assert await refused_to_another_client(client, lock_name(account))
         locked.balance = 42
     assert (await stored.doc(account.key))["balance"] == 42
     assert not await stored.exists(lock_name(account))

@@ -48,6 +48,12 @@ def lock_name(model, action: str = "default") -> str:
     return "{" + model.key + "}/" + action
 
 
+def refused_to_another_client(client, name: str) -> bool:
+    """Whether another client taking the lock ``name`` now (SET NX, as redis-py's Lock does) is
+    refused: the lock is held."""
+    return client.execute_command("SET", name, "another-client", "NX", "PX", 1000) is None
+
+
 def test_lock_key_exists_while_held_and_is_gone_after(client, stored):
     account = saved_account()
     lock_key = lock_name(account)
@@ -91,14 +97,10 @@ def test_deleting_a_document_never_frees_a_held_lock(client, stored):
     victim = saved_account()
     for pk in forged_pks(victim):
         Account(pk=pk, name="Mallory").save()
-    other = Account.get(victim.key)
     with victim.lock("transfer"):
         for pk in forged_pks(victim):
             assert Account.try_delete(f"Account:{pk}")
-        assert stored.exists(lock_name(victim, "transfer"))
-        with pytest.raises(LockTimeoutError):
-            with other.lock("transfer", blocking_timeout=0.1):
-                pytest.fail("a second holder got the lock")
+        assert refused_to_another_client(client, lock_name(victim, "transfer"))
 
 
 @pytest.mark.parametrize("action", ["", "a/b", None])
@@ -192,17 +194,36 @@ def test_lock_body_raising_saves_nothing_releases_and_propagates(client, stored)
 
 def test_lock_waiting_longer_than_blocking_timeout_raises_lock_timeout_error(client, stored):
     account = saved_account()
-    other = Account.get(account.key)
-    with account.lock():
-        started = time.monotonic()
-        with pytest.raises(LockTimeoutError) as raised:
-            with other.lock(blocking_timeout=0.2):
-                pytest.fail("the lock is held by another instance")
-        assert time.monotonic() - started < 3
-        assert stored.exists(lock_name(account))
+    # Held by another process: its token, with a lease longer than the wait.
+    client.execute_command("SET", lock_name(account), "another-process", "PX", 30000)
+    started = time.monotonic()
+    with pytest.raises(LockTimeoutError) as raised:
+        with account.lock(blocking_timeout=0.2):
+            pytest.fail("the lock is held by another process")
+    assert time.monotonic() - started < 3
     assert isinstance(raised.value, TimeoutError)
     assert isinstance(raised.value, RedisPydanticError)
-    assert not stored.exists(lock_name(account))
+    held = client.execute_command("GET", lock_name(account))
+    assert held in (b"another-process", "another-process")  # untouched
+
+
+def test_a_block_nested_in_one_of_the_same_action_raises_at_once_instead_of_waiting_for_itself(
+    client, stored
+):
+    account = saved_account()
+    other = Account.get(account.key)  # another instance of the same document
+    with pytest.raises(LockInUseError, match="would wait for itself"):
+        with account.lock("transfer") as locked:
+            locked.balance = 1
+            # Without the check this would wait the whole blocking_timeout, then raise
+            # LockTimeoutError: the lock it waits for is its own block's.
+            with other.lock("transfer", blocking_timeout=30):
+                pytest.fail("the nested block must not open")
+    assert (stored.doc(account.key))["balance"] == 1000  # the outer block raised: nothing written
+    assert not stored.exists(lock_name(account, "transfer"))
+    with other.lock("transfer") as locked:  # once the first block has ended
+        locked.balance = 5
+    assert (stored.doc(account.key))["balance"] == 5
 
 
 def test_lock_on_a_different_action_does_not_wait(client, stored):
@@ -216,15 +237,11 @@ def test_lock_on_a_different_action_does_not_wait(client, stored):
 
 def test_lock_body_longer_than_the_lease_keeps_the_lock_when_extend_is_true(client, stored):
     account = saved_account()
-    other = Account.get(account.key)
     # Renewed every 0.4 s: a busy machine may stall this process for up to 0.8 s without the
     # lease running out, and the body still outlives the lease it started with.
     with account.lock(timeout=1.2) as locked:
         sync_sleep(1.6)
-        assert stored.exists(lock_name(account))
-        with pytest.raises(LockTimeoutError):
-            with other.lock(blocking_timeout=0.1):
-                pass
+        assert refused_to_another_client(client, lock_name(account))
         locked.balance = 42
     assert (stored.doc(account.key))["balance"] == 42
     assert not stored.exists(lock_name(account))
