@@ -361,8 +361,10 @@ def locate(model: Any) -> tuple[Any, tuple[str, ...]]:
 
 def mark_checked(model: Any, payload: Any) -> None:
     """Remember that ``payload`` (bytes) is a document JSON that fits ``model``'s class: read into
-    the model, or validated before it was written. Only stored models (not nested ones) keep it."""
-    if type(payload) is bytes and getattr(type(model), "_rp_checked", None) is not None:
+    the model, or validated before it was written. Only stored models (not nested ones) keep it:
+    they alone have no root (read through the instance: a class attribute read goes through
+    pydantic's metaclass ``__getattr__``, several times slower)."""
+    if type(payload) is bytes and getattr(model, "_rp_root", False) is None:
         object.__setattr__(model, "_rp_checked", hash(payload))
 
 
@@ -511,9 +513,7 @@ def validate_into(model: Any, raw: str | bytes) -> None:
         reloading.reset(token)
         if private is not None:
             object.__setattr__(model, "__pydantic_private__", private)
-    if model._rp_root is None and type(raw) is bytes:  # the whole document of a stored model
-        # mark_checked(), without its check of the class: a stored model has the slot.
-        object.__setattr__(model, "_rp_checked", hash(raw))
+    mark_checked(model, raw)  # (a stored model: the whole document)
 
 
 def replace_fields(target: BaseModel, loaded: BaseModel) -> None:
@@ -796,12 +796,7 @@ class _SetField(FieldCommand):
     def finish(self, step: Step, reply: Any) -> None:
         if reply is None:
             _not_written(step, reply)
-        owner, spec, value = step[0], step[5], step[6]
-        if type(value) in _PLAIN_VALUES:  # store_local()'s common case, without its call
-            owner.__dict__[spec.name] = value
-            owner.__pydantic_fields_set__.add(spec.name)
-        else:
-            store_local(owner, spec, value)
+        store_local(step[0], step[5], step[6])
 
 
 class _LoadField(FieldCommand):
@@ -914,9 +909,8 @@ class _Increase(FieldCommand):
                 # Past the 64-bit range RedisJSON wraps around (fakeredis turns to a float).
                 return Then(_overflow(spec, root, key, path, amount, new), READ_RESULT)
             # A plain int field (no bound, no validator: those go by check-and-set) holds the
-            # int as it is: no validator call, and store_local()'s case of an int.
-            owner.__dict__[spec.name] = new
-            owner.__pydantic_fields_set__.add(spec.name)
+            # int as it is: no validator call.
+            store_local(owner, spec, new)
             return new
         new = _sum_of(reply, key, path, False)
         if not math.isfinite(new):  # fakeredis (Redis refuses such a sum)
