@@ -407,9 +407,8 @@ class _WithModelValues:
         return self.validator.validate_json(b"{" + b",".join(members) + b"}")[0][self.name]
 
 
-def _item_schema(schema: Any) -> Any:
-    """The core schema of the items of a list or set field's schema, or of the values of a dict
-    field's, with the definitions it may use (``None`` when there is no such schema)."""
+def _container_schema(schema: Any) -> tuple[Any, Any]:
+    """The list, set or dict schema inside a field's schema, and the definitions it may use."""
     definitions = None
     while True:
         kind = schema.get("type")
@@ -421,15 +420,37 @@ def _item_schema(schema: Any) -> Any:
             schema = schema["schema"]
         else:
             break
+    return schema, definitions
+
+
+def _item_schema(schema: Any) -> Any:
+    """The core schema of the items of a list or set field's schema, or of the values of a dict
+    field's, with the definitions it may use (``None`` when there is no such schema)."""
+    schema, definitions = _container_schema(schema)
+    kind = schema.get("type")
     if kind in ("list", "set", "frozenset"):
         item = schema.get("items_schema", {"type": "any"})
     elif kind == "dict":
         item = schema.get("values_schema", {"type": "any"})
     else:
         return None
-    if definitions:
-        return {"type": "definitions", "schema": item, "definitions": definitions}
-    return item
+    return _with_definitions(item, definitions)
+
+
+def _dict_schemas(schema: Any) -> tuple[Any, Any] | None:
+    """For a dict field's schema: the core schema of its keys, and that of a dict of its keys
+    and values without the checks of the whole dict (its length, its validators), each with the
+    definitions it may use. ``None`` for other fields."""
+    schema, definitions = _container_schema(schema)
+    if schema.get("type") != "dict":
+        return None
+    keys = schema.get("keys_schema", {"type": "any"})
+    items = {
+        "type": "dict",
+        "keys_schema": keys,
+        "values_schema": schema.get("values_schema", {"type": "any"}),
+    }
+    return _with_definitions(keys, definitions), _with_definitions(items, definitions)
 
 
 #: Core-schema wrappers that do not validate anything themselves.
@@ -457,6 +478,33 @@ def needs_whole_value(schema: Any) -> bool:
     return True
 
 
+#: Core schema types whose strict validation returns a value of exactly this Python type as it
+#: is, when nothing else changes or constrains it.
+_BARE_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
+#: Config settings that change or constrain str values.
+_STR_SETTINGS = ("str_strip_whitespace", "str_to_lower", "str_to_upper", "str_min_length", "str_max_length")
+
+
+def bare_type(schema: Mapping[str, Any], config: Mapping[str, Any] | None) -> type | None:
+    """The type whose exact instances the strict validator of ``schema`` returns unchanged: a
+    ``str``, ``int``, ``float`` or ``bool`` schema with no constraint, validator, serializer or
+    config setting that changes or refuses such a value; else ``None``.
+
+    Validating such a value would only check its type, so a caller may skip the validator's call.
+    """
+    if schema.get("type") == "default":  # a value that is given never takes the default
+        schema = schema["schema"]
+    if len(schema) != 1:  # constraints, validator functions, serializers, strict=False, ...
+        return None
+    exact = _BARE_TYPES.get(schema["type"])
+    config = config or {}
+    if exact is str and any(config.get(name) for name in _STR_SETTINGS):
+        return None
+    if exact is float and config.get("allow_inf_nan") is False:
+        return None
+    return exact
+
+
 class FieldSpec:
     """What one model field needs for Redis operations: its kind, validators and serializers."""
 
@@ -478,11 +526,15 @@ class FieldSpec:
         "_key_validator",
         "_key_dumper",
         "_items_validator",
+        "_key_exact",
+        "_str_keys",
         "_whole",
         "_functions",
         "below",
         "model_checks",
         "read_back",
+        "_exact",
+        "_item_exact",
     )
 
     def __init__(self, owner: type[BaseModel], name: str, info: FieldInfo) -> None:
@@ -504,7 +556,15 @@ class FieldSpec:
         self._key_validator: TypeAdapter[Any] | None = None
         self._key_dumper: TypeAdapter[Any] | None = None
         self._items_validator: Any = None
+        #: For str keys: the type of keys that need no check (see bare_type), and the validator
+        #: of the others (the field's key schema, in the model's config).
+        self._key_exact: type | None = None
+        self._str_keys: SchemaValidator | None = None
         self._whole: bool | None = None
+        #: The type whose exact instances the strict validator returns as they are (see
+        #: bare_type), for the field and for one item: those skip pydantic's call.
+        self._exact: type | None = None
+        self._item_exact: type | None = None
         #: The field's schema has validator functions, which may change a value they validate.
         self._functions = False
         #: The JSON path and path parts of this field in a model nested at a JSON path (see
@@ -543,6 +603,7 @@ class FieldSpec:
         self._whole = needs_whole_value(schema)
         self._functions = _has_functions(schema)
         self._serializer = SchemaSerializer(schema, config)
+        self._exact = None if self.any_values else bare_type(schema, config)
         if _reads_other_fields(schema):
             self._validator = _WithModelValues(self.owner, self.name, strict=False)  # type: ignore[assignment]
             self._strict = _WithModelValues(self.owner, self.name, strict=True)  # type: ignore[assignment]
@@ -595,10 +656,22 @@ class FieldSpec:
             else:
                 self._item_validator = SchemaValidator(item, config)
                 self._item_serializer = SchemaSerializer(item, config)
+                self._item_exact = None if self.any_values else bare_type(item, config)
+            dict_schemas = _dict_schemas(schema)
+            if dict_schemas is not None and self.key_type is str:
+                keys, items = dict_schemas
+                self._str_keys = SchemaValidator(keys, {**(config or {}), "strict": True})
+                self._key_exact = bare_type(keys, config)
+                if not self.any_values:
+                    # aupdate's validator of the given items, with the field's own key and item
+                    # schemas and the model's config (str settings apply to keys and values).
+                    self._items_validator = SchemaValidator(items, config)
         return self._item_validator
 
     # -- values given by the caller: strict validation, then JSON for Redis --------------------
     def validate(self, value: Any) -> Any:
+        if type(value) is self._exact:  # a plain str, int, float or bool that needs no check
+            return value
         try:
             validated = (self._strict or self.strict_validator).validate_python(value)
         except ValidationError as exc:
@@ -608,6 +681,8 @@ class FieldSpec:
         return validated
 
     def validate_item(self, value: Any) -> Any:
+        if type(value) is self._item_exact:  # a plain str, int, float or bool that needs no check
+            return value
         if self._item_validator is None:
             self.item  # noqa: B018 - builds the item validator
         try:
@@ -637,7 +712,9 @@ class FieldSpec:
         key in the JSON object, in the same order."""
         if self.key_type is str and not self.any_values:
             # The common case in one call of a validator of the whole mapping.
-            if self._items_validator is None:
+            if self._item_validator is None:
+                self.item  # noqa: B018 - builds the items validator
+            if self._items_validator is None:  # (no item schema of its own: the item type's)
                 self._items_validator = item_adapter(dict[str, self.item_type]).validator  # type: ignore[name-defined]
             try:
                 validated: dict[Any, Any] = self._items_validator.validate_python(items, strict=True)
@@ -694,15 +771,23 @@ class FieldSpec:
     def validate_key(self, key: Any) -> tuple[Any, str]:
         """The dict key as the field holds it, and its member name in the JSON object."""
         if self.key_type is str:
-            if type(key) is str:
+            if type(key) is not str:
+                if not isinstance(key, str):
+                    error = ValidationError.from_exception_data(
+                        "dict key", [{"type": "string_type", "loc": ("key",), "input": key}]
+                    )
+                    raise FieldValidationError(f"{self.qualname}[key]", error, "str")
+                key = str.__str__(key)  # the text itself, as pydantic keeps it (str() of a str
+                # enum member would be "Color.RED")
+            if self._item_validator is None:
+                self.item  # noqa: B018 - builds the key validator
+            if self._key_exact is str or self._str_keys is None:  # a plain str key: no check
                 return key, key
-            if isinstance(key, str):  # the text itself, as pydantic keeps it (str() of a str enum
-                text = str.__str__(key)  # member would be "Color.RED")
-                return text, text
-            error = ValidationError.from_exception_data(
-                "dict key", [{"type": "string_type", "loc": ("key",), "input": key}]
-            )
-            raise FieldValidationError(f"{self.qualname}[key]", error, "str")
+            try:
+                text: str = self._str_keys.validate_python(key)
+            except ValidationError as exc:
+                raise FieldValidationError(f"{self.qualname}[key]", exc, "str") from None
+            return text, text
         validator, dumper = self._key_adapters()
         try:
             validated = validator.validate_python(key, strict=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import pytest
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from redis_pydantic._sync.model import BaseRedisModel
 from redis_pydantic.errors import FieldValidationError, PipelineError
@@ -41,9 +41,9 @@ def saved() -> Rules:
     return rules
 
 
-def assert_unchanged(rules: Rules, stored, before: dict) -> None:
+def assert_unchanged(rules: BaseRedisModel, stored, before: dict) -> None:
     assert stored.doc(rules.key) == before
-    assert (Rules.get(rules.key)).model_dump() == rules.model_dump()
+    assert (type(rules).get(rules.key)).model_dump() == rules.model_dump()
 
 
 @pytest.mark.parametrize(
@@ -156,3 +156,49 @@ def test_a_checked_operation_is_refused_inside_a_pipeline(client, stored):
         with rules.pipeline():
             rules.few.aappend(3)
     assert stored.doc(rules.key, "$.few") == [1, 2]
+
+
+class Shaped(BaseRedisModel):
+    """Config settings that change or refuse plain str and float values."""
+
+    model_config = ConfigDict(
+        str_strip_whitespace=True, str_to_lower=True, str_max_length=5, allow_inf_nan=False
+    )
+    name: str = ""
+    words: list[str] = []
+    labels: dict[str, str] = {}
+    ratio: float = 0.0
+
+
+def test_config_settings_shape_every_written_str(client, stored):
+    shaped = Shaped()
+    shaped.save()
+    shaped.name.set("  Ada ")
+    shaped.words.aappend(" HI ")
+    shaped.words.aextend(["Yo ", " X"])
+    shaped.labels.aset_item(" K", " V ")
+    shaped.labels.aupdate({"A ": "B ", "c": " D"})
+    doc = stored.doc(shaped.key)
+    assert doc["name"] == shaped.name == "ada"
+    assert doc["words"] == shaped.words == ["hi", "yo", "x"]
+    assert doc["labels"] == shaped.labels == {"k": "v", "a": "b", "c": "d"}
+    assert (Shaped.get(shaped.key)).model_dump() == shaped.model_dump()
+
+
+def test_config_settings_refuse_and_change_nothing(client, stored):
+    shaped = Shaped()
+    shaped.save()
+    before = stored.doc(shaped.key)
+    for operation in (
+        lambda: shaped.name.set("too long"),
+        lambda: shaped.words.aappend("too long"),
+        lambda: shaped.labels.aset_item("k", "too long"),
+        lambda: shaped.labels.aset_item("too long", "v"),
+        lambda: shaped.labels.aupdate({"a": "b", "c": "too long"}),
+        lambda: shaped.labels.aupdate({"a": "b", "too long": "d"}),
+        lambda: shaped.ratio.set(float("inf")),
+        lambda: shaped.ratio.set(float("nan")),
+    ):
+        with pytest.raises(FieldValidationError):
+            operation()
+    assert_unchanged(shaped, stored, before)
