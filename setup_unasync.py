@@ -56,6 +56,7 @@ REPLACEMENTS: dict[str, str] = {
     "async_idle_pipeline": "sync_idle_pipeline",
     "async_face_coalesces": "sync_face_coalesces",
     "real_async_client": "real_sync_client",
+    "AsyncResult": "SyncResult",
 }
 
 ROOT = Path(__file__).resolve().parent

@@ -12,8 +12,8 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, TypeVar
 
 import redis
 import redis.asyncio
@@ -32,6 +32,13 @@ SyncRedis = redis.Redis
 
 AsyncLock = redis.asyncio.lock.Lock
 SyncLock = redis.lock.Lock
+
+_T = TypeVar("_T")
+#: The return type of a field operation: the asyncio face returns the operation's own coroutine
+#: (no coroutine of its own around it: one frame less on every await and resume), the blocking
+#: face returns the result.
+AsyncResult = Coroutine[Any, Any, _T]
+SyncResult = Annotated[_T, "the result"]
 
 async_sleep = asyncio.sleep
 sync_sleep = time.sleep

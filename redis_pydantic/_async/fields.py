@@ -17,6 +17,7 @@ from typing import Any, TypeVar, overload
 from typing_extensions import Self
 
 from redis_pydantic import _ops
+from redis_pydantic._compat import AsyncResult
 from redis_pydantic._schema import FieldSpec
 from redis_pydantic._values import (
     BoolHandle,
@@ -56,23 +57,21 @@ class _Bound(TypedField[_P]):
     _rp_owner: Any
     _rp_spec: FieldSpec
 
-    async def set(self, value: _P) -> None:
+    def set(self, value: _P) -> AsyncResult[None]:
         """Validate ``value``, write it to this field in Redis, then store it locally."""
-        await run_field(_ops.SET_FIELD, self, value)
+        return run_field(_ops.SET_FIELD, self, value)
 
-    async def load(self) -> Self:
+    def load(self) -> AsyncResult[Self]:
         """Read this field from Redis, store it locally and return it (at once, even in a pipeline)."""
-        loaded: Self = await run_field(_ops.LOAD_FIELD, self)
-        return loaded
+        return run_field(_ops.LOAD_FIELD, self)
 
 
 class _Number(_Bound[_P]):
     __slots__ = ()
 
-    async def aincrease(self, amount: _P | int = 1) -> _P:
+    def aincrease(self, amount: _P | int = 1) -> AsyncResult[_P]:
         """Add ``amount`` in Redis, update the local value and return the new value."""
-        new: _P = await run_field(_ops.INCREASE, self, amount)
-        return new
+        return run_field(_ops.INCREASE, self, amount)
 
 
 class RedisStr(_Bound[str], StrValue, str):
@@ -162,26 +161,25 @@ class RedisList(_Bound[list[_T]], ListValue, list[_T]):
         list.__init__(self, items)
         self._rp_owner = None
 
-    async def aappend(self, item: _T) -> None:
+    def aappend(self, item: _T) -> AsyncResult[None]:
         """Append ``item`` in Redis (JSON.ARRAPPEND), then locally."""
-        await run_field(_ops.LIST_APPEND, self, item)
+        return run_field(_ops.LIST_APPEND, self, item)
 
-    async def aextend(self, items: Iterable[_T]) -> None:
+    def aextend(self, items: Iterable[_T]) -> AsyncResult[None]:
         """Append every item in one JSON.ARRAPPEND, then locally."""
-        await run_field(_ops.LIST_EXTEND, self, items)
+        return run_field(_ops.LIST_EXTEND, self, items)
 
-    async def ainsert(self, index: int, item: _T) -> None:
+    def ainsert(self, index: int, item: _T) -> AsyncResult[None]:
         """Insert ``item`` before ``index`` in Redis, then locally (indexes clamp like list.insert)."""
-        await run_field(_ops.LIST_INSERT, self, (index, item))
+        return run_field(_ops.LIST_INSERT, self, (index, item))
 
-    async def apop(self, index: int = -1) -> _T:
+    def apop(self, index: int = -1) -> AsyncResult[_T]:
         """Remove and return the item at ``index`` in Redis. IndexError when empty or out of range."""
-        item: _T = await run_field(_ops.LIST_POP, self, index)
-        return item
+        return run_field(_ops.LIST_POP, self, index)
 
-    async def aclear(self) -> None:
+    def aclear(self) -> AsyncResult[None]:
         """Make the list empty in Redis (``[]`` stays at the path), then locally."""
-        await run_field(_ops.CLEAR_LIST, self)
+        return run_field(_ops.CLEAR_LIST, self)
 
 
 _MISSING: Any = _ops._MISSING
@@ -197,41 +195,39 @@ class RedisDict(_Bound[dict[_K, _V]], DictValue, dict[_K, _V]):
         dict.__init__(self, items or {})
         self._rp_owner = None
 
-    async def aset_item(self, key: _K, value: _V) -> None:
+    def aset_item(self, key: _K, value: _V) -> AsyncResult[None]:
         """Set ``self[key] = value`` in Redis, then locally."""
-        await run_field(_ops.DICT_SET_ITEM, self, (key, value))
+        return run_field(_ops.DICT_SET_ITEM, self, (key, value))
 
-    async def aupdate(self, mapping: Mapping[_K, _V] | None = None, /, **kwargs: _V) -> None:
+    def aupdate(self, mapping: Mapping[_K, _V] | None = None, /, **kwargs: _V) -> AsyncResult[None]:
         """Set several items in one atomic command (a script that checks the path), then locally."""
         items: dict[Any, Any] = dict(mapping or {})
         items.update(kwargs)
         if len(items) == 1:  # one item: the plain command of aset_item
-            await run_field(_ops.DICT_SET_ITEM, self, next(iter(items.items())))
-        else:
-            await run_field(_ops.DICT_UPDATE, self, items)
+            return run_field(_ops.DICT_SET_ITEM, self, next(iter(items.items())))
+        return run_field(_ops.DICT_UPDATE, self, items)
 
-    async def adel_item(self, key: _K) -> None:
+    def adel_item(self, key: _K) -> AsyncResult[None]:
         """Delete ``key`` in Redis, then locally. KeyError when it is not there."""
-        await run_field(_ops.DICT_DEL, self, key)
+        return run_field(_ops.DICT_DEL, self, key)
 
     @overload
-    async def apop(self, key: _K, /) -> _V: ...
+    def apop(self, key: _K, /) -> AsyncResult[_V]: ...
 
     @overload
-    async def apop(self, key: _K, default: _V | _D, /) -> _V | _D: ...
+    def apop(self, key: _K, default: _V | _D, /) -> AsyncResult[_V | _D]: ...
 
-    async def apop(self, key: _K, default: Any = _MISSING, /) -> Any:
+    def apop(self, key: _K, default: Any = _MISSING, /) -> AsyncResult[Any]:
         """Remove ``key`` in Redis and return its value, or ``default``; KeyError without one."""
-        return await run_field(_ops.DICT_POP, self, (key, default))
+        return run_field(_ops.DICT_POP, self, (key, default))
 
-    async def apopitem(self) -> tuple[_K, _V]:
+    def apopitem(self) -> AsyncResult[tuple[_K, _V]]:
         """Remove and return the last ``(key, value)`` pair in Redis. KeyError when empty."""
-        item: tuple[_K, _V] = await run_field(_ops.DICT_POPITEM, self)
-        return item
+        return run_field(_ops.DICT_POPITEM, self)
 
-    async def aclear(self) -> None:
+    def aclear(self) -> AsyncResult[None]:
         """Make the dict empty in Redis (``{}`` stays at the path), then locally."""
-        await run_field(_ops.CLEAR_DICT, self)
+        return run_field(_ops.CLEAR_DICT, self)
 
 
 class RedisSet(_Bound[set[_T]], SetValue, set[_T]):

@@ -27,4 +27,6 @@ async def mistakes(user: User) -> None:
     text: str = await user.meta.apop("k")  # error
     await User.get_many(["a"], missing="skip")  # error
     await user.expire("10")  # error
+    user.name.set("Ada")  # error
+    user.tags.aappend("x")  # error
     print(text)
