@@ -418,13 +418,13 @@ def _validate(model: Any, payload: bytes) -> tuple[bytes, Any]:
     except ValidationError as exc:
         raise FieldValidationError(cls.__name__, exc) from None
     if validators_may_change(cls):
-        validated: bytes = cls.__pydantic_serializer__.to_json(read_back, warnings=False)
-        if validated != payload:
-            payload = validated
-            values = read_back.__dict__
-            for spec in field_specs(cls).values():
-                if spec.name in values:
-                    store_local(model, spec, values[spec.name])
+        # The model takes the values get() reads even when their JSON is the same (an enum
+        # member read back as its value with use_enum_values).
+        payload = cls.__pydantic_serializer__.to_json(read_back, warnings=False)
+        values = read_back.__dict__
+        for spec in field_specs(cls).values():
+            if spec.name in values:
+                store_local(model, spec, values[spec.name])
     mark_checked(model, payload)
     return payload, read_back
 

@@ -126,7 +126,10 @@ def _dict_key_type(annotation: Any) -> Any:
         for arm in args:
             if _classify(arm)[0] == DICT:
                 return _dict_key_type(arm)
-    return args[0] if len(args) == 2 else str
+    if len(args) != 2:
+        return str
+    key = strip_annotation(args[0])  # Annotated[str, ...] keys are str keys (their schema checks them)
+    return key if key is str else args[0]
 
 
 def _field_annotations(cls: type) -> list[Any] | None:
@@ -437,20 +440,22 @@ def _item_schema(schema: Any) -> Any:
     return _with_definitions(item, definitions)
 
 
-def _dict_schemas(schema: Any) -> tuple[Any, Any] | None:
-    """For a dict field's schema: the core schema of its keys, and that of a dict of its keys
-    and values without the checks of the whole dict (its length, its validators), each with the
-    definitions it may use. ``None`` for other fields."""
+def _dict_schemas(schema: Any) -> tuple[Any, Any, Any] | None:
+    """For a dict field's schema: the core schema of its keys, that of a dict of its keys and
+    values without the checks of the whole dict (its length, its validators), and that of a dict
+    of its keys and any values, each with the definitions it may use. ``None`` for other fields."""
     schema, definitions = _container_schema(schema)
     if schema.get("type") != "dict":
         return None
     keys = schema.get("keys_schema", {"type": "any"})
-    items = {
-        "type": "dict",
-        "keys_schema": keys,
-        "values_schema": schema.get("values_schema", {"type": "any"}),
-    }
-    return _with_definitions(keys, definitions), _with_definitions(items, definitions)
+    values = schema.get("values_schema", {"type": "any"})
+    items = {"type": "dict", "keys_schema": keys, "values_schema": values}
+    any_values = {"type": "dict", "keys_schema": keys, "values_schema": {"type": "any"}}
+    return (
+        _with_definitions(keys, definitions),
+        _with_definitions(items, definitions),
+        _with_definitions(any_values, definitions),
+    )
 
 
 #: Core-schema wrappers that do not validate anything themselves.
@@ -527,7 +532,8 @@ class FieldSpec:
         "_key_dumper",
         "_items_validator",
         "_key_exact",
-        "_str_keys",
+        "_keys",
+        "_keys_back",
         "_whole",
         "_functions",
         "below",
@@ -556,10 +562,12 @@ class FieldSpec:
         self._key_validator: TypeAdapter[Any] | None = None
         self._key_dumper: TypeAdapter[Any] | None = None
         self._items_validator: Any = None
-        #: For str keys: the type of keys that need no check (see bare_type), and the validator
-        #: of the others (the field's key schema, in the model's config).
+        #: For dict fields: the type of keys that need no check (see bare_type), the validator of
+        #: the others (the field's key schema, in the model's config, strict), and the validator
+        #: that reads the keys of a JSON object as get() reads them.
         self._key_exact: type | None = None
-        self._str_keys: SchemaValidator | None = None
+        self._keys: SchemaValidator | None = None
+        self._keys_back: SchemaValidator | None = None
         self._whole: bool | None = None
         #: The type whose exact instances the strict validator returns as they are (see
         #: bare_type), for the field and for one item: those skip pydantic's call.
@@ -601,7 +609,7 @@ class FieldSpec:
                 f"({type(exc).__name__}: {exc}); please report it"
             ) from None
         self._whole = needs_whole_value(schema)
-        self._functions = _has_functions(schema)
+        self._functions = _has_functions(schema) or _changes_values(config)
         self._serializer = SchemaSerializer(schema, config)
         self._exact = None if self.any_values else bare_type(schema, config)
         if _reads_other_fields(schema):
@@ -658,11 +666,12 @@ class FieldSpec:
                 self._item_serializer = SchemaSerializer(item, config)
                 self._item_exact = None if self.any_values else bare_type(item, config)
             dict_schemas = _dict_schemas(schema)
-            if dict_schemas is not None and self.key_type is str:
-                keys, items = dict_schemas
-                self._str_keys = SchemaValidator(keys, {**(config or {}), "strict": True})
+            if dict_schemas is not None:
+                keys, items, any_values = dict_schemas
+                self._keys = SchemaValidator(keys, {**(config or {}), "strict": True})
+                self._keys_back = SchemaValidator(any_values, config)
                 self._key_exact = bare_type(keys, config)
-                if not self.any_values:
+                if self.key_type is str and not self.any_values:
                     # aupdate's validator of the given items, with the field's own key and item
                     # schemas and the model's config (str settings apply to keys and values).
                     self._items_validator = SchemaValidator(items, config)
@@ -781,21 +790,51 @@ class FieldSpec:
                 # enum member would be "Color.RED")
             if self._item_validator is None:
                 self.item  # noqa: B018 - builds the key validator
-            if self._key_exact is str or self._str_keys is None:  # a plain str key: no check
+            if self._key_exact is str or self._keys is None:  # a plain str key: no check
                 return key, key
             try:
-                text: str = self._str_keys.validate_python(key)
+                text: str = self._keys.validate_python(key)
             except ValidationError as exc:
                 raise FieldValidationError(f"{self.qualname}[key]", exc, "str") from None
             return text, text
+        if self._item_validator is None:
+            self.item  # noqa: B018 - builds the key validators
         validator, dumper = self._key_adapters()
         try:
-            validated = validator.validate_python(key, strict=True)
+            validated = (self._keys or validator).validate_python(key, strict=True)
         except ValidationError as exc:
             raise FieldValidationError(f"{self.qualname}[key]", exc, type_name(self.key_type)) from None
         # The member name exactly as pydantic writes this key in the document's JSON object.
         (member,) = json.loads(dumper.dump_json({validated: 0}))
+        if self._keys_back is not None:
+            self._check_reads_back(key, validated, member)
         return validated, member
+
+    def _check_reads_back(self, key: Any, validated: Any, member: str) -> None:
+        """Refuse a key whose member name get() would not read back as the key itself (the
+        member "2" of an int-valued Enum member or of Literal[2], "None" of a None key)."""
+        assert self._keys_back is not None
+        try:
+            (back,) = self._keys_back.validate_json(json.dumps({member: None}))
+        except ValidationError as exc:
+            raise FieldValidationError(
+                f"{self.qualname}[key] (JSON cannot hold this key: get() would refuse it)",
+                exc,
+                type_name(self.key_type),
+            ) from None
+        if back != validated or type(back) is not type(validated):
+            error = ValidationError.from_exception_data(
+                "dict key",
+                [
+                    {
+                        "type": "value_error",
+                        "loc": ("key",),
+                        "input": key,
+                        "ctx": {"error": ValueError(f"get() would read it back from JSON as {back!r}")},
+                    }
+                ],
+            )
+            raise FieldValidationError(f"{self.qualname}[key]", error, type_name(self.key_type))
 
     def _key_adapters(self) -> tuple[TypeAdapter[Any], TypeAdapter[Any]]:
         if self._key_validator is None or self._key_dumper is None:
@@ -952,8 +991,9 @@ def has_model_validators(cls: type[BaseModel]) -> bool:
 
 def validators_may_change(cls: type[BaseModel]) -> bool:
     """Whether validating a document as ``cls`` may change its values: the schema has validator
-    functions (``@model_validator``, ``@field_validator``, ``BeforeValidator``...) anywhere, its
-    nested models' included. Worked out once per class."""
+    functions (``@model_validator``, ``@field_validator``, ``BeforeValidator``...) or settings
+    that change values (``str_to_lower``, ``StringConstraints(strip_whitespace=True)``,
+    ``use_enum_values``...) anywhere, its nested models' included. Worked out once per class."""
     found = cls.__dict__.get("__rp_validator_functions__")
     if found is None:
         found = _has_functions(cls.__pydantic_core_schema__)
@@ -961,10 +1001,31 @@ def validators_may_change(cls: type[BaseModel]) -> bool:
     return found  # type: ignore[no-any-return]
 
 
+#: Config settings and str schema settings that change the values they validate.
+_CHANGING_SETTINGS = (
+    "str_strip_whitespace",
+    "str_to_lower",
+    "str_to_upper",
+    "use_enum_values",
+    "strip_whitespace",
+    "to_lower",
+    "to_upper",
+)
+
+
+def _changes_values(settings: Mapping[str, Any] | None) -> bool:
+    """Whether a config, or a str schema, has a setting that changes the values it validates."""
+    return bool(settings) and any(settings.get(name) for name in _CHANGING_SETTINGS)  # type: ignore[union-attr]
+
+
 def _has_functions(schema: Any) -> bool:
+    """Whether ``schema`` has validator functions, or settings that change values (see
+    :data:`_CHANGING_SETTINGS`: in a str schema, or in the config of a model it holds)."""
     if isinstance(schema, dict):
         kind = schema.get("type")
         if isinstance(kind, str) and kind.startswith("function-"):
+            return True
+        if _changes_values(schema):
             return True
         # (Serialization functions change nothing that is read.)
         return any(_has_functions(v) for k, v in schema.items() if k != "serialization")
@@ -1079,7 +1140,14 @@ def _needs_default_validation(annotation: Any) -> bool:
 
 
 def check_storable(cls: type[BaseModel]) -> None:
-    """Refuse fields whose type cannot be written as JSON, naming the field."""
+    """Refuse fields whose type cannot be written as JSON, naming the field, and a config that
+    would write bytes in another form than base64 (the form the library writes and reads)."""
+    for setting in ("ser_json_bytes", "val_json_bytes"):
+        if cls.model_config.get(setting, "base64") != "base64":
+            raise UnsupportedFieldTypeError(
+                f"{cls.__name__}: model_config {setting}={cls.model_config[setting]!r} is not supported; "  # type: ignore[literal-required]
+                "stored models keep bytes as standard base64 text"
+            )
     for name, info in cls.__pydantic_fields__.items():
         if info.exclude:
             raise UnsupportedFieldTypeError(

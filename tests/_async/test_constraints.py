@@ -6,6 +6,7 @@ the whole list, a union of list types) are checked on the whole new value, by ch
 
 from __future__ import annotations
 
+import enum
 from typing import Annotated
 
 import pytest
@@ -201,3 +202,49 @@ async def test_config_settings_refuse_and_change_nothing(client, stored):
         with pytest.raises(FieldValidationError):
             await operation()
     await assert_unchanged(shaped, stored, before)
+
+
+async def test_save_writes_and_keeps_what_get_reads_with_config_settings(client, stored):
+    shaped = Shaped()
+    shaped.name = "  ADA "
+    shaped.words = [" HI "]
+    shaped.labels = {" K ": " V "}
+    await shaped.save()
+    doc = await stored.doc(shaped.key)
+    assert doc == shaped.model_dump() == (await Shaped.get(shaped.key)).model_dump()
+    assert doc["name"] == "ada" and doc["words"] == ["hi"] and doc["labels"] == {"k": "v"}
+    other = Shaped()
+    other.name = " BOB"
+    await Shaped.save_many([other])
+    assert await stored.doc(other.key, "$.name") == other.name == "bob"
+    async with shaped.lock() as locked:
+        locked.name = " EVE "
+    assert await stored.doc(shaped.key, "$.name") == shaped.name == "eve"
+
+
+class Level(enum.Enum):
+    LOW = 1
+    HIGH = 2
+
+
+class Leveled(BaseRedisModel):
+    model_config = ConfigDict(use_enum_values=True)
+    level: Level = Level.LOW
+    lowered: Annotated[str, StringConstraints(to_lower=True)] = "a"
+
+
+async def test_values_that_validation_changes_are_kept_as_get_reads_them_after_save(client, stored):
+    leveled = Leveled()
+    await leveled.save()  # the default member was never validated: get() reads its value
+    assert (
+        leveled.model_dump() == (await Leveled.get(leveled.key)).model_dump() == {"level": 1, "lowered": "a"}
+    )
+    leveled.level = Level.HIGH
+    leveled.lowered = "ABC"
+    await leveled.save()
+    assert await stored.doc(leveled.key) == {"level": 2, "lowered": "abc"}
+    assert (
+        leveled.model_dump()
+        == (await Leveled.get(leveled.key)).model_dump()
+        == {"level": 2, "lowered": "abc"}
+    )

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import enum
+from typing import Annotated, Literal, Optional
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from redis_pydantic._sync.model import BaseRedisModel
+from redis_pydantic.errors import FieldValidationError
 
 NASTY_KEYS = {
     "dot": "a.b",
@@ -208,3 +210,55 @@ def test_aupdate_with_one_key_given_twice_keeps_the_last_value_and_its_first_pla
     assert (stored.doc(bag.key))["data"] == expected
     assert bag.data == expected
     assert list(bag.data) == list((Bag.get(bag.key)).data) == ["a", "k", "m", "red"]
+
+
+class Level(enum.Enum):
+    ONE = 1
+    TWO = 2
+
+
+class Unreadable(BaseRedisModel):
+    """Keys whose JSON member names pydantic does not read back as the keys (save() refuses
+    them too)."""
+
+    by_level: dict[Level, str] = {}
+    by_literal: dict[Literal[1, 2], str] = {}
+    by_optional: dict[Optional[int], str] = {}  # noqa: UP045 - the annotation under test
+
+
+@pytest.mark.parametrize(
+    ("field", "key"),
+    [("by_level", Level.TWO), ("by_literal", 1), ("by_optional", None)],
+    ids=["enum", "literal", "none"],
+)
+def test_a_key_that_get_could_not_read_back_is_refused_and_changes_nothing(client, stored, field, key):
+    model = Unreadable()
+    model.save()
+    before = stored.doc(model.key)
+    with pytest.raises(FieldValidationError, match="key"):
+        getattr(model, field).aset_item(key, "x")
+    with pytest.raises(FieldValidationError, match="key"):
+        getattr(model, field).aupdate({key: "x", 2: "y"})
+    assert stored.doc(model.key) == before
+    assert (Unreadable.get(model.key)).model_dump() == model.model_dump() == Unreadable().model_dump()
+
+
+class ShapedKeys(BaseRedisModel):
+    model_config = ConfigDict(str_strip_whitespace=True, str_to_lower=True, str_max_length=8)
+    counts: dict[Annotated[str, Field(min_length=1)], int] = {}
+
+
+def test_annotated_str_keys_follow_the_models_config(client, stored):
+    model = ShapedKeys()
+    model.save()
+    model.counts.aset_item(" KEY ", 1)
+    model.counts.aupdate({"B ": 2, " C": 3})
+    assert stored.doc(model.key, "$.counts") == model.counts == {"key": 1, "b": 2, "c": 3}
+    before = stored.doc(model.key)
+    for bad in ("K" * 20, "  "):
+        with pytest.raises(FieldValidationError):
+            model.counts.aset_item(bad, 4)
+        with pytest.raises(FieldValidationError):
+            model.counts.aupdate({bad: 4, "d": 5})
+    assert stored.doc(model.key) == before
+    assert (ShapedKeys.get(model.key)).model_dump() == model.model_dump()

@@ -64,6 +64,15 @@ def test_a_field_type_that_cannot_be_stored_is_refused_at_class_definition():
     assert isinstance(caught.value, RedisPydanticError)
 
 
+@pytest.mark.parametrize("setting", ["ser_json_bytes", "val_json_bytes"])
+def test_a_config_that_stores_bytes_other_than_as_base64_is_refused_at_class_definition(setting):
+    with pytest.raises(UnsupportedFieldTypeError, match=setting):
+
+        class Blob(BaseRedisModel):
+            model_config = ConfigDict(**{setting: "hex"})
+            data: bytes = b""
+
+
 def test_an_unstorable_type_inside_a_container_is_refused():
     with pytest.raises(UnsupportedFieldTypeError, match=r"Shelf\.things"):
 
