@@ -779,6 +779,8 @@ class FieldSpec:
 
     def validate_key(self, key: Any) -> tuple[Any, str]:
         """The dict key as the field holds it, and its member name in the JSON object."""
+        if self._key_exact is str and type(key) is str:  # the common case: nothing to check
+            return key, key
         if self.key_type is str:
             if type(key) is not str:
                 if not isinstance(key, str):
