@@ -17,6 +17,7 @@ after Redis accepted the change.
 from __future__ import annotations
 
 import contextvars
+import decimal
 import enum
 import json
 import math
@@ -885,7 +886,7 @@ class _Increase(FieldCommand):
         return None
 
     def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:
-        return lambda current: (current + prepared, _NEW_VALUE)
+        return lambda current: (_exact_sum(current, prepared), _NEW_VALUE)
 
     def command(self, spec: FieldSpec, key: str, path: str, prepared: Any) -> Command:
         return ("JSON.NUMINCRBY", key, path, prepared)
@@ -918,6 +919,17 @@ class _Increase(FieldCommand):
         value = spec.load_python(new)
         store_local(owner, spec, value)
         return value
+
+
+#: Adds Decimals exactly: no rounding to the default context's 28 digits.
+_EXACT_DECIMALS = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+
+
+def _exact_sum(current: Any, amount: Any) -> Any:
+    """``current + amount``; exact for a Decimal (the sum keeps every digit of both)."""
+    if isinstance(current, decimal.Decimal):
+        return _EXACT_DECIMALS.add(current, decimal.Decimal(amount))
+    return current + amount
 
 
 SET_FIELD = _SetField()
@@ -1268,6 +1280,10 @@ class _ListExtend(_ListCommand):
         return None
 
 
+#: Any index at least this far from 0 inserts at an end of every list.
+_INSERT_BOUND = 2**62
+
+
 def _check_index(index: Any) -> None:
     if not isinstance(index, int) or isinstance(index, bool):
         raise TypeError(f"list indices must be integers, not {type(index).__name__}")
@@ -1282,6 +1298,8 @@ class _ListInsert(_ListCommand):
     def prepare(self, spec: FieldSpec, arg: Any) -> Any:
         index, item = arg
         _check_index(index)
+        # Past either end list.insert clamps: an index beyond what a list can hold means the same.
+        index = max(-_INSERT_BOUND, min(int(index), _INSERT_BOUND))
         return index, spec.validate_item(item)
 
     def change(self, prepared: Any) -> Callable[[Any], tuple[Any, Any]]:

@@ -483,6 +483,13 @@ def needs_whole_value(schema: Any) -> bool:
     return True
 
 
+def plain_of(value: Any) -> Any:
+    """A value read from a model as its plain value (a bool field's handle as the bool), so it
+    validates and serializes as what it holds; other values as they are."""
+    to_plain = getattr(type(value), "_rp_plain", None)
+    return value if to_plain is None else to_plain(value)
+
+
 #: Core schema types whose strict validation returns a value of exactly this Python type as it
 #: is, when nothing else changes or constrains it.
 _BARE_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
@@ -681,6 +688,7 @@ class FieldSpec:
     def validate(self, value: Any) -> Any:
         if type(value) is self._exact:  # a plain str, int, float or bool that needs no check
             return value
+        value = plain_of(value)
         try:
             validated = (self._strict or self.strict_validator).validate_python(value)
         except ValidationError as exc:
@@ -694,6 +702,7 @@ class FieldSpec:
             return value
         if self._item_validator is None:
             self.item  # noqa: B018 - builds the item validator
+        value = plain_of(value)
         try:
             validated = self._item_validator.validate_python(value, strict=True)
         except ValidationError as exc:
@@ -807,13 +816,17 @@ class FieldSpec:
         except ValidationError as exc:
             raise FieldValidationError(f"{self.qualname}[key]", exc, type_name(self.key_type)) from None
         # The member name exactly as pydantic writes this key in the document's JSON object.
-        (member,) = json.loads(dumper.dump_json({validated: 0}))
+        try:
+            (member,) = json.loads(dumper.dump_json({validated: 0}))
+        except PydanticSerializationError as exc:
+            raise not_serializable(f"{self.qualname}[key]", exc) from exc
         if self._keys_back is not None:
-            self._check_reads_back(key, validated, member)
+            validated = self._read_back_key(key, validated, member)
         return validated, member
 
-    def _check_reads_back(self, key: Any, validated: Any, member: str) -> None:
-        """Refuse a key whose member name get() would not read back as the key itself (the
+    def _read_back_key(self, key: Any, validated: Any, member: str) -> Any:
+        """The key as get() reads it back from its member name (so the local dict holds what
+        get() returns); a key that would read back as another, or not at all, is refused (the
         member "2" of an int-valued Enum member or of Literal[2], "None" of a None key)."""
         assert self._keys_back is not None
         try:
@@ -824,7 +837,7 @@ class FieldSpec:
                 exc,
                 type_name(self.key_type),
             ) from None
-        if back != validated or type(back) is not type(validated):
+        if back != validated:
             error = ValidationError.from_exception_data(
                 "dict key",
                 [
@@ -837,6 +850,7 @@ class FieldSpec:
                 ],
             )
             raise FieldValidationError(f"{self.qualname}[key]", error, type_name(self.key_type))
+        return back
 
     def _key_adapters(self) -> tuple[TypeAdapter[Any], TypeAdapter[Any]]:
         if self._key_validator is None or self._key_dumper is None:

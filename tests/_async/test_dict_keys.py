@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from redis_pydantic._async.model import BaseRedisModel
-from redis_pydantic.errors import FieldValidationError
+from redis_pydantic.errors import FieldValidationError, ValueNotSerializableError
 
 NASTY_KEYS = {
     "dot": "a.b",
@@ -261,3 +261,19 @@ async def test_annotated_str_keys_follow_the_models_config(client, stored):
             await model.counts.aupdate({bad: 4, "d": 5})
     assert await stored.doc(model.key) == before
     assert (await ShapedKeys.get(model.key)).model_dump() == model.model_dump()
+
+
+class FrozenKeys(BaseRedisModel):
+    by_set: dict[frozenset[int], int] = {}
+
+
+async def test_a_key_that_json_cannot_hold_raises_a_typed_error_and_changes_nothing(client, stored):
+    model = FrozenKeys()
+    await model.save()
+    before = await stored.doc(model.key)
+    with pytest.raises(ValueNotSerializableError):
+        await model.by_set.aset_item(frozenset({1}), 1)
+    with pytest.raises(ValueNotSerializableError):
+        await model.by_set.aupdate({frozenset({1}): 1, frozenset({2}): 2})
+    assert await stored.doc(model.key) == before
+    assert model.by_set == {}

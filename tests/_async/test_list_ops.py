@@ -279,3 +279,12 @@ async def test_list_ops_on_a_union_field_validate_against_its_list_arm(client, s
         await model.value.aappend("three")
     assert await stored.doc(model.key, "$.value") == [3]
     assert model.value == [3]
+
+
+@pytest.mark.parametrize("index", [2**63, 2**80, -(2**80)])
+async def test_ainsert_with_an_index_beyond_any_list_inserts_at_that_end(client, stored, index):
+    playlist = Playlist(songs=["a", "b"])
+    await playlist.save()
+    await playlist.songs.ainsert(index, "x")
+    expected = ["a", "b", "x"] if index > 0 else ["x", "a", "b"]
+    assert await stored.doc(playlist.key, "$.songs") == playlist.songs == expected

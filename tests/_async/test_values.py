@@ -896,3 +896,49 @@ async def test_aincrease_returns_a_plain_int(client, stored):
     assert type(result) is int
     assert result == 4
     assert await stored.doc(model.key, "$.count") == 4
+
+
+class Ledger(BaseRedisModel):
+    paid: bool = False
+    extra: list[Any] = []
+    by_day: dict[datetime.date, int] = {}
+    total: decimal.Decimal = decimal.Decimal("0")
+
+
+class Stamped(BaseRedisModel):
+    day: datetime.date
+
+
+async def test_values_read_from_another_model_are_written_as_the_plain_values_they_hold(client, stored):
+    source = Ledger(paid=True)
+    await source.save()
+    target = Ledger()
+    await target.save()
+    await target.paid.set(source.paid)  # a bool handle
+    await target.extra.aappend(source.paid)
+    await target.aupdate(paid=source.paid)
+    assert await stored.doc(target.key) == {"paid": True, "extra": [True], "by_day": {}, "total": "0"}
+    assert target.model_dump() == (await Ledger.get(target.key)).model_dump()
+    assert type(target.extra[0]) is bool
+
+
+async def test_a_key_read_from_another_model_is_kept_as_the_plain_key_get_returns(client, stored):
+    source = Stamped(day=datetime.date(2024, 3, 3))
+    await source.save()
+    ledger = Ledger()
+    await ledger.save()
+    await ledger.by_day.aset_item(source.day, 7)  # a date subclass read from a model
+    await ledger.by_day.aupdate({source.day: 8, datetime.date(2024, 4, 4): 9})
+    assert await stored.doc(ledger.key, "$.by_day") == {"2024-03-03": 8, "2024-04-04": 9}
+    assert all(type(key) is datetime.date for key in ledger.by_day)
+    assert ledger.model_dump() == (await Ledger.get(ledger.key)).model_dump()
+
+
+async def test_decimal_sums_are_exact_beyond_28_digits(client, stored):
+    ledger = Ledger(total=decimal.Decimal("103.05"))
+    await ledger.save()
+    exact = "103.050000000000000000000000000001"
+    assert str(await ledger.total.aincrease(decimal.Decimal("1E-30"))) == exact
+    assert await stored.doc(ledger.key, "$.total") == exact
+    assert str(ledger.total) == exact
+    assert ledger.model_dump() == (await Ledger.get(ledger.key)).model_dump()

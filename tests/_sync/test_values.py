@@ -887,3 +887,49 @@ def test_aincrease_returns_a_plain_int(client, stored):
     assert type(result) is int
     assert result == 4
     assert stored.doc(model.key, "$.count") == 4
+
+
+class Ledger(BaseRedisModel):
+    paid: bool = False
+    extra: list[Any] = []
+    by_day: dict[datetime.date, int] = {}
+    total: decimal.Decimal = decimal.Decimal("0")
+
+
+class Stamped(BaseRedisModel):
+    day: datetime.date
+
+
+def test_values_read_from_another_model_are_written_as_the_plain_values_they_hold(client, stored):
+    source = Ledger(paid=True)
+    source.save()
+    target = Ledger()
+    target.save()
+    target.paid.set(source.paid)  # a bool handle
+    target.extra.aappend(source.paid)
+    target.aupdate(paid=source.paid)
+    assert stored.doc(target.key) == {"paid": True, "extra": [True], "by_day": {}, "total": "0"}
+    assert target.model_dump() == (Ledger.get(target.key)).model_dump()
+    assert type(target.extra[0]) is bool
+
+
+def test_a_key_read_from_another_model_is_kept_as_the_plain_key_get_returns(client, stored):
+    source = Stamped(day=datetime.date(2024, 3, 3))
+    source.save()
+    ledger = Ledger()
+    ledger.save()
+    ledger.by_day.aset_item(source.day, 7)  # a date subclass read from a model
+    ledger.by_day.aupdate({source.day: 8, datetime.date(2024, 4, 4): 9})
+    assert stored.doc(ledger.key, "$.by_day") == {"2024-03-03": 8, "2024-04-04": 9}
+    assert all(type(key) is datetime.date for key in ledger.by_day)
+    assert ledger.model_dump() == (Ledger.get(ledger.key)).model_dump()
+
+
+def test_decimal_sums_are_exact_beyond_28_digits(client, stored):
+    ledger = Ledger(total=decimal.Decimal("103.05"))
+    ledger.save()
+    exact = "103.050000000000000000000000000001"
+    assert str(ledger.total.aincrease(decimal.Decimal("1E-30"))) == exact
+    assert stored.doc(ledger.key, "$.total") == exact
+    assert str(ledger.total) == exact
+    assert ledger.model_dump() == (Ledger.get(ledger.key)).model_dump()
