@@ -34,6 +34,7 @@ from redis_pydantic.errors import (
     FieldValidationError,
     ReservedFieldNameError,
     UnsupportedFieldTypeError,
+    ValueNotSerializableError,
     not_serializable,
 )
 
@@ -739,6 +740,9 @@ class FieldSpec:
             except ValidationError:
                 pass  # checked again one by one below, for the error that names the key or item
             else:
+                if not all(map(str.isascii, validated)):
+                    for key in validated:
+                        self._check_utf8(key)
                 return validated, list(validated)
         keys = [self.validate_key(key) for key in items]
         values = self.validate_items(items.values())
@@ -788,7 +792,7 @@ class FieldSpec:
 
     def validate_key(self, key: Any) -> tuple[Any, str]:
         """The dict key as the field holds it, and its member name in the JSON object."""
-        if self._key_exact is str and type(key) is str:  # the common case: nothing to check
+        if self._key_exact is str and type(key) is str and key.isascii():  # the common case
             return key, key
         if self.key_type is str:
             if type(key) is not str:
@@ -802,11 +806,13 @@ class FieldSpec:
             if self._item_validator is None:
                 self.item  # noqa: B018 - builds the key validator
             if self._key_exact is str or self._keys is None:  # a plain str key: no check
+                self._check_utf8(key)
                 return key, key
             try:
                 text: str = self._keys.validate_python(key)
             except ValidationError as exc:
                 raise FieldValidationError(f"{self.qualname}[key]", exc, "str") from None
+            self._check_utf8(text)
             return text, text
         if self._item_validator is None:
             self.item  # noqa: B018 - builds the key validators
@@ -823,6 +829,16 @@ class FieldSpec:
         if self._keys_back is not None:
             validated = self._read_back_key(key, validated, member)
         return validated, member
+
+    def _check_utf8(self, key: str) -> None:
+        """Refuse a str key that UTF-8 cannot encode (a lone surrogate), as such values are."""
+        if not key.isascii():
+            try:
+                key.encode()
+            except UnicodeEncodeError as exc:
+                raise ValueNotSerializableError(
+                    f"{self.qualname}[key] cannot be written as JSON: {exc}"
+                ) from exc
 
     def _read_back_key(self, key: Any, validated: Any, member: str) -> Any:
         """The key as get() reads it back from its member name (so the local dict holds what

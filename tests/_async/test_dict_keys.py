@@ -277,3 +277,21 @@ async def test_a_key_that_json_cannot_hold_raises_a_typed_error_and_changes_noth
         await model.by_set.aupdate({frozenset({1}): 1, frozenset({2}): 2})
     assert await stored.doc(model.key) == before
     assert model.by_set == {}
+
+
+async def test_a_str_key_that_utf8_cannot_encode_raises_a_typed_error_and_changes_nothing(client, stored):
+    bag = await saved_bag(data={"a": "1"})
+    before = await stored.doc(bag.key)
+    lone = "x\ud800"
+    for operation in (
+        lambda: bag.data.aset_item(lone, "v"),
+        lambda: bag.data.aupdate({lone: "v", "b": "2"}),
+        lambda: bag.data.aupdate({"ü": "v", lone: "w"}),
+        lambda: bag.data.adel_item(lone),
+    ):
+        with pytest.raises(ValueNotSerializableError):
+            await operation()
+    assert await stored.doc(bag.key) == before
+    assert bag.data == {"a": "1"}
+    await bag.data.aset_item("ünï", "ok")  # other text that is not ASCII is fine
+    assert await stored.doc(bag.key, "$.data") == bag.data == {"a": "1", "ünï": "ok"}
