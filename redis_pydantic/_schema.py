@@ -484,9 +484,14 @@ def needs_whole_value(schema: Any) -> bool:
     return True
 
 
-def plain_of(value: Any) -> Any:
-    """A value read from a model as its plain value (a bool field's handle as the bool), so it
-    validates and serializes as what it holds; other values as they are."""
+def plain(value: Any) -> Any:
+    """The plain value of a field value: ``plain(user.active)`` is a real ``bool``,
+    ``plain(user.tags)`` a plain ``list`` (a copy). Plain values are returned as they are.
+
+    Use it where a value leaves the model and its consumer wants the exact type: ``json.dumps``
+    of a bool, another pydantic model's strict ``bool`` field, a template engine. (Defined here,
+    beside the validation that also takes values read from another model as their plain values.)
+    """
     to_plain = getattr(type(value), "_rp_plain", None)
     return value if to_plain is None else to_plain(value)
 
@@ -689,7 +694,7 @@ class FieldSpec:
     def validate(self, value: Any) -> Any:
         if type(value) is self._exact:  # a plain str, int, float or bool that needs no check
             return value
-        value = plain_of(value)
+        value = plain(value)
         try:
             validated = (self._strict or self.strict_validator).validate_python(value)
         except ValidationError as exc:
@@ -703,7 +708,7 @@ class FieldSpec:
             return value
         if self._item_validator is None:
             self.item  # noqa: B018 - builds the item validator
-        value = plain_of(value)
+        value = plain(value)
         try:
             validated = self._item_validator.validate_python(value, strict=True)
         except ValidationError as exc:
@@ -794,6 +799,8 @@ class FieldSpec:
         """The dict key as the field holds it, and its member name in the JSON object."""
         if self._key_exact is str and type(key) is str and key.isascii():  # the common case
             return key, key
+        if self._item_validator is None:
+            self.item  # noqa: B018 - builds the key validators
         if self.key_type is str:
             if type(key) is not str:
                 if not isinstance(key, str):
@@ -803,8 +810,6 @@ class FieldSpec:
                     raise FieldValidationError(f"{self.qualname}[key]", error, "str")
                 key = str.__str__(key)  # the text itself, as pydantic keeps it (str() of a str
                 # enum member would be "Color.RED")
-            if self._item_validator is None:
-                self.item  # noqa: B018 - builds the key validator
             if self._key_exact is str or self._keys is None:  # a plain str key: no check
                 self._check_utf8(key)
                 return key, key
@@ -814,8 +819,6 @@ class FieldSpec:
                 raise FieldValidationError(f"{self.qualname}[key]", exc, "str") from None
             self._check_utf8(text)
             return text, text
-        if self._item_validator is None:
-            self.item  # noqa: B018 - builds the key validators
         validator, dumper = self._key_adapters()
         try:
             validated = (self._keys or validator).validate_python(key, strict=True)

@@ -33,20 +33,8 @@ from pydantic import BaseModel, GetCoreSchemaHandler
 from pydantic_core import CoreSchema
 from typing_extensions import Self
 
-from redis_pydantic._schema import MODEL, FieldDescriptor, FieldSpec
+from redis_pydantic._schema import MODEL, FieldDescriptor, FieldSpec, plain
 from redis_pydantic.errors import FieldNotLoadedError
-
-
-def plain(value: Any) -> Any:
-    """The plain value of a field value: ``plain(user.active)`` is a real ``bool``,
-    ``plain(user.tags)`` a plain ``list`` (a copy). Plain values are returned as they are.
-
-    Use it where a value leaves the model and its consumer wants the exact type: ``json.dumps``
-    of a bool, another pydantic model's strict ``bool`` field, a template engine.
-    """
-    to_plain = getattr(type(value), "_rp_plain", None)
-    return value if to_plain is None else to_plain(value)
-
 
 _P = TypeVar("_P")
 
