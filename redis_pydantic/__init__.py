@@ -30,7 +30,7 @@ from redis_pydantic._async.search import Query
 from redis_pydantic._autopipeline import configure_autopipeline
 from redis_pydantic._index import Indexed
 from redis_pydantic._query import Condition, F, all_of, any_of, between, contains, field, match, not_, one_of
-from redis_pydantic._values import plain
+from redis_pydantic._schema import plain
 from redis_pydantic.errors import *  # noqa: F403 - the error types are part of both faces
 from redis_pydantic.errors import BlockingCallInEventLoopWarning
 from redis_pydantic.errors import __all__ as _error_names

@@ -10,12 +10,14 @@ import base64
 import collections.abc
 import contextlib
 import contextvars
+import copy
 import dataclasses
 import datetime
 import decimal
 import enum
 import json
 import math
+import operator
 import pathlib
 import types
 import typing
@@ -486,12 +488,59 @@ def needs_whole_value(schema: Any) -> bool:
 
 def plain(value: Any) -> Any:
     """The plain value of a field value: ``plain(user.active)`` is a real ``bool``,
-    ``plain(user.tags)`` a plain ``list`` (a copy). Plain values are returned as they are.
+    ``plain(user.tags)`` a plain ``list`` (a copy), ``plain(user.address)`` an instance of your
+    own ``Address`` class (a copy, detached from the model). Containers are converted all the
+    way down. Plain values are returned as they are.
 
     Use it where a value leaves the model and its consumer wants the exact type: ``json.dumps``
-    of a bool, another pydantic model's strict ``bool`` field, a template engine. (Defined here,
-    beside the validation that also takes values read from another model as their plain values.)
+    of a bool, another pydantic model's strict ``bool`` field, a template engine.
     """
+    original = getattr(type(value), "__rp_original__", None)
+    if original is not None:  # a nested model: the user's own class
+        return _plain_model(value, original)
+    to_plain = getattr(type(value), "_rp_plain", None)
+    if to_plain is not None:
+        value = to_plain(value)
+    kind = type(value)
+    if kind is list or kind is tuple:
+        if _PLAIN_LEAVES.issuperset(map(type, value)):  # the common case, checked at C speed
+            return value
+        items = [plain(item) for item in value]
+        return kind(items) if any(map(operator.is_not, items, value)) else value
+    if kind is dict:
+        if _PLAIN_LEAVES.issuperset(map(type, value.values())) and _PLAIN_LEAVES.issuperset(map(type, value)):
+            return value
+        keys = [plain(key) for key in value]
+        values = [plain(item) for item in value.values()]
+        if any(map(operator.is_not, keys, value)) or any(map(operator.is_not, values, value.values())):
+            return dict(zip(keys, values, strict=True))
+        return value
+    root = getattr(value, "_rp_root", None)
+    if root is not None and root is not False and hasattr(value, "_rp_claim"):
+        # A stored model's class used as a field, attached to the parent's document: a copy.
+        return type(value).model_validate(value)
+    return value
+
+
+#: Types whose values are plain all the way down.
+_PLAIN_LEAVES = frozenset({str, int, float, bool, type(None), bytes, decimal.Decimal, uuid.UUID})
+
+
+def _plain_model(model: Any, original: type[BaseModel]) -> BaseModel:
+    """A nested model as an instance of the user's class, its values plain (as pickle gives it)."""
+    state = model.__getstate__()
+    state["__dict__"] = {name: plain(item) for name, item in state["__dict__"].items()}
+    for name in ("__pydantic_extra__", "__pydantic_private__"):
+        if state.get(name) is not None:
+            state[name] = {key: plain(item) for key, item in state[name].items()}
+    # A copy, as pickle gives it: no list or dict is shared with the model.
+    return _restore_plain(original, copy.deepcopy(state))
+
+
+def plain_once(value: Any) -> Any:
+    """``value`` with the library's wrapper taken off (a bool handle, a bound str or list), one
+    level only: what validation needs (values read from another model are taken as the plain
+    values they hold), as the validator converts what they contain itself."""
     to_plain = getattr(type(value), "_rp_plain", None)
     return value if to_plain is None else to_plain(value)
 
@@ -694,7 +743,7 @@ class FieldSpec:
     def validate(self, value: Any) -> Any:
         if type(value) is self._exact:  # a plain str, int, float or bool that needs no check
             return value
-        value = plain(value)
+        value = plain_once(value)
         try:
             validated = (self._strict or self.strict_validator).validate_python(value)
         except ValidationError as exc:
@@ -708,7 +757,7 @@ class FieldSpec:
             return value
         if self._item_validator is None:
             self.item  # noqa: B018 - builds the item validator
-        value = plain(value)
+        value = plain_once(value)
         try:
             validated = self._item_validator.validate_python(value, strict=True)
         except ValidationError as exc:

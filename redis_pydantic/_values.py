@@ -33,7 +33,7 @@ from pydantic import BaseModel, GetCoreSchemaHandler
 from pydantic_core import CoreSchema
 from typing_extensions import Self
 
-from redis_pydantic._schema import MODEL, FieldDescriptor, FieldSpec, plain
+from redis_pydantic._schema import MODEL, FieldDescriptor, FieldSpec, plain_once
 from redis_pydantic.errors import FieldNotLoadedError
 
 _P = TypeVar("_P")
@@ -343,9 +343,9 @@ def assignable(value: Any) -> Any:
     never write into the document it was read from; a nested model attached to a document is
     stored as a copy.
     """
-    to_plain = getattr(type(value), "_rp_plain", None)
-    if to_plain is not None:
-        return to_plain(value)
+    unwrapped = plain_once(value)
+    if unwrapped is not value:
+        return unwrapped
     if getattr(value, "_rp_root", False) is not False and hasattr(value, "_rp_claim"):
         return type(value).model_validate(value)  # nested classes always copy on validation
     return value
@@ -397,7 +397,7 @@ def field_descriptor_class(
 
     def contain(owner: Any, spec: FieldSpec, value: Any) -> Any:
         """Keep ``value`` (a list, dict or set) in ``owner`` as a container bound to it."""
-        cls = containers[type(value)] if type(value) in containers else containers[type(plain(value))]
+        cls = containers[type(value)] if type(value) in containers else containers[type(plain_once(value))]
         container = cls(value)
         container._rp_owner = owner
         container._rp_spec = spec

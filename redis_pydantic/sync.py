@@ -15,6 +15,7 @@ operation at once.
 
 from redis_pydantic._index import Indexed
 from redis_pydantic._query import Condition, F, all_of, any_of, between, contains, field, match, not_, one_of
+from redis_pydantic._schema import plain
 from redis_pydantic._sync.fields import (
     RedisBool,
     RedisBytes,
@@ -35,7 +36,6 @@ from redis_pydantic._sync.fields import (
 )
 from redis_pydantic._sync.model import BaseRedisModel
 from redis_pydantic._sync.search import Query
-from redis_pydantic._values import plain
 from redis_pydantic.errors import *  # noqa: F403 - the error types are part of both faces
 from redis_pydantic.errors import BlockingCallInEventLoopWarning
 from redis_pydantic.errors import __all__ as _error_names

@@ -335,6 +335,53 @@ def test_bool_set_writes_false_to_redis(client, stored):
     assert plain((Values.get(model.key)).active) is False
 
 
+class Team(BaseRedisModel):
+    lead: Profile = Field(default_factory=Profile)
+    members: list[Profile] = Field(default_factory=list)
+    by_name: dict[str, Profile] = Field(default_factory=dict)
+    inner: Values | None = None
+
+
+def test_plain_of_a_nested_model_is_a_detached_instance_of_the_users_class(client, stored):
+    team = Team(lead=Profile(bio="lead", skills=["go"]), members=[Profile(bio="m")], by_name={"a": Profile()})
+    team.save()
+    team = Team.get(team.key)
+    lead = plain(team.lead)
+    assert type(lead) is Profile
+    assert type(lead.skills) is list
+    assert lead == Profile(bio="lead", skills=["go"])
+    assert lead.model_dump() == team.lead.model_dump()
+    assert pickle.loads(pickle.dumps(team.lead)) == lead
+    assert not hasattr(lead.skills, "aappend")
+    lead.skills.append("rust")  # a copy: neither the model nor Redis changes
+    assert team.lead.skills == ["go"]
+    assert stored.doc(team.key, "$.lead") == {"bio": "lead", "skills": ["go"]}
+    assert [type(member) for member in plain(team.members)] == [Profile]
+    assert [type(member) for member in plain(team.by_name).values()] == [Profile]
+
+
+def test_plain_of_a_stored_model_class_used_as_a_field_is_a_detached_copy(client, stored):
+    team = Team(inner=Values(name="Ada"))
+    team.save()
+    team = Team.get(team.key)
+    copied = plain(team.inner)
+    assert type(copied) is Values
+    assert copied is not team.inner
+    assert copied.model_dump() == team.inner.model_dump()
+    copied.tags.append("local")
+    assert team.inner.tags == ["a", "b"]
+    assert stored.doc(team.key, "$.inner.tags") == ["a", "b"]
+
+
+def test_plain_returns_plain_values_and_containers_as_they_are():
+    profile = Profile(bio="x")
+    nested = {"a": [1, "b", None, profile], "c": (1.5, b"d")}
+    assert plain(nested) is nested
+    assert plain(profile) is profile
+    big = list(range(1000))
+    assert plain(big) is big
+
+
 def test_plain_is_exported_by_both_faces():
     import redis_pydantic
     import redis_pydantic.sync
