@@ -21,6 +21,7 @@ import decimal
 import enum
 import json
 import math
+import random
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -103,6 +104,21 @@ READ_RESULT: Any = object()
 
 
 _READ = Access.READ
+
+
+#: How often a check-and-set reads and tries again when another client wrote first.
+OPTIMISTIC_ATTEMPTS = 64
+#: The pause before the second try, in seconds; it doubles with each try, up to the cap.
+RETRY_PAUSE_BASE = 0.0005
+RETRY_PAUSE_CAP = 0.1
+
+
+def retry_pause(attempt: int) -> float:
+    """Seconds to wait before trying a check-and-set again, after try ``attempt`` (from 0) lost
+    to another client's write: a random pause below a limit that doubles with each try, up to
+    :data:`RETRY_PAUSE_CAP` ("full jitter"). Writers that collided spread out instead of
+    reading the same version again together, so many writers of one document all succeed."""
+    return random.uniform(0.0, min(RETRY_PAUSE_CAP, RETRY_PAUSE_BASE * 2.0 ** min(attempt, 16)))
 
 
 class Optimistic:

@@ -4,14 +4,20 @@ stored document, lose no update."""
 from __future__ import annotations
 
 import asyncio
+import decimal
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import redis.asyncio.client
+import redis.exceptions
+from pydantic import Field
 
+from redis_pydantic import _ops
 from redis_pydantic._async import connection
 from redis_pydantic._async.model import BaseRedisModel
+from redis_pydantic.errors import ConflictError
 from tests._twins import AsyncFakeRedis, AsyncRedis
 from tests.conftest import backend_client, installed
 
@@ -105,3 +111,47 @@ async def test_concurrent_dict_writes_lose_no_key(client):
     seen = (await held(client, tally.key))["seen"]
     assert len(seen) == TASKS * (ROUNDS + 2)
     assert all(seen[f"{w}:{i}"] == i for w in range(TASKS) for i in range(ROUNDS))
+
+
+class Account(BaseRedisModel):
+    balance: decimal.Decimal = decimal.Decimal("0")  # aincrease is a check-and-set
+    stock: int = Field(default=0, ge=0)  # bounded: a check-and-set too
+
+
+# Enough writers of one document that, trying again at once, many lost every one of the 64
+# tries (110 of 300 increases raised ConflictError): the tries are now spread out.
+CAS_TASKS = 100
+
+
+async def test_many_concurrent_check_and_set_writers_of_one_document_all_succeed(client):
+    account = await Account().save()
+
+    async def writer(worker: int) -> None:
+        mine = await Account.get(account.key)
+        await mine.balance.aincrease(decimal.Decimal("0.01"))
+        await mine.stock.aincrease(1)
+
+    await asyncio.gather(*(writer(w) for w in range(CAS_TASKS)))
+    doc = await held(client, account.key)
+    assert decimal.Decimal(doc["balance"]) == decimal.Decimal("0.01") * CAS_TASKS
+    assert doc["stock"] == CAS_TASKS
+
+
+async def test_a_check_and_set_that_always_loses_raises_conflict_error_and_writes_nothing(
+    client, monkeypatch
+):
+    account = await Account(balance=decimal.Decimal("5")).save()
+    tries = []
+
+    async def lose(self, *args, **kwargs):  # another client wrote between the read and EXEC
+        tries.append(1)
+        await self.reset()
+        raise redis.exceptions.WatchError("Watched variable changed.")
+
+    monkeypatch.setattr(redis.asyncio.client.Pipeline, "execute", lose)
+    monkeypatch.setattr(_ops, "RETRY_PAUSE_CAP", 0.0001)
+    with pytest.raises(ConflictError, match="gave up after 64 attempts"):
+        await account.balance.aincrease(decimal.Decimal("1"))
+    assert len(tries) == 64
+    assert account.balance == decimal.Decimal("5")
+    assert (await held(client, account.key))["balance"] == "5"

@@ -3,15 +3,22 @@ stored document, lose no update."""
 
 from __future__ import annotations
 
+import decimal
 import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import redis.client
+import redis.exceptions
+from pydantic import Field
 
+from redis_pydantic import _ops
+from redis_pydantic._ops import RETRY_PAUSE_BASE, RETRY_PAUSE_CAP, retry_pause
 from redis_pydantic._sync import connection
 from redis_pydantic._sync.model import BaseRedisModel
+from redis_pydantic.errors import ConflictError
 from tests._twins import SyncFakeRedis, SyncRedis
 from tests.conftest import backend_client, installed
 
@@ -112,3 +119,54 @@ def test_concurrent_dict_writes_lose_no_key(client):
     seen = held(client, tally.key)["seen"]
     assert len(seen) == THREADS * (ROUNDS + 2)
     assert all(seen[f"{w}:{i}"] == i for w in range(THREADS) for i in range(ROUNDS))
+
+
+class Account(BaseRedisModel):
+    balance: decimal.Decimal = decimal.Decimal("0")  # aincrease is a check-and-set
+    stock: int = Field(default=0, ge=0)  # bounded: a check-and-set too
+
+
+CAS_THREADS = 32
+
+
+def test_many_concurrent_check_and_set_writers_of_one_document_all_succeed(client):
+    account = Account().save()
+
+    def writer(worker: int) -> None:
+        mine = Account.get(account.key)
+        for _ in range(3):
+            mine.balance.aincrease(decimal.Decimal("0.01"))
+            mine.stock.aincrease(1)
+
+    with ThreadPoolExecutor(max_workers=CAS_THREADS) as pool:
+        list(pool.map(writer, range(CAS_THREADS)))
+    doc = held(client, account.key)
+    assert decimal.Decimal(doc["balance"]) == decimal.Decimal("0.01") * CAS_THREADS * 3
+    assert doc["stock"] == CAS_THREADS * 3
+
+
+def test_retry_pauses_are_random_below_a_limit_that_doubles_up_to_the_cap():
+    for attempt in range(70):
+        limit = min(RETRY_PAUSE_CAP, RETRY_PAUSE_BASE * 2**attempt)
+        pauses = [retry_pause(attempt) for _ in range(200)]
+        assert all(0 <= pause <= limit for pause in pauses)
+        assert max(pauses) > limit / 2  # spread over the range, not a fixed pause
+        assert len(set(pauses)) > 100
+
+
+def test_a_check_and_set_that_always_loses_raises_conflict_error_and_writes_nothing(client, monkeypatch):
+    account = Account(balance=decimal.Decimal("5")).save()
+    tries = []
+
+    def lose(self, *args, **kwargs):  # another client wrote between the read and EXEC
+        tries.append(1)
+        self.reset()
+        raise redis.exceptions.WatchError("Watched variable changed.")
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", lose)
+    monkeypatch.setattr(_ops, "RETRY_PAUSE_CAP", 0.0001)
+    with pytest.raises(ConflictError, match="gave up after 64 attempts"):
+        account.balance.aincrease(decimal.Decimal("1"))
+    assert len(tries) == 64
+    assert account.balance == decimal.Decimal("5")
+    assert (held(client, account.key))["balance"] == "5"

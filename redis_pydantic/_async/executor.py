@@ -11,9 +11,11 @@ from pydantic import ValidationError
 from redis_pydantic import _cluster
 from redis_pydantic._autopipeline import async_command_sender, async_face_coalesces, async_idle_pipeline
 from redis_pydantic._base import refresh_command, refresh_of
+from redis_pydantic._compat import async_sleep
 from redis_pydantic._nodes import async_send_per_node
 from redis_pydantic._ops import (
     NEW,
+    OPTIMISTIC_ATTEMPTS,
     READ_RESULT,
     STORED,
     Access,
@@ -25,6 +27,7 @@ from redis_pydantic._ops import (
     locate,
     record_applied,
     refuse_before_create,
+    retry_pause,
     step_op,
     write_starts,
 )
@@ -47,9 +50,6 @@ READ, UPDATE = Access.READ, Access.UPDATE
 current_batch: contextvars.ContextVar[Batch | None] = contextvars.ContextVar(
     f"{__name__}.current_batch", default=None
 )
-
-#: How often an optimistic operation reads and tries again when another client wrote first.
-OPTIMISTIC_ATTEMPTS = 64
 
 
 async def execute(client: Any, command: Command, coalesce: bool = True) -> Any:
@@ -336,7 +336,7 @@ async def _run_optimistic(op: Op) -> Any:
     create = root._rp_create_command() if root is not None and root._rp_state is NEW else None
     try:
         async with client.pipeline(transaction=True) as pipe:
-            for _ in range(OPTIMISTIC_ATTEMPTS):
+            for attempt in range(OPTIMISTIC_ATTEMPTS):
                 try:
                     await pipe.watch(check.key)
                     reply = await execute(pipe, check.read)
@@ -361,7 +361,8 @@ async def _run_optimistic(op: Op) -> Any:
                         del replies[0]
                     break
                 except redis.exceptions.WatchError:
-                    continue
+                    if attempt + 1 < OPTIMISTIC_ATTEMPTS:
+                        await async_sleep(retry_pause(attempt))
             else:
                 raise ConflictError(
                     f"{op.what} gave up after {OPTIMISTIC_ATTEMPTS} attempts: other clients kept "
