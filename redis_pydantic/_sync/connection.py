@@ -182,7 +182,7 @@ def client_for(cls: type, meta: Any = None) -> Any:
             return default_client()
     # raw_replies()'s answer for the last client, without its call: most programs use one client.
     last = _last
-    if last[0]() is client and len(getattr(client, last[1])) == last[2]:
+    if last[0]() is client and len(last[1]) == last[2]:
         return last[3]
     return raw_replies(client)
 
@@ -206,10 +206,11 @@ def _nobody() -> None:
     return None
 
 
-#: The last client checked, as (weak reference, the attribute that holds its callback table, the
-#: table's size, the client to use): most programs use one client, which this answers for
-#: without a dictionary lookup.
-_last: tuple[Any, str, int, Any] = (_nobody, "", -1, None)
+#: The last client checked, as (weak reference, its callback table, the table's size, the client
+#: to use): most programs use one client, which this answers for without a dictionary lookup.
+#: redis-py changes a client's table in place (``set_response_callback``, ``client.json()``), so
+#: a new callback shows in its size.
+_last: tuple[Any, Any, int, Any] = (_nobody, (), -1, None)
 
 
 def _has_foreign_callbacks(callbacks: Any) -> bool:
@@ -219,12 +220,10 @@ def _has_foreign_callbacks(callbacks: Any) -> bool:
 def raw_replies(client: Any) -> Any:
     """``client``, or its companion when callbacks registered on it would change our replies."""
     global _last
-    # redis-py's blocking cluster client keeps the callbacks registered on it apart.
-    attribute = "response_callbacks"
-    callbacks = getattr(client, attribute, None)
+    callbacks = getattr(client, "response_callbacks", None)
     if callbacks is None:
-        attribute = "cluster_response_callbacks"
-        callbacks = getattr(client, attribute, None)
+        # redis-py's blocking cluster client keeps the callbacks registered on it apart.
+        callbacks = getattr(client, "cluster_response_callbacks", None)
         if callbacks is None:
             return client
     size = len(callbacks)
@@ -242,7 +241,7 @@ def raw_replies(client: Any) -> Any:
         companion = checked[1] if checked is not None and checked[1] is not None else _companion(client)
     _companions[client] = (size, companion)
     answer = client if companion is None else companion
-    _last = (weakref.ref(client), attribute, size, answer)
+    _last = (weakref.ref(client), callbacks, size, answer)
     return answer
 
 
