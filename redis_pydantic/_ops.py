@@ -118,7 +118,12 @@ def retry_pause(attempt: int) -> float:
     to another client's write: a random pause below a limit that doubles with each try, up to
     :data:`RETRY_PAUSE_CAP` ("full jitter"). Writers that collided spread out instead of
     reading the same version again together, so many writers of one document all succeed."""
-    return random.uniform(0.0, min(RETRY_PAUSE_CAP, RETRY_PAUSE_BASE * 2.0 ** min(attempt, 16)))
+    return _JITTER.uniform(0.0, min(RETRY_PAUSE_CAP, RETRY_PAUSE_BASE * 2.0 ** min(attempt, 16)))
+
+
+#: The operating system's randomness: a program that seeds ``random`` (or forks workers that
+#: share its state) would otherwise give its writers the same pauses, colliding again together.
+_JITTER = random.SystemRandom()
 
 
 class Optimistic:
