@@ -107,7 +107,7 @@ _READ = Access.READ
 
 
 #: How often a check-and-set reads and tries again when another client wrote first.
-OPTIMISTIC_ATTEMPTS = 64
+OPTIMISTIC_ATTEMPTS = 128
 #: The pause before the second try, in seconds; it doubles with each try, up to the cap.
 RETRY_PAUSE_BASE = 0.0005
 RETRY_PAUSE_CAP = 0.1

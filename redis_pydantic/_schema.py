@@ -26,7 +26,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Annotated, Any, Literal, Union
 
 import typing_extensions
-from pydantic import BaseModel, ConfigDict, PlainSerializer, TypeAdapter, ValidationError, WrapSerializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    TypeAdapter,
+    ValidationError,
+    WrapSerializer,
+)
 from pydantic.errors import PydanticInvalidForJsonSchema, PydanticSchemaGenerationError, PydanticUserError
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticSerializationError, SchemaSerializer, SchemaValidator
@@ -488,53 +495,78 @@ def needs_whole_value(schema: Any) -> bool:
 
 def plain(value: Any) -> Any:
     """The plain value of a field value: ``plain(user.active)`` is a real ``bool``,
-    ``plain(user.tags)`` a plain ``list`` (a copy), ``plain(user.address)`` an instance of your
-    own ``Address`` class (a copy, detached from the model). Containers are converted all the
-    way down. Plain values are returned as they are.
+    ``plain(user.tags)`` a plain ``list``, ``plain(user.address)`` an instance of your own
+    ``Address`` class. A value read from a model is converted all the way down, into a copy that
+    shares nothing with the model (as pickle gives it). Plain values are returned as they are.
 
     Use it where a value leaves the model and its consumer wants the exact type: ``json.dumps``
     of a bool, another pydantic model's strict ``bool`` field, a template engine.
     """
-    original = getattr(type(value), "__rp_original__", None)
-    if original is not None:  # a nested model: the user's own class
-        return _plain_model(value, original)
-    to_plain = getattr(type(value), "_rp_plain", None)
-    if to_plain is not None:
-        value = to_plain(value)
     kind = type(value)
-    if kind is list or kind is tuple:
+    if kind in _PLAIN_CONTAINERS:  # a plain container: converted only if it holds values read from a model
+        if kind is dict:
+            if _PLAIN_LEAVES.issuperset(map(type, value.values())) and _PLAIN_LEAVES.issuperset(
+                map(type, value)
+            ):
+                return value
+            keys = [plain(key) for key in value]
+            items = [plain(item) for item in value.values()]
+            if all(map(operator.is_, keys, value)) and all(map(operator.is_, items, value.values())):
+                return value
+            return dict(zip(keys, items, strict=True))
         if _PLAIN_LEAVES.issuperset(map(type, value)):  # the common case, checked at C speed
             return value
         items = [plain(item) for item in value]
-        return kind(items) if any(map(operator.is_not, items, value)) else value
-    if kind is dict:
-        if _PLAIN_LEAVES.issuperset(map(type, value.values())) and _PLAIN_LEAVES.issuperset(map(type, value)):
-            return value
-        keys = [plain(key) for key in value]
-        values = [plain(item) for item in value.values()]
-        if any(map(operator.is_not, keys, value)) or any(map(operator.is_not, values, value.values())):
-            return dict(zip(keys, values, strict=True))
-        return value
-    root = getattr(value, "_rp_root", None)
-    if root is not None and root is not False and hasattr(value, "_rp_claim"):
-        # A stored model's class used as a field, attached to the parent's document: a copy.
-        return type(value).model_validate(value)
+        return value if all(map(operator.is_, items, value)) else kind(items)
+    if _from_a_model(value):
+        return _detached(value)
     return value
 
 
 #: Types whose values are plain all the way down.
 _PLAIN_LEAVES = frozenset({str, int, float, bool, type(None), bytes, decimal.Decimal, uuid.UUID})
+_PLAIN_CONTAINERS = frozenset({list, tuple, dict, set, frozenset})
+
+
+def _from_a_model(value: Any) -> bool:
+    """Whether ``value`` is a value read from a model: a library value, a nested model, or a model
+    of a stored class attached to a document."""
+    kind = type(value)
+    if hasattr(kind, "__rp_original__") or hasattr(kind, "_rp_plain"):
+        return True
+    root = getattr(value, "_rp_root", None)
+    return root is not None and root is not False and hasattr(value, "_rp_claim")
+
+
+def _detached(value: Any) -> Any:
+    """``value`` as plain values all the way down, sharing nothing with the model it was read from."""
+    kind = type(value)
+    original = getattr(kind, "__rp_original__", None)
+    if original is not None:  # a nested model: an instance of the user's own class
+        return _plain_model(value, original)
+    to_plain = getattr(kind, "_rp_plain", None)
+    if to_plain is not None:
+        value = to_plain(value)
+        kind = type(value)
+    if kind is list or kind is tuple or kind is set or kind is frozenset:
+        return kind(_detached(item) for item in value)
+    if kind is dict:
+        return {_detached(key): _detached(item) for key, item in value.items()}
+    # Anything else: a copy (a stored class's model, detached and not validated again; a plain
+    # model in an Any field; a datetime is its own copy).
+    return copy.deepcopy(value)
 
 
 def _plain_model(model: Any, original: type[BaseModel]) -> BaseModel:
-    """A nested model as an instance of the user's class, its values plain (as pickle gives it)."""
-    state = model.__getstate__()
-    state["__dict__"] = {name: plain(item) for name, item in state["__dict__"].items()}
-    for name in ("__pydantic_extra__", "__pydantic_private__"):
-        if state.get(name) is not None:
-            state[name] = {key: plain(item) for key, item in state[name].items()}
-    # A copy, as pickle gives it: no list or dict is shared with the model.
-    return _restore_plain(original, copy.deepcopy(state))
+    """A nested model as an instance of the user's class, its values detached (as pickle gives
+    it, but without the class's own ``__getstate__``, which may keep other state)."""
+    copied = original.__new__(original)
+    object.__setattr__(copied, "__dict__", {name: _detached(item) for name, item in model.__dict__.items()})
+    extra, private = model.__pydantic_extra__, model.__pydantic_private__
+    object.__setattr__(copied, "__pydantic_extra__", None if extra is None else _detached(extra))
+    object.__setattr__(copied, "__pydantic_fields_set__", set(model.__pydantic_fields_set__))
+    object.__setattr__(copied, "__pydantic_private__", None if private is None else _detached(private))
+    return copied
 
 
 def plain_once(value: Any) -> Any:
@@ -543,6 +575,10 @@ def plain_once(value: Any) -> Any:
     values they hold), as the validator converts what they contain itself."""
     to_plain = getattr(type(value), "_rp_plain", None)
     return value if to_plain is None else to_plain(value)
+
+
+#: A str as JSON text, non-ASCII characters as they are (the text pydantic writes for a str).
+_json_string = json.encoder.encode_basestring
 
 
 #: Core schema types whose strict validation returns a value of exactly this Python type as it
@@ -933,6 +969,11 @@ class FieldSpec:
         return self._key_adapters()[0].validate_strings(member)
 
     def dump_json(self, value: Any) -> bytes:
+        if type(value) is str and self._exact is str:  # a plain str the schema writes as it is
+            try:
+                return _json_string(value).encode()
+            except UnicodeEncodeError:  # (a lone surrogate: pydantic's error below names it)
+                pass
         try:
             payload: bytes = (self._serializer or self.serializer).to_json(value)
         except PydanticSerializationError as exc:
@@ -942,6 +983,11 @@ class FieldSpec:
         return check_json_numbers(payload, self.qualname)
 
     def dump_item_json(self, value: Any) -> bytes:
+        if type(value) is str and self._item_exact is str:  # a plain str written as it is
+            try:
+                return _json_string(value).encode()
+            except UnicodeEncodeError:  # (a lone surrogate: pydantic's error below names it)
+                pass
         if self._item_serializer is None:
             self.item  # noqa: B018 - builds the item serializer
         try:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import enum
 from typing import Annotated, Any
 
-from hypothesis import given
+import pytest
+from hypothesis import example, given
 from hypothesis import strategies as st
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from redis_pydantic._schema import FieldSpec, bare_type, field_specs
-from redis_pydantic.errors import FieldValidationError
+from redis_pydantic.errors import FieldValidationError, ValueNotSerializableError
 
 
 class Color(str, enum.Enum):
@@ -137,3 +139,29 @@ def test_plain_fields_take_the_shortcut_and_others_do_not() -> None:
         assert specs[name]._exact is None, name
     for name in ("Shaped.tags", "Limited.tags", "Constrained.tags"):
         assert specs[name]._item_exact is None, name
+
+
+@given(st.text(st.characters(exclude_categories=[])))  # lone surrogates too
+@example("a\ud800")
+@example('"\\\n\x00\x7f\u2028é😀')
+def test_a_plain_str_is_written_as_the_text_pydantic_writes(text):
+    # A plain str skips pydantic's serializer too: the JSON text must be byte for byte its own.
+    name, tags = field_specs(Plain)["name"], field_specs(Plain)["tags"]
+    serializer = name.serializer
+    try:
+        expected = serializer.to_json(text)
+    except PydanticSerializationError:  # a lone surrogate: both refuse it with pydantic's error
+        with pytest.raises(ValueNotSerializableError):
+            name.dump_json(text)
+        with pytest.raises(ValueNotSerializableError):
+            tags.dump_item_json(text)
+        return
+    assert name.dump_json(text) == expected
+    assert tags.dump_item_json(text) == expected
+
+
+def test_a_str_the_schema_changes_on_the_way_out_is_written_by_pydantic():
+    class Shouted(BaseModel):
+        name: Annotated[str, PlainSerializer(str.upper)] = ""
+
+    assert field_specs(Shouted)["name"].dump_json("ada") == b'"ADA"'

@@ -150,8 +150,8 @@ async def test_a_check_and_set_that_always_loses_raises_conflict_error_and_write
 
     monkeypatch.setattr(redis.asyncio.client.Pipeline, "execute", lose)
     monkeypatch.setattr(_ops, "RETRY_PAUSE_CAP", 0.0001)
-    with pytest.raises(ConflictError, match="gave up after 64 attempts"):
+    with pytest.raises(ConflictError, match=f"gave up after {_ops.OPTIMISTIC_ATTEMPTS} attempts"):
         await account.balance.aincrease(decimal.Decimal("1"))
-    assert len(tries) == 64
+    assert len(tries) == _ops.OPTIMISTIC_ATTEMPTS
     assert account.balance == decimal.Decimal("5")
     assert (await held(client, account.key))["balance"] == "5"

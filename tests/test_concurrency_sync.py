@@ -165,8 +165,8 @@ def test_a_check_and_set_that_always_loses_raises_conflict_error_and_writes_noth
 
     monkeypatch.setattr(redis.client.Pipeline, "execute", lose)
     monkeypatch.setattr(_ops, "RETRY_PAUSE_CAP", 0.0001)
-    with pytest.raises(ConflictError, match="gave up after 64 attempts"):
+    with pytest.raises(ConflictError, match=f"gave up after {_ops.OPTIMISTIC_ATTEMPTS} attempts"):
         account.balance.aincrease(decimal.Decimal("1"))
-    assert len(tries) == 64
+    assert len(tries) == _ops.OPTIMISTIC_ATTEMPTS
     assert account.balance == decimal.Decimal("5")
     assert (held(client, account.key))["balance"] == "5"

@@ -19,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from flask import Flask, jsonify
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from typing_extensions import TypedDict
 
 from redis_pydantic import plain
@@ -371,6 +371,66 @@ def test_plain_of_a_stored_model_class_used_as_a_field_is_a_detached_copy(client
     copied.tags.append("local")
     assert team.inner.tags == ["a", "b"]
     assert stored.doc(team.key, "$.inner.tags") == ["a", "b"]
+
+
+class Tag(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    name: str
+
+
+class Wrapped(BaseModel):
+    """A user class with its own pickle state."""
+
+    x: int = 1
+
+    def __getstate__(self) -> dict[Any, Any]:
+        return {"version": 1, "state": super().__getstate__()}
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state["state"])
+
+
+class Counted(BaseRedisModel):
+    z: int = 0
+
+    @field_validator("z")
+    @classmethod
+    def bump(cls, value: int) -> int:  # changes the value each time it runs
+        return value + 1
+
+
+class Shapes(BaseRedisModel):
+    grid: list[list[int]] = Field(default_factory=list)
+    index: dict[str, list[int]] = Field(default_factory=dict)
+    loose: Any = None
+    tags: set[Tag] = Field(default_factory=set)
+    wrapped: Wrapped = Field(default_factory=Wrapped)
+    counted: Counted = Field(default_factory=Counted)
+    counters: list[Counted] = Field(default_factory=list)
+
+
+def test_plain_shares_no_list_dict_or_model_with_the_model(client, stored):
+    shapes = Shapes(
+        grid=[[1]], index={"a": [1]}, loose={"a": {"b": [1]}}, tags={Tag(name="t")}, counters=[Counted()]
+    )
+    shapes.save()
+    shapes = Shapes.get(shapes.key)
+    _ = shapes.counted, shapes.counters  # (attaching a stored class's model validates it once)
+    before = stored.doc(shapes.key)
+    local = shapes.model_dump(mode="json")
+    grid, index, loose = plain(shapes.grid), plain(shapes.index), plain(shapes.loose)
+    grid[0].append(2)
+    index["a"].append(2)
+    loose["a"]["b"].append(2)
+    counted, counters = plain(shapes.counted), plain(shapes.counters)
+    assert counted == shapes.counted  # not validated again
+    assert counters[0] is not shapes.counters[0]
+    counters[0].z = 9
+    assert shapes.model_dump(mode="json") == local
+    assert stored.doc(shapes.key) == before
+    assert [type(tag) for tag in plain(shapes.tags)] == [Tag]
+    assert type(plain(shapes.wrapped)) is Wrapped
+    assert plain(shapes.wrapped) == Wrapped()
 
 
 def test_plain_returns_plain_values_and_containers_as_they_are():
