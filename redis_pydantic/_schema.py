@@ -33,7 +33,6 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     WrapSerializer,
-    model_validator,
 )
 from pydantic.errors import PydanticInvalidForJsonSchema, PydanticSchemaGenerationError, PydanticUserError
 from pydantic.fields import FieldInfo
@@ -1406,18 +1405,6 @@ def _nested_eq(self: BaseModel, other: object) -> bool:
     return NotImplemented  # type: ignore[no-any-return]
 
 
-def _keep_extra(cls: type[BaseModel], value: Any, handler: Callable[[Any], BaseModel]) -> BaseModel:
-    """Validation of a nested model whose class allows extra fields: an instance of the user's
-    class keeps them (pydantic reads only the declared fields of an instance of another class)."""
-    extra = getattr(value, "__pydantic_extra__", None) if isinstance(value, BaseModel) else None
-    model = handler(value)
-    if extra and model is not value and model.__pydantic_extra__ is not None:
-        for name, item in extra.items():
-            model.__pydantic_extra__.setdefault(name, item)
-        model.__pydantic_fields_set__.update(extra)
-    return model
-
-
 def _restore_plain(original: type[BaseModel], state: dict[Any, Any]) -> BaseModel:
     model = original.__new__(original)
     model.__setstate__(state)
@@ -1450,8 +1437,6 @@ def make_nested_class(
         "__rp_prepare__": False,
     }
     namespace["__rp_original__"] = original
-    if original.model_config.get("extra") == "allow":
-        namespace["rp_keep_extra"] = model_validator(mode="wrap")(_keep_extra)  # type: ignore[arg-type]
     if original.__eq__ is BaseModel.__eq__:  # a user's own __eq__ is kept
         namespace["__eq__"] = _nested_eq
     namespace["__reduce_ex__"] = _nested_reduce

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic.errors import FieldValidationError, RedisCommandError
@@ -363,25 +363,3 @@ async def test_set_replaces_a_nested_stored_model(client, stored):
     await member.stats.set(UserStats(login_count=7))
     assert member.stats.login_count == 7
     assert await stored.doc(member.key, "$.stats.login_count") == 7
-
-
-class Labels(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    name: str = ""
-    items: list[str] = Field(default_factory=list)
-
-
-class Labelled(BaseRedisModel):
-    labels: Labels = Field(default_factory=Labels)
-
-
-async def test_extra_fields_of_a_nested_model_given_as_an_instance_are_kept(client, stored):
-    labelled = Labelled(labels=Labels(name="a", color="red"))
-    assert labelled.labels.model_extra == {"color": "red"}
-    await labelled.save()
-    assert await stored.doc(labelled.key, "$.labels") == {"name": "a", "items": [], "color": "red"}
-    await labelled.labels.items.aappend("x")
-    await labelled.aupdate(labels=Labels(name="b", size=3))
-    assert await stored.doc(labelled.key, "$.labels") == {"name": "b", "items": [], "size": 3}
-    assert labelled.labels.model_extra == {"size": 3}
-    assert (await Labelled.get(labelled.key)).labels.model_extra == {"size": 3}
