@@ -638,6 +638,7 @@ class FieldSpec:
         "model_checks",
         "read_back",
         "_exact",
+        "_str_out",
         "_item_exact",
     )
 
@@ -670,6 +671,8 @@ class FieldSpec:
         #: The type whose exact instances the strict validator returns as they are (see
         #: bare_type), for the field and for one item: those skip pydantic's call.
         self._exact: type | None = None
+        #: Whether a plain str is written as JSON as it is (no serializer of the field).
+        self._str_out = False
         self._item_exact: type | None = None
         #: The field's schema has validator functions, which may change a value they validate.
         self._functions = False
@@ -710,6 +713,9 @@ class FieldSpec:
         self._functions = _has_functions(schema) or _changes_values(config)
         self._serializer = SchemaSerializer(schema, config)
         self._exact = None if self.any_values else bare_type(schema, config)
+        # bare_type() looks through the default's wrapper, which is where a field's
+        # @field_serializer sits when the field has a default.
+        self._str_out = self._exact is str and "serialization" not in schema
         if _reads_other_fields(schema):
             self._validator = _WithModelValues(self.owner, self.name, strict=False)  # type: ignore[assignment]
             self._strict = _WithModelValues(self.owner, self.name, strict=True)  # type: ignore[assignment]
@@ -969,7 +975,7 @@ class FieldSpec:
         return self._key_adapters()[0].validate_strings(member)
 
     def dump_json(self, value: Any) -> bytes:
-        if type(value) is str and self._exact is str:  # a plain str the schema writes as it is
+        if type(value) is str and self._str_out:  # a plain str the schema writes as it is
             try:
                 return _json_string(value).encode()
             except UnicodeEncodeError:  # (a lone surrogate: pydantic's error below names it)

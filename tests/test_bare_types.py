@@ -10,7 +10,15 @@ from typing import Annotated, Any
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_serializer,
+)
 from pydantic_core import PydanticSerializationError
 
 from redis_pydantic._schema import FieldSpec, bare_type, field_specs
@@ -165,3 +173,17 @@ def test_a_str_the_schema_changes_on_the_way_out_is_written_by_pydantic():
         name: Annotated[str, PlainSerializer(str.upper)] = ""
 
     assert field_specs(Shouted)["name"].dump_json("ada") == b'"ADA"'
+
+
+def test_a_field_serializer_of_a_str_field_with_a_default_is_applied():
+    class Loud(BaseModel):
+        name: str = ""
+
+        @field_serializer("name")
+        @staticmethod
+        def shout(value: str) -> str:
+            return value.upper()
+
+    spec = field_specs(Loud)["name"]
+    assert spec.dump_json(spec.validate("ada")) == b'"ADA"'
+    assert Loud(name="ada").model_dump_json() == '{"name":"ADA"}'
