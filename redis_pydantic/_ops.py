@@ -108,7 +108,8 @@ _READ = Access.READ
 
 #: How often a check-and-set reads and tries again when another client wrote first.
 OPTIMISTIC_ATTEMPTS = 128
-#: The pause before the second try, in seconds; it doubles with each try, up to the cap.
+#: The limit of the random pause before the second try, in seconds; the limit doubles with
+#: each try, up to the cap. 128 tries pause about 6 s in all on average (12 s at most).
 RETRY_PAUSE_BASE = 0.0005
 RETRY_PAUSE_CAP = 0.1
 

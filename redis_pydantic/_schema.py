@@ -17,7 +17,6 @@ import decimal
 import enum
 import json
 import math
-import operator
 import pathlib
 import types
 import typing
@@ -497,50 +496,55 @@ def plain(value: Any) -> Any:
     """The plain value of a field value: ``plain(user.active)`` is a real ``bool``,
     ``plain(user.tags)`` a plain ``list``, ``plain(user.address)`` an instance of your own
     ``Address`` class. A value read from a model is converted all the way down, into a copy that
-    shares nothing with the model (as pickle gives it). Plain values are returned as they are.
+    shares no list, dict or model with it (private attributes of models are copied shallowly).
+    Any other value is returned as it is.
 
     Use it where a value leaves the model and its consumer wants the exact type: ``json.dumps``
     of a bool, another pydantic model's strict ``bool`` field, a template engine.
     """
     kind = type(value)
-    if kind in _PLAIN_CONTAINERS:  # a plain container: converted only if it holds values read from a model
-        if kind is dict:
-            if _PLAIN_LEAVES.issuperset(map(type, value.values())) and _PLAIN_LEAVES.issuperset(
-                map(type, value)
-            ):
-                return value
-            keys = [plain(key) for key in value]
-            items = [plain(item) for item in value.values()]
-            if all(map(operator.is_, keys, value)) and all(map(operator.is_, items, value.values())):
-                return value
-            return dict(zip(keys, items, strict=True))
-        if _PLAIN_LEAVES.issuperset(map(type, value)):  # the common case, checked at C speed
-            return value
-        items = [plain(item) for item in value]
-        return value if all(map(operator.is_, items, value)) else kind(items)
-    if _from_a_model(value):
+    to_plain = getattr(kind, "_rp_plain", None)
+    if to_plain is not None:  # a str, bool, list... read from a model
+        value = to_plain(value)
+        return value if type(value) in _PLAIN_LEAVES else _detached(value)
+    if hasattr(kind, "__rp_original__") or _attached_stored(value, kind):
         return _detached(value)
     return value
 
 
-#: Types whose values are plain all the way down.
-_PLAIN_LEAVES = frozenset({str, int, float, bool, type(None), bytes, decimal.Decimal, uuid.UUID})
-_PLAIN_CONTAINERS = frozenset({list, tuple, dict, set, frozenset})
+#: Types whose values cannot hold a value read from a model, nor be changed in place.
+_PLAIN_LEAVES = frozenset(
+    {
+        str,
+        int,
+        float,
+        bool,
+        type(None),
+        bytes,
+        decimal.Decimal,
+        uuid.UUID,
+        datetime.datetime,
+        datetime.date,
+        datetime.time,
+        datetime.timedelta,
+    }
+)
 
 
-def _from_a_model(value: Any) -> bool:
-    """Whether ``value`` is a value read from a model: a library value, a nested model, or a model
-    of a stored class attached to a document."""
-    kind = type(value)
-    if hasattr(kind, "__rp_original__") or hasattr(kind, "_rp_plain"):
-        return True
+def _attached_stored(value: Any, kind: type) -> bool:
+    """Whether ``value`` is a model of a stored class used as a field, attached to a document."""
+    if not hasattr(kind, "_rp_claim"):
+        return False
     root = getattr(value, "_rp_root", None)
-    return root is not None and root is not False and hasattr(value, "_rp_claim")
+    return root is not None and root is not False
 
 
 def _detached(value: Any) -> Any:
-    """``value`` as plain values all the way down, sharing nothing with the model it was read from."""
+    """``value`` as plain values all the way down, sharing no list, dict or model with the model
+    it was read from."""
     kind = type(value)
+    if kind in _PLAIN_LEAVES:
+        return value
     original = getattr(kind, "__rp_original__", None)
     if original is not None:  # a nested model: an instance of the user's own class
         return _plain_model(value, original)
@@ -548,24 +552,29 @@ def _detached(value: Any) -> Any:
     if to_plain is not None:
         value = to_plain(value)
         kind = type(value)
-    if kind is list or kind is tuple or kind is set or kind is frozenset:
-        return kind(_detached(item) for item in value)
+    if kind is list or kind is set or kind is tuple or kind is frozenset:
+        if _PLAIN_LEAVES.issuperset(map(type, value)):  # the common case, checked at C speed
+            return value if kind is tuple or kind is frozenset else kind(value)
+        return kind(map(_detached, value))
     if kind is dict:
+        if _PLAIN_LEAVES.issuperset(map(type, value.values())) and _PLAIN_LEAVES.issuperset(map(type, value)):
+            return dict(value)
         return {_detached(key): _detached(item) for key, item in value.items()}
     # Anything else: a copy (a stored class's model, detached and not validated again; a plain
-    # model in an Any field; a datetime is its own copy).
+    # model in an Any field).
     return copy.deepcopy(value)
 
 
 def _plain_model(model: Any, original: type[BaseModel]) -> BaseModel:
-    """A nested model as an instance of the user's class, its values detached (as pickle gives
-    it, but without the class's own ``__getstate__``, which may keep other state)."""
+    """A nested model as an instance of the user's class, its fields detached (as pickle gives
+    it, without the class's own ``__getstate__``, which may keep other state)."""
     copied = original.__new__(original)
     object.__setattr__(copied, "__dict__", {name: _detached(item) for name, item in model.__dict__.items()})
     extra, private = model.__pydantic_extra__, model.__pydantic_private__
     object.__setattr__(copied, "__pydantic_extra__", None if extra is None else _detached(extra))
     object.__setattr__(copied, "__pydantic_fields_set__", set(model.__pydantic_fields_set__))
-    object.__setattr__(copied, "__pydantic_private__", None if private is None else _detached(private))
+    # Private attributes as pydantic's own copy() keeps them (a lock or a client cannot be copied).
+    object.__setattr__(copied, "__pydantic_private__", None if private is None else dict(private))
     return copied
 
 
