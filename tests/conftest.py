@@ -7,6 +7,9 @@ Backends (the ``backend`` fixture):
   default of redis-py before 8.0 (some JSON replies differ between the two protocols);
 * ``fake``: fakeredis, in process.
 
+``REDIS_PYDANTIC_TEST_BACKENDS`` (for example ``real,fake``) narrows them; by default a run uses
+all three.
+
 The real server is ``REDIS_PYDANTIC_TEST_URL`` when set, otherwise a throwaway server started here
 (see ``tests/redis_server.py``) of the kind ``REDIS_PYDANTIC_TEST_SERVER`` names: ``redis7`` (the
 default: ``redis-server`` on PATH, Redis 7.0 on Debian 12) or ``redis8`` (Redis 8.2 from the
@@ -46,7 +49,28 @@ from tests.search_server import cluster_redis_url  # noqa: F401 - a fixture
 # build its parse tables once instead of once per path (see tests/jsonpath_tables.py).
 jsonpath_tables.install_parse_tables()
 
-BACKENDS = ["real", "real-resp2", "fake"]
+ALL_BACKENDS = ("real", "real-resp2", "fake")
+
+
+def _chosen_backends() -> list[str]:
+    """The backends ``REDIS_PYDANTIC_TEST_BACKENDS`` names (comma-separated), by default all three.
+
+    ``scripts/matrix`` gives some legs two of them, ``real`` and one other (see its ``LEGS``).
+    """
+    value = os.environ.get("REDIS_PYDANTIC_TEST_BACKENDS", "")
+    if not value.strip():
+        return list(ALL_BACKENDS)
+    chosen = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in ALL_BACKENDS]
+    if unknown or len(set(chosen)) != len(chosen):
+        raise pytest.UsageError(
+            f"REDIS_PYDANTIC_TEST_BACKENDS={value!r}: expected distinct names among {', '.join(ALL_BACKENDS)}"
+        )
+    return [name for name in ALL_BACKENDS if name in chosen]
+
+
+#: The backends every test that takes ``backend`` runs on (``REDIS_PYDANTIC_TEST_BACKENDS``).
+BACKENDS = _chosen_backends()
 #: The Redis Cluster backend, added for the modules marked ``cluster``.
 CLUSTER = "cluster"
 
@@ -178,8 +202,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     url = os.environ.get("REDIS_PYDANTIC_TEST_URL")
     server = f"REDIS_PYDANTIC_TEST_URL={url}" if url else f"{REAL_SERVER} ({server_binary(REAL_SERVER)})"
     return [
-        f"redis-pydantic backends: real = {server}, as 'real' (RESP3) and 'real-resp2' (RESP2); "
-        f"fake = fakeredis {_version('fakeredis')}",
+        f"redis-pydantic backends: {', '.join(BACKENDS)} (real = {server}, as 'real' (RESP3) and "
+        f"'real-resp2' (RESP2); fake = fakeredis {_version('fakeredis')})",
         f"versions: pydantic {_version('pydantic')}, redis-py {_version('redis')}, "
         f"hiredis {_version('hiredis')}, jsonpath-ng {_version('jsonpath-ng')}",
     ]

@@ -88,3 +88,29 @@ def test_a_server_that_cannot_start_is_skipped_loudly_outside_ci(monkeypatch, re
     with pytest.raises(pytest.skip.Exception, match=r"REAL REDIS BACKEND SKIPPED \(test server\): no binary"):
         conftest._unavailable("test server", "no binary")
     assert conftest._UNAVAILABLE["test server"] == "no binary"  # shouted again in the summary
+
+
+@pytest.mark.parametrize(
+    ("value", "backends"),
+    [
+        ("", ["real", "real-resp2", "fake"]),
+        ("fake, real", ["real", "fake"]),
+        ("real,real-resp2", ["real", "real-resp2"]),
+    ],
+)
+def test_the_backends_of_a_run_are_the_ones_named(monkeypatch, value, backends):
+    monkeypatch.setenv("REDIS_PYDANTIC_TEST_BACKENDS", value)
+    assert conftest._chosen_backends() == backends
+
+
+@pytest.mark.parametrize("value", ["real,redis", "real,real", "cluster"])
+def test_an_unknown_or_repeated_backend_is_refused(monkeypatch, value):
+    monkeypatch.setenv("REDIS_PYDANTIC_TEST_BACKENDS", value)
+    with pytest.raises(pytest.UsageError, match="REDIS_PYDANTIC_TEST_BACKENDS"):
+        conftest._chosen_backends()
+
+
+def test_this_run_uses_the_backends_named():
+    named = os.environ.get("REDIS_PYDANTIC_TEST_BACKENDS", "").strip()
+    expected = [b for b in conftest.ALL_BACKENDS if not named or b in named.replace(" ", "").split(",")]
+    assert conftest.BACKENDS == expected
