@@ -35,7 +35,7 @@ from pydantic import (
 )
 from pydantic.errors import PydanticInvalidForJsonSchema, PydanticSchemaGenerationError, PydanticUserError
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticSerializationError, SchemaSerializer, SchemaValidator, core_schema
+from pydantic_core import PydanticSerializationError, SchemaSerializer, SchemaValidator
 
 from redis_pydantic._paths import json_path_for
 from redis_pydantic.errors import (
@@ -300,8 +300,6 @@ def _model_fields_schema(cls: type[BaseModel]) -> tuple[Any, list[Any], Any]:
             schema = next(d for d in definitions if d.get("ref") == ref)
         elif kind == "model-fields":
             return schema, definitions, config
-        elif kind == "json-or-python":  # a nested model that keeps extra fields (see _keeps_extras)
-            schema = schema["json_schema"]
         else:
             if kind == "model":
                 config = schema.get("config")
@@ -1170,8 +1168,6 @@ def _has_functions(schema: Any) -> bool:
     :data:`_CHANGING_SETTINGS`: in a str schema, or in the config of a model it holds)."""
     if isinstance(schema, dict):
         kind = schema.get("type")
-        if kind == "json-or-python" and schema.get("metadata", {}).get(_KEEPS_EXTRAS):
-            return _has_functions(schema["json_schema"])  # the library's own step changes nothing
         if isinstance(kind, str) and kind.startswith("function-"):
             return True
         if _changes_values(schema):
@@ -1436,40 +1432,6 @@ def _nested_reduce(self: BaseModel, protocol: Any) -> Any:
     return (_restore_plain, (_original(self), self.__getstate__()))
 
 
-#: Marks the core schema of a nested model class made by :func:`_keeps_extras_schema`.
-_KEEPS_EXTRAS = "redis_pydantic_keeps_extras"
-
-
-def _with_extras(value: Any) -> Any:
-    """An instance of the user's own model class with extra fields, as a dict that has them.
-
-    Nested model classes accept instances of the user's class by reading their attributes
-    (``from_attributes``), which reads the declared fields only: the extra fields of a class with
-    ``extra="allow"`` would be dropped. Any other value is returned as it is.
-    """
-    extra = getattr(value, "__pydantic_extra__", None)
-    if extra and isinstance(value, BaseModel) and not hasattr(type(value), "__rp_original__"):
-        return {**value.__dict__, **extra}
-    return value
-
-
-def _keeps_extras_schema(cls: type[BaseModel], source: Any, handler: Any) -> Any:
-    """The core schema of a nested model class whose user's class has ``extra="allow"``: Python
-    values first go through :func:`_with_extras`; JSON is validated as before, and the step is
-    no validator of the model (its field operations stay single commands)."""
-    schema = handler(source)
-    if schema.get("type") != "model":  # already made (the class's own schema), or a reference to it
-        return schema
-    # The reference that recursive models use names the whole, not the model inside it.
-    inner = {key: value for key, value in schema.items() if key != "ref"}
-    return core_schema.json_or_python_schema(
-        json_schema=inner,
-        python_schema=core_schema.no_info_before_validator_function(_with_extras, inner),
-        ref=schema.get("ref"),
-        metadata={_KEEPS_EXTRAS: True},
-    )
-
-
 def make_nested_class(
     original: type[BaseModel],
     mixin: type,
@@ -1495,11 +1457,6 @@ def make_nested_class(
     namespace["__reduce_ex__"] = _nested_reduce
     namespace["__setattr__"] = mixin.__setattr__
     namespace["__hash__"] = original.__hash__
-    if (
-        original.model_config.get("extra") == "allow"
-        and original.__get_pydantic_core_schema__.__func__ is BaseModel.__get_pydantic_core_schema__.__func__  # type: ignore[attr-defined]
-    ):  # (a class with its own core schema method keeps it)
-        namespace["__get_pydantic_core_schema__"] = classmethod(_keeps_extras_schema)
     cls = typing.cast(type[BaseModel], type(original.__name__, (original, mixin), namespace))
     cache[original] = cls
     prepare(cls)

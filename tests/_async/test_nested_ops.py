@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from redis_pydantic._async import executor
 from redis_pydantic._async.model import BaseRedisModel
 from redis_pydantic.errors import FieldValidationError, RedisCommandError
 
@@ -364,97 +363,3 @@ async def test_set_replaces_a_nested_stored_model(client, stored):
     await member.stats.set(UserStats(login_count=7))
     assert member.stats.login_count == 7
     assert await stored.doc(member.key, "$.stats.login_count") == 7
-
-
-class Note(BaseModel):
-    """A class whose instances keep fields it does not declare."""
-
-    model_config = ConfigDict(extra="allow")
-    text: str = ""
-
-
-class Card(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    title: str = ""
-    note: Note = Field(default_factory=Note)
-
-
-class Board(BaseRedisModel):
-    card: Card = Field(default_factory=Card)
-    cards: list[Card] = Field(default_factory=list)
-    by_name: dict[str, Card] = Field(default_factory=dict)
-
-
-async def test_extra_fields_of_a_nested_instance_are_stored_through_every_write(client, stored):
-    board = Board(card=Card(title="a", color="red", note=Note(text="n", pinned=True)))
-    await board.save()
-    assert await stored.doc(board.key, "$.card") == {
-        "title": "a",
-        "note": {"text": "n", "pinned": True},
-        "color": "red",
-    }
-    await board.cards.aappend(Card(title="b", size=2))
-    await board.cards.aextend([Card(title="c", size=3)])
-    await board.cards.ainsert(0, Card(title="z", size=0))
-    await board.by_name.aset_item("d", Card(title="d", size=4))
-    await board.by_name.aupdate(e=Card(title="e", size=5), f={"title": "f", "size": 6})
-    await board.card.note.set(Note(text="m", pinned=False))
-    assert await stored.doc(board.key, "$.card.note") == {"text": "m", "pinned": False}
-    raw = await stored.doc(board.key)
-    assert [(c["title"], c["size"]) for c in raw["cards"]] == [("z", 0), ("b", 2), ("c", 3)]
-    assert {k: v["size"] for k, v in raw["by_name"].items()} == {"d": 4, "e": 5, "f": 6}
-    assert (await Board.get(board.key)) == board
-    await board.aupdate(card=Card(title="g", color="blue"))
-    assert await stored.doc(board.key, "$.card") == {"title": "g", "note": {"text": ""}, "color": "blue"}
-    assert (await Board.get(board.key)) == board
-    board.card = Card(title="h", shape="round")
-    await board.save()
-    assert await stored.doc(board.key, "$.card.shape") == "round"
-    assert board.card.shape == "round"  # type: ignore[attr-defined]
-
-
-async def test_extra_fields_given_as_an_instance_or_as_a_dict_are_stored_alike(client, stored):
-    by_instance = Board(card=Card(title="a", color="red"))
-    by_dict = Board(card={"title": "a", "color": "red"})
-    await by_instance.save()
-    await by_dict.save()
-    assert await stored.doc(by_instance.key, "$.card") == await stored.doc(by_dict.key, "$.card")
-    assert by_instance.card == by_dict.card
-
-
-async def test_keeping_extra_fields_adds_no_check_to_field_operations(client, monkeypatch):
-    board = Board(card=Card(title="a", color="red"))
-    await board.save()
-    checked = []
-    monkeypatch.setattr(executor, "_run_optimistic", lambda op: checked.append(op))
-    await board.card.title.set("b")
-    await board.cards.aappend(Card(title="c", size=1))
-    assert checked == []
-    assert board.card.title == "b" and board.card.color == "red"  # type: ignore[attr-defined]
-
-
-class Thread(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    text: str = ""
-    replies: list[Thread] = Field(default_factory=list)
-
-
-class Forum(BaseRedisModel):
-    thread: Thread = Field(default_factory=Thread)
-
-
-async def test_a_recursive_nested_model_keeps_extra_fields_at_every_depth(client, stored):
-    forum = Forum(
-        thread=Thread(text="a", replies=[Thread(text="b", likes=1, replies=[Thread(text="c", likes=2)])])
-    )
-    await forum.save()
-    await forum.thread.replies.aappend(Thread(text="d", likes=3))
-    raw = await stored.doc(forum.key, "$.thread")
-    assert raw["replies"][0]["likes"] == 1
-    assert raw["replies"][0]["replies"][0] == {"text": "c", "replies": [], "likes": 2}
-    assert raw["replies"][1] == {"text": "d", "replies": [], "likes": 3}
-    assert (await Forum.get(forum.key)) == forum
-    # The JSON schema names the recursive class once, as pydantic writes it for the plain class.
-    schema = Forum.model_json_schema()
-    assert schema["properties"]["thread"]["$ref"] == "#/$defs/Thread"
-    assert schema["$defs"]["Thread"]["properties"]["replies"]["items"] == {"$ref": "#/$defs/Thread"}
